@@ -1,0 +1,165 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func status(firing bool) slo.Status {
+	spec := &slo.Spec{
+		Name:        "checkout-latency",
+		Description: "Checkout answers fast.",
+		Flow:        "checkout",
+		Objective:   slo.LatencyThreshold,
+		Threshold:   300 * time.Millisecond,
+		Target:      0.99,
+		Period:      slo.DefaultPeriod,
+		Tiers:       slo.DefaultTiers(slo.DefaultPeriod)[:1],
+		Runbook:     "https://runbooks.example.com/checkout-latency",
+	}
+	ts := slo.TierStatus{
+		Tier:   spec.Tiers[0],
+		Long:   slo.WindowStats{Window: time.Hour, Total: 10_000, Bad: 2_010, Burn: 20.1},
+		Short:  slo.WindowStats{Window: 5 * time.Minute, Total: 1_000, Bad: 352, Burn: 35.2},
+		Enough: true,
+		Firing: firing,
+	}
+	if !firing {
+		ts.Long = slo.WindowStats{Window: time.Hour, Total: 10_000, Bad: 50, Burn: 0.5}
+		ts.Short = slo.WindowStats{Window: 5 * time.Minute, Total: 1_000, Bad: 0, Burn: 0}
+	}
+	return slo.Status{
+		SLO:        spec,
+		Period:     slo.WindowStats{Window: spec.Period, Total: 1_000_000, Bad: 270},
+		BudgetLeft: 0.973,
+		Tiers:      []slo.TierStatus{ts},
+		Exemplars:  []slo.Exemplar{{TraceID: [16]byte{0xab, 0xcd}}, {TraceID: [16]byte{0xef}}},
+	}
+}
+
+// notifications returns a firing and then a resolved notification.
+func notifications(t *testing.T) (firing, resolved alerting.Notification) {
+	t.Helper()
+	m := alerting.NewManager(alerting.DefaultOptions())
+	f := m.Update(t0, []slo.Status{status(true)})
+	r := m.Update(t0.Add(90*time.Minute), []slo.Status{status(false)})
+	if len(f) != 1 || len(r) != 1 {
+		t.Fatalf("got %d firing and %d resolved notifications, want 1 and 1", len(f), len(r))
+	}
+	return f[0], r[0]
+}
+
+func TestFormat(t *testing.T) {
+	firing, resolved := notifications(t)
+	tests := []struct {
+		name string
+		n    alerting.Notification
+		want string
+	}{
+		{"firing", firing, `FIRING page checkout-latency / page-fast (fingerprint ` + firing.Alert.Fingerprint + `)
+  checkout-latency burns its 30d error budget at 20.1x (1h) and 35.2x (5m), factor 14.4; 97.3% budget left, exhausted in 1d 10h at this rate
+  objective:  99% of requests succeed within 300ms over 30d, flow checkout
+  burn rate:  20.1x over 1h (2010 bad of 10000), 35.2x over 5m (352 bad of 1000), factor 14.4
+  budget:     97.3% left, exhausted in 1d 10h
+  events:     999730 good of 1000000 over 30d
+  firing:     since 2026-03-01T12:00:00Z, last evaluated 2026-03-01T12:00:00Z
+  about:      Checkout answers fast.
+  runbook:    https://runbooks.example.com/checkout-latency
+  traces:     abcd0000000000000000000000000000, ef000000000000000000000000000000
+
+`},
+		{"resolved", resolved, `RESOLVED page checkout-latency / page-fast (fingerprint ` + firing.Alert.Fingerprint + `)
+  checkout-latency no longer burns its 30d error budget above factor 14.4: 0.5x (1h) and 0.0x (5m); 97.3% budget left, exhausted in 58d 9h at this rate
+  objective:  99% of requests succeed within 300ms over 30d, flow checkout
+  burn rate:  0.5x over 1h (50 bad of 10000), 0.0x over 5m (0 bad of 1000), factor 14.4
+  budget:     97.3% left, exhausted in 58d 9h
+  events:     999730 good of 1000000 over 30d
+  firing:     from 2026-03-01T12:00:00Z to 2026-03-01T13:30:00Z (1h 30m), last evaluated 2026-03-01T13:30:00Z
+  about:      Checkout answers fast.
+  runbook:    https://runbooks.example.com/checkout-latency
+  traces:     abcd0000000000000000000000000000, ef000000000000000000000000000000
+
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Format(tt.n); got != tt.want {
+				t.Errorf("Format =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// writeLog is a writer that is not safe for concurrent use on its own and
+// records each Write, to check that blocks are written whole.
+type writeLog struct {
+	buf    bytes.Buffer
+	writes []string
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return w.buf.Write(p)
+}
+
+func TestNotifyConcurrent(t *testing.T) {
+	firing, resolved := notifications(t)
+	w := &writeLog{}
+	n := New("", w)
+	if n.Name() != DefaultName {
+		t.Errorf("Name() = %q, want %q", n.Name(), DefaultName)
+	}
+	const goroutines = 8
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			if err := n.Notify(context.Background(), []alerting.Notification{firing, resolved}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	want := Format(firing) + Format(resolved)
+	if len(w.writes) != goroutines {
+		t.Fatalf("%d writes, want one per Notify (%d)", len(w.writes), goroutines)
+	}
+	for i, s := range w.writes {
+		if s != want {
+			t.Errorf("write %d is not the two whole blocks:\n%s", i, s)
+		}
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestNotifyErrors(t *testing.T) {
+	firing, _ := notifications(t)
+	err := New("stdout", failingWriter{}).Notify(context.Background(), []alerting.Notification{firing})
+	if retryable, _ := alerting.IsRetryable(err); err == nil || retryable || !strings.Contains(err.Error(), "write stdout: broken pipe") {
+		t.Errorf("Notify on a failing writer = %v, want a permanent write error", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	err = New("", &buf).Notify(ctx, []alerting.Notification{firing})
+	if retryable, _ := alerting.IsRetryable(err); !retryable || buf.Len() != 0 {
+		t.Errorf("Notify with a cancelled context = %v and wrote %d bytes, want retryable and nothing", err, buf.Len())
+	}
+}

@@ -1,0 +1,251 @@
+package alerting
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Notification is one alert transition (or repeat) to deliver.
+type Notification struct {
+	// ID is unique per notification (fingerprint, state and time), so a
+	// journal or a receiver can tell a retry or a post-restart re-send of
+	// the same notification from a new one.
+	ID    string `json:"id"`
+	Alert Alert  `json:"alert"`
+	// At is when the Manager produced it; the Dispatcher's MaxAge counts
+	// from here, also across restarts.
+	At time.Time `json:"at"`
+	// GroupLabels are the alert's labels named by Options.GroupBy. The
+	// Dispatcher sends a batch only of notifications of one group.
+	GroupLabels map[string]string `json:"group_labels,omitempty"`
+	// Receiver names the Notifier it is for; empty means every Notifier of
+	// the Dispatcher. The Dispatcher sets it on each copy it queues, so
+	// Pending lists it and a re-enqueue reaches the same receiver only.
+	Receiver string `json:"receiver,omitempty"`
+}
+
+// GroupKey is the Alertmanager-style key of n's group.
+func (n Notification) GroupKey() string { return GroupKey(n.GroupLabels) }
+
+// Options configure a Manager. Unlike DispatchOptions, zero values are used
+// as given (a zero RepeatInterval disables repeats); start from
+// DefaultOptions.
+type Options struct {
+	// RepeatInterval re-sends a still-firing alert this long after its last
+	// notification, like Alertmanager's repeat_interval. 0 disables repeats.
+	RepeatInterval time.Duration
+	// KeepFiringFor keeps an alert firing this long after the first
+	// evaluation at which its condition no longer held, like Prometheus'
+	// keep_firing_for, so a burn rate hovering at the factor does not flap.
+	// 0 resolves at once.
+	KeepFiringFor time.Duration
+	// GroupBy names the labels that form Notification.GroupLabels. Empty
+	// puts every alert in one group.
+	GroupBy []string
+}
+
+// DefaultRepeatInterval is Alertmanager's default repeat_interval.
+const DefaultRepeatInterval = 4 * time.Hour
+
+// DefaultOptions repeats every DefaultRepeatInterval, resolves at once, and
+// groups by SLO so the tiers of one SLO travel together.
+func DefaultOptions() Options {
+	return Options{RepeatInterval: DefaultRepeatInterval, GroupBy: []string{LabelSLO}}
+}
+
+// AlertState is the Manager's state of one alert, exported so that a
+// checkpoint can store it as JSON and Restore can bring it back.
+type AlertState struct {
+	Alert Alert `json:"alert"`
+	// LastNotified is when the last firing notification was produced.
+	LastNotified time.Time `json:"last_notified"`
+	// KeepFiringSince is the first evaluation at which the tier's condition
+	// no longer held, zero while it holds; KeepFiringFor counts from here,
+	// as in Prometheus.
+	KeepFiringSince time.Time `json:"keep_firing_since,omitzero"`
+}
+
+type alertKey struct{ slo, tier string }
+
+// Manager follows the alert of every (SLO, tier) across evaluations. It is
+// safe for concurrent use.
+type Manager struct {
+	opts Options
+
+	// mu guards alerts, which holds firing alerts only: an alert is deleted
+	// when it resolves, so the map is bounded by the configured tiers.
+	mu     sync.Mutex
+	alerts map[alertKey]*AlertState
+}
+
+// NewManager returns a Manager with no firing alerts.
+func NewManager(opts Options) *Manager {
+	opts.GroupBy = append([]string(nil), opts.GroupBy...)
+	return &Manager{opts: opts, alerts: make(map[alertKey]*AlertState)}
+}
+
+// Update applies one evaluation and returns the notifications it causes, in
+// the order of statuses and their tiers, then resolutions of alerts whose SLO
+// or tier is gone (sorted by SLO and tier).
+//
+// statuses must hold every SLO being evaluated: an SLO or tier missing from
+// them (removed by a config reload) resolves its alert at once, without
+// waiting for KeepFiringFor.
+func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	var out []Notification
+	seen := make(map[alertKey]bool, len(m.alerts))
+	for i := range statuses {
+		st := &statuses[i]
+		if st.SLO == nil {
+			continue
+		}
+		for j := range st.Tiers {
+			ts := &st.Tiers[j]
+			k := alertKey{st.SLO.Name, ts.Tier.Name}
+			seen[k] = true
+			cur := m.alerts[k]
+			if cur == nil && !ts.Firing {
+				continue
+			}
+			a := newAlert(now, st, ts)
+			if cur == nil {
+				a.State = StateFiring
+				a.StartsAt = now
+				m.alerts[k] = &AlertState{Alert: a, LastNotified: now}
+				out = append(out, m.notification(now, a))
+				continue
+			}
+			a.StartsAt = cur.Alert.StartsAt
+			if ts.Firing {
+				cur.KeepFiringSince = time.Time{}
+			} else if cur.KeepFiringSince.IsZero() {
+				cur.KeepFiringSince = now
+			}
+			if !ts.Firing && now.Sub(cur.KeepFiringSince) >= m.opts.KeepFiringFor {
+				a.State = StateResolved
+				a.EndsAt = now
+				delete(m.alerts, k)
+				out = append(out, m.notification(now, a))
+				continue
+			}
+			a.State = StateFiring
+			cur.Alert = a
+			if m.opts.RepeatInterval > 0 && now.Sub(cur.LastNotified) >= m.opts.RepeatInterval {
+				cur.LastNotified = now
+				out = append(out, m.notification(now, a))
+			}
+		}
+	}
+
+	var gone []alertKey
+	for k := range m.alerts {
+		if !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	sort.Slice(gone, func(i, j int) bool {
+		if gone[i].slo != gone[j].slo {
+			return gone[i].slo < gone[j].slo
+		}
+		return gone[i].tier < gone[j].tier
+	})
+	for _, k := range gone {
+		// LastEvaluated stays at the last real evaluation: there is none now.
+		a := m.alerts[k].Alert
+		a.State = StateResolved
+		a.EndsAt = now
+		delete(m.alerts, k)
+		out = append(out, m.notification(now, a))
+	}
+	return out
+}
+
+func (m *Manager) notification(now time.Time, a Alert) Notification {
+	n := Notification{
+		ID:    a.Fingerprint + "-" + string(a.State) + "-" + strconv.FormatInt(now.UnixNano(), 10),
+		Alert: a.clone(),
+		At:    now,
+	}
+	if len(m.opts.GroupBy) > 0 {
+		n.GroupLabels = make(map[string]string, len(m.opts.GroupBy))
+		for _, l := range m.opts.GroupBy {
+			if v, ok := a.Labels[l]; ok {
+				n.GroupLabels[l] = v
+			}
+		}
+	}
+	return n
+}
+
+// Firing returns the firing alerts sorted by SLO and tier.
+func (m *Manager) Firing() []Alert {
+	states := m.Snapshot()
+	out := make([]Alert, len(states))
+	for i, s := range states {
+		out[i] = s.Alert
+	}
+	return out
+}
+
+// Snapshot returns the state of every firing alert, sorted by SLO and tier,
+// for a checkpoint. It shares nothing with the Manager.
+func (m *Manager) Snapshot() []AlertState {
+	m.mu.Lock()
+	out := make([]AlertState, 0, len(m.alerts))
+	for _, s := range m.alerts {
+		c := *s
+		c.Alert = s.Alert.clone()
+		out = append(out, c)
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Alert.SLO != out[j].Alert.SLO {
+			return out[i].Alert.SLO < out[j].Alert.SLO
+		}
+		return out[i].Alert.Tier < out[j].Alert.Tier
+	})
+	return out
+}
+
+// Restore replaces the Manager's state with a Snapshot taken before a
+// restart. Restored alerts stay firing without a new notification; the next
+// Update resolves those whose condition no longer holds, and repeats follow
+// LastNotified. Entries that are not firing or lack an SLO or tier name are
+// skipped and reported in the error; the others are restored.
+func (m *Manager) Restore(states []AlertState) error {
+	alerts := make(map[alertKey]*AlertState, len(states))
+	var errs []error
+	for i, s := range states {
+		switch {
+		case s.Alert.SLO == "" || s.Alert.Tier == "":
+			errs = append(errs, fmt.Errorf("alert state %d: slo or tier name is empty", i))
+			continue
+		case s.Alert.State != StateFiring:
+			errs = append(errs, fmt.Errorf("alert state %d (%s/%s): state %q is not %q", i, s.Alert.SLO, s.Alert.Tier, s.Alert.State, StateFiring))
+			continue
+		}
+		c := s
+		c.Alert = s.Alert.clone()
+		// The fingerprint is a function of the names; recompute it rather
+		// than trust a checkpoint written by another version.
+		c.Alert.Fingerprint = Fingerprint(c.Alert.SLO, c.Alert.Tier)
+		c.Alert.EndsAt = time.Time{}
+		alerts[alertKey{c.Alert.SLO, c.Alert.Tier}] = &c
+	}
+	m.mu.Lock()
+	m.alerts = alerts
+	m.mu.Unlock()
+	if len(errs) > 0 {
+		return fmt.Errorf("restore alerts: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/burnwatch/burnwatch/alerting"
+)
+
+// pipeListener is an in-memory network for a synctest bubble: goroutines
+// blocked on a loopback socket are not durably blocked, so the bubble's clock
+// would never advance; net.Pipe blocks on channels, which are.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "hooks.example.com:80" }
+
+// TestDispatcherDeliversThroughRetries: the receiver answers 429 with
+// Retry-After, then 500, then 200. The alert must arrive once, after the
+// Retry-After, with every attempt journaled.
+func TestDispatcherDeliversThroughRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{responses: []func(http.ResponseWriter){
+			respond(http.StatusTooManyRequests, map[string]string{"Retry-After": "30"}, "slow down"),
+			respond(http.StatusInternalServerError, nil, "oops"),
+		}}
+		l := newPipeListener()
+		srv := httptest.NewUnstartedServer(rec)
+		srv.Listener.Close() // the real socket it opened; the pipe replaces it
+		srv.Listener = l
+		srv.Start()
+		defer srv.Close()
+		tr := &http.Transport{DialContext: l.DialContext}
+		defer tr.CloseIdleConnections()
+
+		hook, err := New(testConfig("http://hooks.example.com"), &http.Client{Transport: tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var attempts []alerting.Attempt
+		d, err := alerting.NewDispatcher([]alerting.Notifier{hook}, alerting.DispatchOptions{
+			OnAttempt: func(a alerting.Attempt) {
+				mu.Lock()
+				attempts = append(attempts, a)
+				mu.Unlock()
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		start := time.Now()
+		n := batch(t)[1] // page-slow, firing
+		n.At = start
+		d.Enqueue(n)
+		time.Sleep(time.Hour)
+		if err := d.Close(context.Background()); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+
+		reqs := rec.Requests()
+		if len(reqs) != 3 {
+			t.Fatalf("got %d requests, want 3", len(reqs))
+		}
+		var delivered int
+		for _, r := range reqs {
+			if r.status == http.StatusOK {
+				delivered++
+				var msg Message
+				if err := json.Unmarshal(r.body, &msg); err != nil {
+					t.Fatal(err)
+				}
+				if len(msg.Alerts) != 1 || msg.Alerts[0].Fingerprint != n.Alert.Fingerprint {
+					t.Errorf("delivered %+v, want the page-slow alert", msg.Alerts)
+				}
+			}
+		}
+		if delivered != 1 || reqs[2].status != http.StatusOK {
+			t.Errorf("statuses %d %d %d: want the alert delivered once, last", reqs[0].status, reqs[1].status, reqs[2].status)
+		}
+		if gap := reqs[1].at.Sub(reqs[0].at); gap < 30*time.Second {
+			t.Errorf("second attempt %v after the 429, want at least its Retry-After of 30s", gap)
+		}
+		if gap := reqs[2].at.Sub(reqs[1].at); gap < time.Second || gap > 2*time.Second {
+			t.Errorf("third attempt %v after the 500, want the second backoff step, 1s to 2s", gap)
+		}
+
+		mu.Lock()
+		defer mu.Unlock()
+		want := []alerting.Outcome{alerting.OutcomeRetry, alerting.OutcomeRetry, alerting.OutcomeDelivered}
+		if len(attempts) != len(want) {
+			t.Fatalf("journaled %d attempts, want %d", len(attempts), len(want))
+		}
+		for i, a := range attempts {
+			if a.Outcome != want[i] || a.Number != i+1 || a.Receiver != "team-hook" || a.Fingerprints[0] != n.Alert.Fingerprint || a.IDs[0] != n.ID {
+				t.Errorf("attempt %d = %+v, want %s", i+1, a, want[i])
+			}
+		}
+		if a := attempts[0]; a.Err == nil || !a.NextAt.Equal(a.At.Add(a.Duration).Add(30*time.Second)) {
+			t.Errorf("first attempt err %v next %v, want the 429 and a retry 30s later", a.Err, a.NextAt)
+		}
+		if st := d.Stats().Receivers[0]; st.Delivered != 1 || st.Attempts != 3 || st.Failed != 0 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}

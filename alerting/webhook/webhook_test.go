@@ -1,0 +1,440 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// The secrets below must never show up in errors or formatted output.
+const (
+	secretToken  = "tok-s3cr3t"
+	secretHeader = "key-s3cr3t"
+	secretPath   = "/hooks/path-s3cr3t"
+)
+
+func checkoutStatus(firing ...string) slo.Status {
+	spec := &slo.Spec{
+		Name:        "checkout-availability",
+		Labels:      map[string]string{"team": "payments"},
+		Description: "Checkout requests succeed.",
+		Flow:        "checkout",
+		Objective:   slo.Availability,
+		Target:      0.999,
+		Period:      slo.DefaultPeriod,
+		Tiers:       slo.DefaultTiers(slo.DefaultPeriod),
+		Runbook:     "https://runbooks.example.com/checkout",
+		Dashboard:   "https://grafana.example.com/d/checkout",
+	}
+	st := slo.Status{
+		SLO:        spec,
+		Period:     slo.WindowStats{Window: spec.Period, Total: 1_000_000, Bad: 27},
+		BudgetLeft: 0.973,
+		Exemplars:  []slo.Exemplar{{TraceID: [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}}},
+	}
+	on := map[string]bool{}
+	for _, f := range firing {
+		on[f] = true
+	}
+	for _, tier := range spec.Tiers {
+		ts := slo.TierStatus{
+			Tier:   tier,
+			Long:   slo.WindowStats{Window: tier.Long, Total: 10_000, Bad: 5, Burn: 0.5},
+			Short:  slo.WindowStats{Window: tier.Short, Total: 1_000, Bad: 0, Burn: 0},
+			Enough: true,
+		}
+		if on[tier.Name] {
+			ts.Long.Bad, ts.Long.Burn = 201, 20.1
+			ts.Short.Bad, ts.Short.Burn = 35, 35.2
+			ts.Firing = true
+		}
+		st.Tiers = append(st.Tiers, ts)
+	}
+	return st
+}
+
+// batch is one resolved and two firing notifications of one SLO, made by a
+// real Manager.
+func batch(t *testing.T) []alerting.Notification {
+	t.Helper()
+	m := alerting.NewManager(alerting.DefaultOptions())
+	if ns := m.Update(t0, []slo.Status{checkoutStatus("page-fast", "page-slow", "ticket-fast")}); len(ns) != 3 {
+		t.Fatalf("got %d firing notifications, want 3", len(ns))
+	}
+	resolved := m.Update(t0.Add(10*time.Minute), []slo.Status{checkoutStatus("page-slow", "ticket-fast")})
+	if len(resolved) != 1 {
+		t.Fatalf("got %d resolved notifications, want 1", len(resolved))
+	}
+	ns := resolved
+	for _, a := range m.Firing() {
+		ns = append(ns, alerting.Notification{ID: a.Fingerprint + "-firing", Alert: a, At: t0, GroupLabels: map[string]string{"slo": a.SLO}})
+	}
+	return ns
+}
+
+// recorder is an httptest handler answering with scripted statuses (then
+// 200) and keeping what it received. It uses a mutex rather than channels so
+// it can serve a synctest bubble from outside it.
+type recorder struct {
+	mu        sync.Mutex
+	responses []func(http.ResponseWriter)
+	requests  []recorded
+}
+
+type recorded struct {
+	header http.Header
+	body   []byte
+	status int
+	at     time.Time
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	var respond func(http.ResponseWriter)
+	if len(r.responses) > 0 {
+		respond, r.responses = r.responses[0], r.responses[1:]
+	}
+	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	if respond != nil {
+		respond(rw)
+	}
+	r.requests = append(r.requests, recorded{header: req.Header.Clone(), body: body, status: rw.status, at: time.Now()})
+	r.mu.Unlock()
+}
+
+func (r *recorder) Requests() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recorded(nil), r.requests...)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func respond(code int, header map[string]string, body string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+func testConfig(url string) Config {
+	return Config{
+		Name:        "team-hook",
+		URL:         url + secretPath + "?token=q-s3cr3t",
+		Headers:     map[string]alerting.Secret{"X-Api-Key": secretHeader},
+		BearerToken: secretToken,
+		MaxAlerts:   2,
+		ExternalURL: "https://burnwatch.example.com",
+	}
+}
+
+func TestPayloadGolden(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	n, err := New(testConfig(srv.URL), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Notify(context.Background(), batch(t)); err != nil {
+		t.Fatalf("Notify = %v", err)
+	}
+	reqs := rec.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(reqs))
+	}
+	h := reqs[0].header
+	for name, want := range map[string]string{
+		"Content-Type":  "application/json",
+		"Authorization": "Bearer " + secretToken,
+		"X-Api-Key":     secretHeader,
+	} {
+		if got := h.Get(name); got != want {
+			t.Errorf("header %s = %q, want %q", name, got, want)
+		}
+	}
+
+	var got bytes.Buffer
+	if err := json.Indent(&got, reqs[0].body, "", "  "); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, reqs[0].body)
+	}
+	got.WriteByte('\n')
+	golden := filepath.Join("testdata", "payload.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("payload differs from %s (go test -update rewrites it):\n%s", golden, got.Bytes())
+	}
+
+	// The points of the golden file that matter, checked on their own.
+	var msg Message
+	if err := json.Unmarshal(reqs[0].body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Version != "4" || msg.Status != "firing" || msg.TruncatedAlerts != 1 || len(msg.Alerts) != 2 ||
+		msg.Receiver != "team-hook" || msg.GroupKey != `{}:{slo="checkout-availability"}` {
+		t.Errorf("message header %+v", msg)
+	}
+	if a := msg.Alerts[0]; a.Status != "resolved" || !a.EndsAt.Equal(t0.Add(10*time.Minute)) || a.Fingerprint != alerting.Fingerprint("checkout-availability", "page-fast") {
+		t.Errorf("first alert %+v, want page-fast resolved at t0+10m", a)
+	}
+	if a := msg.Alerts[1]; a.Status != "firing" || !a.EndsAt.IsZero() || a.Annotations["runbook_url"] == "" {
+		t.Errorf("second alert %+v, want firing with zero endsAt", a)
+	}
+	if msg.CommonLabels["slo"] != "checkout-availability" || msg.CommonLabels["tier"] != "" {
+		t.Errorf("commonLabels %v", msg.CommonLabels)
+	}
+}
+
+func TestNotifyClassifiesResponses(t *testing.T) {
+	tests := []struct {
+		name      string
+		respond   func(http.ResponseWriter)
+		wantErr   bool
+		retryable bool
+		after     time.Duration
+		text      string
+	}{
+		{name: "200", respond: respond(200, nil, "")},
+		{name: "204", respond: respond(204, nil, "")},
+		{name: "429 seconds", respond: respond(429, map[string]string{"Retry-After": "30"}, "rate limited"), wantErr: true, retryable: true, after: 30 * time.Second, text: `429 Too Many Requests: "rate limited"`},
+		{name: "503 date", respond: respond(503, map[string]string{"Retry-After": time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}, ""), wantErr: true, retryable: true, text: "503 Service Unavailable"},
+		{name: "500", respond: respond(500, nil, strings.Repeat("x", 10_000)), wantErr: true, retryable: true, text: "500 Internal Server Error"},
+		{name: "408", respond: respond(408, nil, ""), wantErr: true, retryable: true, text: "408"},
+		{name: "400", respond: respond(400, nil, `{"error":"bad alert"}`), wantErr: true, text: `400 Bad Request: "{\"error\":\"bad alert\"}"`},
+		{name: "401", respond: respond(401, nil, ""), wantErr: true, text: "401 Unauthorized"},
+		{name: "302 not followed", respond: respond(302, map[string]string{"Location": "/elsewhere"}, ""), wantErr: true, text: "302 Found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{responses: []func(http.ResponseWriter){tt.respond}}
+			srv := httptest.NewServer(rec)
+			defer srv.Close()
+			n, err := New(testConfig(srv.URL), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = n.Notify(context.Background(), batch(t))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Notify = %v, want error %v", err, tt.wantErr)
+			}
+			if len(rec.Requests()) != 1 {
+				t.Errorf("%d requests, want 1", len(rec.Requests()))
+			}
+			if err == nil {
+				return
+			}
+			var de *alerting.DeliveryError
+			if !errors.As(err, &de) || de.Retryable != tt.retryable {
+				t.Fatalf("Notify = %v, want a DeliveryError retryable=%v", err, tt.retryable)
+			}
+			if tt.after > 0 && de.RetryAfter != tt.after {
+				t.Errorf("RetryAfter = %v, want %v", de.RetryAfter, tt.after)
+			}
+			if tt.name == "503 date" && (de.RetryAfter < 59*time.Minute || de.RetryAfter > time.Hour) {
+				t.Errorf("RetryAfter = %v, want about 1h", de.RetryAfter)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.text) || len(msg) > 400 {
+				t.Errorf("error %q: want it to contain %q and stay short", msg, tt.text)
+			}
+			assertNoSecret(t, msg)
+		})
+	}
+}
+
+func TestNotifyNetworkErrorIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens any more
+	n, err := New(testConfig(srv.URL), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Notify(context.Background(), batch(t))
+	if retryable, _ := alerting.IsRetryable(err); err == nil || !retryable {
+		t.Fatalf("Notify = %v, want a retryable error", err)
+	}
+	assertNoSecret(t, err.Error())
+	if !strings.Contains(err.Error(), "post to http://127.0.0.1") {
+		t.Errorf("error %q does not say where it posted", err)
+	}
+}
+
+func TestNotifyTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := testConfig(srv.URL)
+	cfg.Timeout = 50 * time.Millisecond
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Notify(context.Background(), batch(t))
+	if retryable, _ := alerting.IsRetryable(err); !retryable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Notify = %v, want a retryable deadline error", err)
+	}
+}
+
+func assertNoSecret(t *testing.T, s string) {
+	t.Helper()
+	if strings.Contains(s, "s3cr3t") {
+		t.Errorf("secret leaked: %s", s)
+	}
+}
+
+func TestSecretsNeverFormatted(t *testing.T) {
+	cfg := testConfig("https://hooks.example.com")
+	cfg.URL = "https://user:pw-s3cr3t@hooks.example.com" + secretPath + "?token=q-s3cr3t"
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, v := range []any{cfg, &cfg, n} {
+			out := fmt.Sprintf(verb, v)
+			assertNoSecret(t, out)
+			if !strings.Contains(out, "hooks.example.com") {
+				t.Errorf("%s of %T = %q, want the host shown", verb, v, out)
+			}
+		}
+	}
+	for _, s := range []string{cfg.String(), cfg.GoString(), n.String()} {
+		assertNoSecret(t, s)
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// JSON keeps the URL (it is configuration to round-trip) but not the
+	// token or header values.
+	if strings.Contains(string(b), secretToken) || strings.Contains(string(b), secretHeader) {
+		t.Errorf("json leaks a secret: %s", b)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string // "" for valid
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"no url", func(c *Config) { c.URL = "" }, "url: must be set"},
+		{"bad scheme", func(c *Config) { c.URL = "ftp://h.example.com/x-s3cr3t" }, "url: want http:// or https://"},
+		{"unparsable", func(c *Config) { c.URL = "http://h.example.com/%zz-s3cr3t" }, "url: is not a valid URL"},
+		{"header name", func(c *Config) { c.Headers = map[string]alerting.Secret{"Bad Name": "x"} }, `headers: "Bad Name" is not a valid header name`},
+		{"header value", func(c *Config) { c.Headers = map[string]alerting.Secret{"X-Key": "a-s3cr3t\r\nInjected: 1"} }, `headers: value of "X-Key" contains a line break`},
+		{"authorization twice", func(c *Config) { c.Headers = map[string]alerting.Secret{"authorization": "Basic x"} }, "Authorization is set twice"},
+		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout: -1s is negative"},
+		{"max alerts", func(c *Config) { c.MaxAlerts = -1 }, "max_alerts: -1 is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig("https://hooks.example.com")
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want %q", err, tt.want)
+			}
+			if err != nil {
+				assertNoSecret(t, err.Error())
+			}
+			if _, nerr := New(cfg, nil); nerr == nil {
+				t.Error("New accepted an invalid config")
+			}
+		})
+	}
+}
+
+func TestMessageEdgeCases(t *testing.T) {
+	n, err := New(Config{URL: "http://hooks.example.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Name() != DefaultName {
+		t.Errorf("Name() = %q, want %q", n.Name(), DefaultName)
+	}
+	ns := batch(t)
+	// Status is firing when a truncated alert fires.
+	n.cfg.MaxAlerts = 1
+	if m := n.Message(ns); m.Status != "firing" || len(m.Alerts) != 1 || m.Alerts[0].Status != "resolved" || m.TruncatedAlerts != 2 {
+		t.Errorf("truncated message: status %s, %d alerts, %d truncated", m.Status, len(m.Alerts), m.TruncatedAlerts)
+	}
+	n.cfg.MaxAlerts = 0
+	// Only resolved: resolved. Differing group labels: none in common.
+	only := ns[:1]
+	only[0].GroupLabels = map[string]string{"slo": "a"}
+	if m := n.Message(only); m.Status != "resolved" {
+		t.Errorf("status %s, want resolved", m.Status)
+	}
+	mixed := append([]alerting.Notification(nil), ns...)
+	mixed[1].GroupLabels = map[string]string{"slo": "b"}
+	m := n.Message(mixed)
+	if len(m.GroupLabels) != 0 || m.GroupKey != "{}:{}" {
+		t.Errorf("group labels %v key %s, want none in common", m.GroupLabels, m.GroupKey)
+	}
+	b, err := json.Marshal(n.Message([]alerting.Notification{{Alert: alerting.Alert{State: alerting.StateFiring}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"groupLabels":{}`, `"commonLabels":{}`, `"labels":{}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("payload %s lacks %s (objects, never null)", b, want)
+		}
+	}
+}
