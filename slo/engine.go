@@ -3,6 +3,7 @@ package slo
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,6 +171,8 @@ func (e *Engine) flow(name string) *flowState {
 	if len(e.flows) >= e.opts.MaxFlows+len(e.slos) {
 		return nil
 	}
+	// The name may point into a request's buffer: keep a copy, not the request.
+	name = strings.Clone(name)
 	f = &flowState{name: name}
 	e.flows[name] = f
 	return f
