@@ -1,0 +1,5 @@
+//go:build !race
+
+package flowprocessor
+
+const raceEnabled = false

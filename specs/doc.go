@@ -1,0 +1,10 @@
+// Package specs loads the teams' spec files, the one source of truth for
+// flows and SLOs: Kubernetes-style YAML documents (apiVersion
+// burnwatch.dev/v1, kind Flow or SLO, metadata, spec), several per file.
+//
+// Loading validates everything a file can get wrong and reports every
+// problem at once, each as file:line: key.path: what is wrong and what is
+// allowed, so that a broken file fails startup with a message that says what
+// to change. The result is plain flows.Spec and slo.Spec values with defaults
+// applied; docs/spec.md is the reference for the format.
+package specs

@@ -1,0 +1,824 @@
+package specs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// APIVersion is the apiVersion every document must declare.
+const APIVersion = "burnwatch.dev/v1"
+
+// Document kinds.
+const (
+	KindFlow = "Flow"
+	KindSLO  = "SLO"
+)
+
+// Parse reads one spec file and checks each document on its own. References
+// between documents (an SLO's flow) may live in other files: Load, or Merge
+// followed by Validate, checks them. filename only labels errors.
+func Parse(filename string, data []byte) (*Set, error) {
+	set, err := parse(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// parse returns what it could read even when it reports errors, so that Load
+// can still check references against flows whose specs were broken.
+func parse(filename string, data []byte) (*Set, error) {
+	p := &parser{file: filename}
+	set := &Set{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The decoder cannot resume after a syntax error.
+			p.errs = append(p.errs, p.syntaxError(err))
+			break
+		}
+		// Each document goes through Merge so names given twice in one file
+		// are reported just as across files.
+		part := &Set{}
+		p.document(&doc, part)
+		if err := set.Merge(part); err != nil {
+			p.errs = append(p.errs, flatten(err)...)
+		}
+	}
+	sortByLine(p.errs)
+	return set, errors.Join(p.errs...)
+}
+
+// sortByLine orders a file's problems top to bottom (stable, so problems on
+// one line keep the order they were found in); problems without a line, like
+// a read error, come first.
+func sortByLine(errs []error) {
+	line := func(err error) int {
+		var se *Error
+		if errors.As(err, &se) {
+			return se.Line
+		}
+		return 0
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return line(a) - line(b) })
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns "yaml: line 3: msg" into "file:3: msg".
+func (p *parser) syntaxError(err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: p.file, Line: line, Err: fmt.Errorf("invalid YAML: %s", m[2])}
+	}
+	return &Error{File: p.file, Err: fmt.Errorf("invalid YAML: %w", err)}
+}
+
+// parser collects every problem of one file instead of stopping at the first.
+type parser struct {
+	file string
+	errs []error
+}
+
+func (p *parser) pos(n *yaml.Node) position { return position{file: p.file, line: n.Line} }
+
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.errs = append(p.errs, p.pos(n).errorf(path, format, args...))
+}
+
+func (p *parser) wrap(n *yaml.Node, path string, err error) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Path: path, Err: err})
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// deref follows YAML aliases so anchors work like their targets.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// fields reads a mapping whose keys must come from allowed. It reports
+// anything else, and duplicate keys, which YAML would silently let the last
+// one win.
+func (p *parser) fields(n *yaml.Node, path string, allowed ...string) (map[string]*yaml.Node, bool) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "want a mapping with keys %s, not %s", strings.Join(allowed, ", "), describe(n))
+		return nil, false
+	}
+	out := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		key := k.Value
+		if !slices.Contains(allowed, key) {
+			msg := "unknown key"
+			if s := closest(key, allowed); s != "" {
+				msg += "; did you mean " + s + "?"
+			}
+			p.errorf(k, join(path, key), "%s (allowed: %s)", msg, strings.Join(allowed, ", "))
+			continue
+		}
+		if _, dup := out[key]; dup {
+			p.errorf(k, join(path, key), "key given twice")
+			continue
+		}
+		out[key] = v
+	}
+	return out, true
+}
+
+// describe names a node's type for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "nothing"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "an unknown node"
+}
+
+// scalar returns a scalar's text; numbers and booleans are accepted where
+// text is wanted (equals: 200).
+func (p *parser) scalar(n *yaml.Node, path string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		p.errorf(n, path, "want a value, not %s", describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (p *parser) nonEmpty(n *yaml.Node, path string) (string, bool) {
+	s, ok := p.scalar(n, path)
+	if ok && strings.TrimSpace(s) == "" {
+		p.errorf(n, path, "is empty")
+		return "", false
+	}
+	return s, ok
+}
+
+func (p *parser) boolean(n *yaml.Node, path string) (bool, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		var b bool
+		if err := n.Decode(&b); err == nil {
+			return b, true
+		}
+	}
+	p.errorf(n, path, "want true or false, not %s", describe(n))
+	return false, false
+}
+
+// number reads an int or float; a quoted decimal ("500") is accepted too.
+func (p *parser) number(n *yaml.Node, path string) (float64, bool) {
+	if n.Kind == yaml.ScalarNode {
+		var f float64
+		switch n.Tag {
+		case "!!int", "!!float":
+			if err := n.Decode(&f); err == nil {
+				return f, true
+			}
+		case "!!str":
+			if f, err := strconv.ParseFloat(strings.TrimSpace(n.Value), 64); err == nil && !math.IsNaN(f) {
+				return f, true
+			}
+		}
+	}
+	p.errorf(n, path, "%s is not a number", describe(n))
+	return 0, false
+}
+
+func (p *parser) count(n *yaml.Node, path string) (uint64, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		var i int64
+		if err := n.Decode(&i); err == nil && i >= 0 {
+			return uint64(i), true
+		}
+	}
+	p.errorf(n, path, "%s is not a whole number >= 0", describe(n))
+	return 0, false
+}
+
+func (p *parser) duration(n *yaml.Node, path string) (d time.Duration, ok bool) {
+	s, ok := p.scalar(n, path)
+	if !ok {
+		return 0, false
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		p.wrap(n, path, err)
+		return 0, false
+	}
+	if v <= 0 {
+		p.errorf(n, path, "%s is not a positive duration", s)
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *parser) list(n *yaml.Node, path string) ([]*yaml.Node, bool) {
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "want a list, not %s", describe(n))
+		return nil, false
+	}
+	out := make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = deref(c)
+	}
+	return out, true
+}
+
+// nameRE is a Kubernetes-like object name; names become span attributes,
+// metric label values and alert dedup keys, so they stay plain.
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
+
+const maxNameLen = 128
+
+func (p *parser) name(n *yaml.Node, path string) (string, bool) {
+	s, ok := p.nonEmpty(n, path)
+	if !ok {
+		return "", false
+	}
+	if len(s) > maxNameLen || !nameRE.MatchString(s) {
+		p.errorf(n, path, "%q is not a valid name (at most %d lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit)", s, maxNameLen)
+		return "", false
+	}
+	return s, true
+}
+
+// labelNameRE is a Prometheus label name: labels reach alert routing and
+// metrics, where other characters would not survive.
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+func (p *parser) labels(n *yaml.Node, path string) map[string]string {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "want a mapping of label names to values, not %s", describe(n))
+		return nil
+	}
+	out := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		kp := join(path, k.Value)
+		switch {
+		case !labelNameRE.MatchString(k.Value):
+			p.errorf(k, kp, "%q is not a label name (letters, digits and '_', not starting with a digit)", k.Value)
+			continue
+		case strings.HasPrefix(k.Value, "__"):
+			p.errorf(k, kp, "label names starting with __ are reserved")
+			continue
+		}
+		if _, dup := out[k.Value]; dup {
+			p.errorf(k, kp, "key given twice")
+			continue
+		}
+		if val, ok := p.scalar(v, kp); ok {
+			out[k.Value] = val
+		}
+	}
+	return out
+}
+
+func (p *parser) url(n *yaml.Node, path string) (string, bool) {
+	s, ok := p.nonEmpty(n, path)
+	if !ok {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.errorf(n, path, "%q is not an absolute http(s) URL (e.g. https://example.com/page)", s)
+		return "", false
+	}
+	return s, true
+}
+
+// document reads one document and adds its flow or SLO to set.
+func (p *parser) document(doc *yaml.Node, set *Set) {
+	root := doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return
+		}
+		root = deref(doc.Content[0])
+	}
+	if isNull(root) {
+		return // an empty document, e.g. after a trailing ---
+	}
+	bad := len(p.errs)
+	f, ok := p.fields(root, "", "apiVersion", "kind", "metadata", "spec")
+	if !ok {
+		return
+	}
+	docPos := p.pos(root)
+	if n := f["apiVersion"]; n == nil {
+		p.errorf(root, "apiVersion", "missing (want %s)", APIVersion)
+	} else if v, ok := p.scalar(n, "apiVersion"); ok && v != APIVersion {
+		p.errorf(n, "apiVersion", "%q is not supported (want %s)", v, APIVersion)
+	}
+	kind := ""
+	if n := f["kind"]; n == nil {
+		p.errorf(root, "kind", "missing (want %s or %s)", KindFlow, KindSLO)
+	} else if v, ok := p.scalar(n, "kind"); ok {
+		if v != KindFlow && v != KindSLO {
+			p.errorf(n, "kind", "%q is not a kind (want %s or %s)", v, KindFlow, KindSLO)
+		} else {
+			kind = v
+		}
+	}
+	var (
+		name    string
+		nameAt  = docPos
+		labels  map[string]string
+		hasName bool
+	)
+	if n := f["metadata"]; n == nil {
+		p.errorf(root, "metadata", "missing (want metadata: {name: ...})")
+	} else if m, ok := p.fields(n, "metadata", "name", "labels"); ok {
+		if nn := m["name"]; nn == nil {
+			p.errorf(n, "metadata.name", "missing")
+		} else {
+			name, hasName = p.name(nn, "metadata.name")
+			nameAt = p.pos(nn)
+		}
+		if l := m["labels"]; l != nil {
+			labels = p.labels(l, "metadata.labels")
+		}
+	}
+	spec := f["spec"]
+	if spec == nil {
+		p.errorf(root, "spec", "missing")
+	}
+	switch kind {
+	case KindFlow:
+		fs := flows.Spec{Name: name, Labels: labels}
+		if spec != nil {
+			p.flowSpec(spec, &fs)
+		}
+		if hasName {
+			// A flow is declared even if its spec is broken, so SLOs that
+			// use it do not report a second, misleading error.
+			set.declare(name, nameAt)
+		}
+		if hasName && len(p.errs) == bad {
+			set.addFlow(fs, nameAt)
+		}
+	case KindSLO:
+		s := slo.Spec{Name: name, Labels: labels}
+		var flowAt position
+		if spec != nil {
+			flowAt = p.sloSpec(spec, &s)
+		}
+		if hasName && len(p.errs) == bad {
+			if err := s.Validate(); err != nil {
+				// The checks above should have caught it: say so plainly.
+				p.errs = append(p.errs, docPos.errorf("spec", "%w", err))
+				return
+			}
+			set.addSLO(s, nameAt, flowAt)
+		}
+	}
+}
+
+var ruleKeys = func() []string {
+	keys := []string{"attribute"}
+	for _, o := range flows.Operators() {
+		keys = append(keys, o.String())
+	}
+	return keys
+}()
+
+func (p *parser) flowSpec(n *yaml.Node, fs *flows.Spec) {
+	f, ok := p.fields(n, "spec", "tier", "entry_spans_only", "match", "errors")
+	if !ok {
+		return
+	}
+	fs.Tier = flows.DefaultTier
+	if t := f["tier"]; t != nil {
+		if v, ok := p.scalar(t, "spec.tier"); ok {
+			if flows.ValidTier(v) {
+				fs.Tier = v
+			} else {
+				p.errorf(t, "spec.tier", "%q is not a tier (allowed: critical, high, medium, low)", v)
+			}
+		}
+	}
+	fs.EntryOnly = true
+	if e := f["entry_spans_only"]; e != nil {
+		fs.EntryOnly, _ = p.boolean(e, "spec.entry_spans_only")
+	}
+	if m := f["match"]; m == nil {
+		p.errorf(n, "spec.match", "missing: a flow needs at least one rule, e.g. {attribute: service.name, equals: shop}")
+	} else if items, ok := p.list(m, "spec.match"); ok {
+		if len(items) == 0 {
+			p.errorf(m, "spec.match", "is empty: a flow needs at least one rule, e.g. {attribute: service.name, equals: shop}")
+		}
+		for i, item := range items {
+			if r, ok := p.rule(item, index("spec.match", i)); ok {
+				fs.Match = append(fs.Match, r)
+			}
+		}
+	}
+	fs.Errors = flows.DefaultErrors()
+	if e := f["errors"]; e != nil {
+		ef, ok := p.fields(e, "spec.errors", "status_error", "rules")
+		if !ok {
+			return
+		}
+		// Given errors replace the default rules; status Error still counts
+		// unless switched off, since it is almost always meant.
+		fs.Errors = flows.ErrorSpec{StatusError: true}
+		if s := ef["status_error"]; s != nil {
+			fs.Errors.StatusError, _ = p.boolean(s, "spec.errors.status_error")
+		}
+		if r := ef["rules"]; r != nil {
+			if items, ok := p.list(r, "spec.errors.rules"); ok {
+				for i, item := range items {
+					if r, ok := p.rule(item, index("spec.errors.rules", i)); ok {
+						fs.Errors.Rules = append(fs.Errors.Rules, r)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (p *parser) rule(n *yaml.Node, path string) (flows.Rule, bool) {
+	f, ok := p.fields(n, path, ruleKeys...)
+	if !ok {
+		return flows.Rule{}, false
+	}
+	var r flows.Rule
+	good := true
+	if a := f["attribute"]; a == nil {
+		p.errorf(n, join(path, "attribute"), "missing (e.g. attribute: http.route)")
+		good = false
+	} else if r.Attribute, ok = p.nonEmpty(a, join(path, "attribute")); !ok {
+		good = false
+	}
+	// Walk the mapping in file order so "two operators" points at the second.
+	var opNode *yaml.Node
+	for i := 0; i+1 < len(deref(n).Content); i += 2 {
+		key := deref(n).Content[i].Value
+		op, isOp := flows.ParseOperator(key)
+		if !isOp || f[key] == nil {
+			continue
+		}
+		if r.Op != flows.OpInvalid {
+			p.errorf(deref(n).Content[i], path, "two operators, %s and %s (want exactly one per rule; add another rule for the other)", r.Op, op)
+			return flows.Rule{}, false
+		}
+		r.Op, opNode = op, f[key]
+	}
+	if r.Op == flows.OpInvalid {
+		p.errorf(n, path, "no operator (want exactly one of: %s)", strings.Join(ruleKeys[1:], ", "))
+		return flows.Rule{}, false
+	}
+	opPath := join(path, r.Op.String())
+	switch r.Op {
+	case flows.OpEquals, flows.OpNotEquals:
+		r.Value, ok = p.literal(opNode, opPath)
+	case flows.OpRegex, flows.OpNotRegex:
+		r.Value, ok = p.scalar(opNode, opPath)
+	case flows.OpIn:
+		var items []*yaml.Node
+		if items, ok = p.list(opNode, opPath); ok {
+			if len(items) == 0 {
+				p.errorf(opNode, opPath, "is empty (want at least one value)")
+				ok = false
+			}
+			for i, item := range items {
+				v, vok := p.literal(item, index(opPath, i))
+				r.Values = append(r.Values, v)
+				ok = ok && vok
+			}
+		}
+	case flows.OpExists:
+		r.Exists, ok = p.boolean(opNode, opPath)
+	default:
+		r.Number, ok = p.number(opNode, opPath)
+	}
+	if !ok || !good {
+		return flows.Rule{}, false
+	}
+	if err := r.Validate(); err != nil {
+		p.wrap(opNode, opPath, err)
+		return flows.Rule{}, false
+	}
+	return r, true
+}
+
+// literal reads an equals or in operand. YAML integers are normalised to
+// decimal so that "0x1F" compares as 31 does.
+func (p *parser) literal(n *yaml.Node, path string) (string, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return strconv.FormatInt(i, 10), true
+		}
+	}
+	return p.scalar(n, path)
+}
+
+// sloSpec reads an SLO's spec into s and returns where its flow is named.
+func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
+	f, ok := p.fields(n, "spec", "description", "flow", "objective", "target", "period", "runbook", "dashboard", "alerting")
+	if !ok {
+		return position{}
+	}
+	flowAt := p.pos(n)
+	if d := f["description"]; d != nil {
+		s.Description, _ = p.scalar(d, "spec.description")
+	}
+	if fl := f["flow"]; fl == nil {
+		p.errorf(n, "spec.flow", "missing: name the Flow this SLO measures")
+	} else {
+		s.Flow, _ = p.name(fl, "spec.flow")
+		flowAt = p.pos(fl)
+	}
+	s.Objective = slo.Availability
+	if o := f["objective"]; o != nil {
+		p.objective(o, s)
+	}
+	if t := f["target"]; t == nil {
+		p.errorf(n, "spec.target", "missing: the percentage of good events, e.g. target: 99.9")
+	} else {
+		s.Target, _ = p.target(t, "spec.target")
+	}
+	s.Period = slo.DefaultPeriod
+	if pd := f["period"]; pd != nil {
+		if d, ok := p.duration(pd, "spec.period"); ok {
+			s.Period = d
+		}
+	}
+	if r := f["runbook"]; r != nil {
+		s.Runbook, _ = p.url(r, "spec.runbook")
+	}
+	if d := f["dashboard"]; d != nil {
+		s.Dashboard, _ = p.url(d, "spec.dashboard")
+	}
+	s.MinEvents = slo.DefaultMinEvents
+	s.Tiers = slo.DefaultTiers(s.Period)
+	if a := f["alerting"]; a != nil {
+		p.alerting(a, s)
+	}
+	return flowAt
+}
+
+func (p *parser) objective(n *yaml.Node, s *slo.Spec) {
+	f, ok := p.fields(n, "spec.objective", "type", "threshold")
+	if !ok {
+		return
+	}
+	if t := f["type"]; t != nil {
+		if v, ok := p.scalar(t, "spec.objective.type"); ok {
+			switch v {
+			case "availability":
+				s.Objective = slo.Availability
+			case "latency":
+				s.Objective = slo.LatencyThreshold
+			default:
+				p.errorf(t, "spec.objective.type", "%q is not an objective type (allowed: availability, latency)", v)
+				return
+			}
+		}
+	}
+	th := f["threshold"]
+	switch {
+	case s.Objective == slo.LatencyThreshold && th == nil:
+		p.errorf(n, "spec.objective.threshold", "missing: a latency objective needs a threshold, e.g. threshold: 300ms")
+	case s.Objective == slo.Availability && th != nil:
+		p.errorf(th, "spec.objective.threshold", "applies only to type latency (add type: latency, or remove the threshold)")
+	case th != nil:
+		s.Threshold, _ = p.duration(th, "spec.objective.threshold")
+	}
+}
+
+// target reads a percentage and returns it as a fraction.
+func (p *parser) target(n *yaml.Node, path string) (float64, bool) {
+	pct, ok := p.number(n, path)
+	if !ok {
+		return 0, false
+	}
+	if !(pct > 0 && pct < 100) {
+		p.errorf(n, path, "%s is not a percentage in (0, 100) (e.g. 99.9 for 99.9%%)", n.Value)
+		return 0, false
+	}
+	// 99.9/100 is 0.9990000000000001 in binary; parsing "99.9e-2" gives the
+	// double nearest to 0.999, which is what the user meant.
+	text := strings.TrimSpace(n.Value)
+	if !strings.ContainsAny(text, "eExXoO_") {
+		if f, err := strconv.ParseFloat(text+"e-2", 64); err == nil {
+			return f, true
+		}
+	}
+	return pct / 100, true
+}
+
+func (p *parser) alerting(n *yaml.Node, s *slo.Spec) {
+	f, ok := p.fields(n, "spec.alerting", "min_events", "disable", "tiers")
+	if !ok {
+		return
+	}
+	if m := f["min_events"]; m != nil {
+		s.MinEvents, _ = p.count(m, "spec.alerting.min_events")
+	}
+	// Tiers with errors are already reported; disabling one is not a second
+	// mistake.
+	var broken []string
+	if t := f["tiers"]; t != nil {
+		if items, ok := p.list(t, "spec.alerting.tiers"); ok {
+			s.Tiers = make([]slo.Tier, 0, len(items))
+			seen := map[string]bool{}
+			for i, item := range items {
+				path := index("spec.alerting.tiers", i)
+				tier, ok := p.tier(item, path, s.Period)
+				if !ok {
+					if tier.Name != "" {
+						broken = append(broken, tier.Name)
+					}
+					continue
+				}
+				if seen[tier.Name] {
+					p.errorf(item, join(path, "name"), "tier %q is given twice", tier.Name)
+					continue
+				}
+				seen[tier.Name] = true
+				s.Tiers = append(s.Tiers, tier)
+			}
+		}
+	}
+	if d := f["disable"]; d != nil {
+		items, ok := p.list(d, "spec.alerting.disable")
+		if !ok {
+			return
+		}
+		drop := map[string]bool{}
+		for i, item := range items {
+			path := index("spec.alerting.disable", i)
+			name, ok := p.scalar(item, path)
+			if !ok {
+				continue
+			}
+			if slices.Contains(broken, name) {
+				continue
+			}
+			if !slices.ContainsFunc(s.Tiers, func(t slo.Tier) bool { return t.Name == name }) {
+				p.errorf(item, path, "no tier %q (tiers: %s)", name, tierNames(s.Tiers, broken))
+				continue
+			}
+			drop[name] = true
+		}
+		// Keep Tiers non-nil even when every tier is dropped: nil means
+		// "the default tiers" to the engine.
+		kept := make([]slo.Tier, 0, len(s.Tiers))
+		for _, t := range s.Tiers {
+			if !drop[t.Name] {
+				kept = append(kept, t)
+			}
+		}
+		s.Tiers = kept
+	}
+}
+
+func tierNames(tiers []slo.Tier, broken []string) string {
+	var names []string
+	for _, t := range tiers {
+		names = append(names, t.Name)
+	}
+	names = append(names, broken...)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *parser) tier(n *yaml.Node, path string, period time.Duration) (slo.Tier, bool) {
+	f, ok := p.fields(n, path, "name", "severity", "long", "short", "factor", "min_events")
+	if !ok {
+		return slo.Tier{}, false
+	}
+	var t slo.Tier
+	good := true
+	need := func(key, example string) *yaml.Node {
+		v := f[key]
+		if v == nil {
+			p.errorf(n, join(path, key), "missing (e.g. %s: %s)", key, example)
+			good = false
+		}
+		return v
+	}
+	if v := need("name", "page-fast"); v != nil {
+		t.Name, ok = p.name(v, join(path, "name"))
+		good = good && ok
+	}
+	if v := need("severity", "page"); v != nil {
+		sev, ok := p.scalar(v, join(path, "severity"))
+		switch slo.Severity(sev) {
+		case slo.Page, slo.Ticket:
+			t.Severity = slo.Severity(sev)
+		default:
+			if ok {
+				p.errorf(v, join(path, "severity"), "%q is not a severity (allowed: page, ticket)", sev)
+			}
+			good = false
+		}
+	}
+	var longN, shortN *yaml.Node
+	if longN = need("long", "1h"); longN != nil {
+		t.Long, ok = p.duration(longN, join(path, "long"))
+		good = good && ok
+	}
+	if shortN = need("short", "5m"); shortN != nil {
+		t.Short, ok = p.duration(shortN, join(path, "short"))
+		good = good && ok
+	}
+	if v := need("factor", "14.4"); v != nil {
+		t.Factor, ok = p.number(v, join(path, "factor"))
+		if ok && (!(t.Factor > 0) || math.IsInf(t.Factor, 0)) {
+			p.errorf(v, join(path, "factor"), "%s is not a positive burn rate factor (e.g. 14.4)", v.Value)
+			ok = false
+		}
+		good = good && ok
+	}
+	if v := f["min_events"]; v != nil {
+		t.MinEvents, ok = p.count(v, join(path, "min_events"))
+		good = good && ok
+	}
+	if t.Long > 0 && t.Short > t.Long {
+		p.errorf(shortN, join(path, "short"), "%s is longer than long %s (short must be <= long)", FormatDuration(t.Short), FormatDuration(t.Long))
+		good = false
+	}
+	if t.Long > period {
+		p.errorf(longN, join(path, "long"), "%s is longer than the period %s", FormatDuration(t.Long), FormatDuration(period))
+		good = false
+	}
+	return t, good
+}
+
+// closest suggests the allowed key nearest to a misspelt one, if any is near.
+func closest(key string, allowed []string) string {
+	best, bestD := "", math.MaxInt
+	for _, a := range allowed {
+		// Allow about one typo per three letters, so "eq" does not suggest "gt".
+		if d := editDistance(key, a); d <= max(1, len(a)/3) && d < bestD {
+			best, bestD = a, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

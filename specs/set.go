@@ -1,0 +1,233 @@
+package specs
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Set is the flows and SLOs of one or more spec files, validated and with
+// defaults applied. Flows keep file order: the first flow that matches a
+// span wins.
+type Set struct {
+	Flows []flows.Spec
+	SLOs  []slo.Spec
+
+	// Where things were written, for messages about duplicates and
+	// references; parallel to Flows and SLOs (shorter when a caller appended
+	// specs in code, which then have no position).
+	flowAt    []position
+	sloAt     []position
+	sloFlowAt []position
+	// declared holds every flow name a file defines, including flows whose
+	// spec was broken, so an SLO using one is not reported twice.
+	declared map[string]position
+}
+
+func (s *Set) declare(name string, at position) {
+	if s.declared == nil {
+		s.declared = map[string]position{}
+	}
+	if _, ok := s.declared[name]; !ok {
+		s.declared[name] = at
+	}
+}
+
+func (s *Set) addFlow(f flows.Spec, at position) {
+	s.Flows = append(s.Flows, f)
+	s.flowAt = append(s.flowAt, at)
+}
+
+func (s *Set) addSLO(o slo.Spec, at, flowAt position) {
+	s.SLOs = append(s.SLOs, o)
+	s.sloAt = append(s.sloAt, at)
+	s.sloFlowAt = append(s.sloFlowAt, flowAt)
+}
+
+func at(ps []position, i int) position {
+	if i < len(ps) {
+		return ps[i]
+	}
+	return position{}
+}
+
+// Merge appends other's flows and SLOs to s, after s's own (flow order
+// matters: the first match wins). A flow or SLO whose name s already holds
+// is reported with both places and left out. Merge does not check
+// references; call Validate when every file is in.
+func (s *Set) Merge(other *Set) error {
+	var errs []error
+	have := func(names func(int) string, n int, name string) int {
+		for i := range n {
+			if names(i) == name {
+				return i
+			}
+		}
+		return -1
+	}
+	for i, f := range other.Flows {
+		if j := have(func(k int) string { return s.Flows[k].Name }, len(s.Flows), f.Name); j >= 0 {
+			errs = append(errs, at(other.flowAt, i).errorf("metadata.name", "flow %q is already defined at %s", f.Name, at(s.flowAt, j)))
+			continue
+		}
+		s.addFlow(f, at(other.flowAt, i))
+	}
+	for i, o := range other.SLOs {
+		if j := have(func(k int) string { return s.SLOs[k].Name }, len(s.SLOs), o.Name); j >= 0 {
+			errs = append(errs, at(other.sloAt, i).errorf("metadata.name", "SLO %q is already defined at %s", o.Name, at(s.sloAt, j)))
+			continue
+		}
+		s.addSLO(o, at(other.sloAt, i), at(other.sloFlowAt, i))
+	}
+	for name, p := range other.declared {
+		if _, ok := s.declared[name]; ok {
+			continue
+		}
+		if !slices.ContainsFunc(other.Flows, func(f flows.Spec) bool { return f.Name == name }) {
+			// A broken flow (not in Flows): still report a duplicate name.
+			if j := have(func(k int) string { return s.Flows[k].Name }, len(s.Flows), name); j >= 0 {
+				errs = append(errs, p.errorf("metadata.name", "flow %q is already defined at %s", name, at(s.flowAt, j)))
+			}
+		}
+		s.declare(name, p)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks what no single document can: every SLO names a defined
+// flow, and the flows and SLOs pass their packages' own checks.
+func (s *Set) Validate() error {
+	var errs []error
+	defined := make(map[string]bool, len(s.Flows))
+	for _, f := range s.Flows {
+		defined[f.Name] = true
+	}
+	for i, o := range s.SLOs {
+		if defined[o.Flow] {
+			continue
+		}
+		if _, ok := s.declared[o.Flow]; ok {
+			continue // broken flow, already reported where it is defined
+		}
+		msg := fmt.Sprintf("flow %q is not defined", o.Flow)
+		names := make([]string, 0, len(s.Flows))
+		for _, f := range s.Flows {
+			names = append(names, f.Name)
+		}
+		if c := closest(o.Flow, names); c != "" {
+			msg += "; did you mean " + c + "?"
+		}
+		if len(names) == 0 {
+			msg += " (no flows are defined: add a document of kind Flow)"
+		} else {
+			msg += " (flows: " + strings.Join(names, ", ") + ")"
+		}
+		errs = append(errs, at(s.sloFlowAt, i).errorf("spec.flow", "%s", msg))
+	}
+	if _, err := flows.NewClassifier(s.Flows); err != nil {
+		errs = append(errs, fmt.Errorf("flows: %w", err))
+	}
+	for i := range s.SLOs {
+		if err := s.SLOs[i].Validate(); err != nil {
+			errs = append(errs, at(s.sloAt, i).errorf("spec", "%w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Classifier compiles the set's flows.
+func (s *Set) Classifier() (*flows.Classifier, error) {
+	return flows.NewClassifier(s.Flows)
+}
+
+// Load reads the spec files that patterns name, files or globs
+// (filepath.Match syntax; BuiltinPrefix for files built into the binary),
+// merges them in order (patterns in the order given, a glob's files sorted
+// by name, documents in file order) and validates the whole. A pattern that
+// matches no file is an error. Every problem of every file is reported.
+func Load(patterns ...string) (*Set, error) {
+	if len(patterns) == 0 {
+		return nil, errors.New("specs: no files given")
+	}
+	var (
+		errs  []error
+		files []string
+		seen  = map[string]bool{}
+	)
+	for _, pat := range patterns {
+		matches, err := globFile(pat)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("specs: pattern %q: %w", pat, err))
+			continue
+		}
+		if len(matches) == 0 {
+			errs = append(errs, fmt.Errorf("specs: %q matches no files", pat))
+			continue
+		}
+		for _, m := range matches {
+			if !seen[m] {
+				seen[m] = true
+				files = append(files, m)
+			}
+		}
+	}
+	set := &Set{}
+	for _, name := range files {
+		data, err := readFile(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("specs: %w", err))
+			continue
+		}
+		part, err := parse(name, data)
+		if err != nil {
+			errs = append(errs, flatten(err)...)
+		}
+		if err := set.Merge(part); err != nil {
+			errs = append(errs, flatten(err)...)
+		}
+	}
+	if err := set.Validate(); err != nil {
+		errs = append(errs, flatten(err)...)
+	}
+	if len(errs) > 0 {
+		sortByFile(errs, files)
+		return nil, errors.Join(errs...)
+	}
+	return set, nil
+}
+
+// flatten unpacks errors.Join so problems can be sorted and rejoined flat.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// sortByFile orders problems by file, in load order, then by line, so a
+// reader can fix them top to bottom; problems without a file come first.
+func sortByFile(errs []error, files []string) {
+	rank := func(err error) (int, int) {
+		var se *Error
+		if !errors.As(err, &se) || se.File == "" {
+			return -1, 0
+		}
+		return slices.Index(files, se.File), se.Line
+	}
+	slices.SortStableFunc(errs, func(a, b error) int {
+		fa, la := rank(a)
+		fb, lb := rank(b)
+		if fa != fb {
+			return fa - fb
+		}
+		return la - lb
+	})
+}

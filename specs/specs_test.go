@@ -1,0 +1,443 @@
+package specs
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/broken/*.errors from the current messages")
+
+func TestLoadGood(t *testing.T) {
+	set, err := Load("testdata/good/*.yaml")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	wantFlows := []flows.Spec{
+		{
+			Name: "checkout", Labels: map[string]string{"team": "payments"}, Tier: flows.TierCritical, EntryOnly: true,
+			Match: []flows.Rule{
+				{Attribute: "service.name", Op: flows.OpEquals, Value: "shop"},
+				{Attribute: "http.route", Op: flows.OpRegex, Value: "/checkout.*"},
+			},
+			Errors: flows.ErrorSpec{StatusError: true, Rules: []flows.Rule{{Attribute: "http.response.status_code", Op: flows.OpGte, Number: 500}}},
+		},
+		{
+			Name: "login", Tier: flows.TierMedium, EntryOnly: true,
+			Match: []flows.Rule{
+				{Attribute: "service.name", Op: flows.OpIn, Values: []string{"auth", "auth-canary"}},
+				{Attribute: "rpc.method", Op: flows.OpEquals, Value: "Login"},
+			},
+			Errors: flows.DefaultErrors(),
+		},
+		{
+			Name: "orders-queue", Labels: map[string]string{"team": "fulfilment"}, Tier: flows.TierHigh, EntryOnly: false,
+			Match: []flows.Rule{
+				{Attribute: "messaging.destination.name", Op: flows.OpEquals, Value: "orders"},
+				{Attribute: "span.kind", Op: flows.OpEquals, Value: "consumer"},
+			},
+			Errors: flows.ErrorSpec{StatusError: false, Rules: []flows.Rule{{Attribute: "error.type", Op: flows.OpExists, Exists: true}}},
+		},
+	}
+	if !reflect.DeepEqual(set.Flows, wantFlows) {
+		t.Errorf("Flows:\n got %+v\nwant %+v", set.Flows, wantFlows)
+	}
+	week := 7 * 24 * time.Hour
+	wantSLOs := []slo.Spec{
+		{
+			Name: "checkout-latency", Labels: map[string]string{"team": "payments"}, Description: "Checkout is fast",
+			Flow: "checkout", Objective: slo.LatencyThreshold, Threshold: 300 * time.Millisecond,
+			Target: 0.999, Period: slo.DefaultPeriod, MinEvents: 10,
+			Runbook: "https://runbooks.example/checkout", Dashboard: "https://grafana.example/d/checkout",
+			Tiers: []slo.Tier{{Name: "page-fast", Severity: slo.Page, Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4, MinEvents: 20}},
+		},
+		{
+			Name: "checkout-availability", Flow: "checkout", Objective: slo.Availability,
+			Target: 0.9995, Period: slo.DefaultPeriod, MinEvents: slo.DefaultMinEvents,
+			Tiers: slo.DefaultTiers(slo.DefaultPeriod),
+		},
+		{
+			Name: "login-availability", Flow: "login", Objective: slo.Availability,
+			Target: 0.99, Period: week, MinEvents: 0,
+			Tiers: slo.DefaultTiers(week)[:2],
+		},
+	}
+	if !reflect.DeepEqual(set.SLOs, wantSLOs) {
+		t.Errorf("SLOs:\n got %+v\nwant %+v", set.SLOs, wantSLOs)
+	}
+	if _, err := set.Classifier(); err != nil {
+		t.Errorf("Classifier: %v", err)
+	}
+}
+
+// TestBrokenGolden loads each broken file after the good flows and compares
+// every message with testdata/broken/NAME.errors (go test -update rewrites).
+func TestBrokenGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/broken/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no broken files: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			_, err := Load("testdata/good/flows.yaml", file)
+			if err == nil {
+				t.Fatalf("Load succeeded")
+			}
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Errorf("no *Error in %v", err)
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(file, ".yaml") + ".errors"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("messages differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// TestParseErrors pins single messages, including the examples promised in
+// docs/spec.md; each case is one document checked on its own.
+func TestParseErrors(t *testing.T) {
+	const flow = "apiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata: {name: checkout}\nspec:\n  match:\n"
+	const sloHead = "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: checkout}\nspec:\n  flow: checkout\n"
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"target range", sloHead + "  target: 120\n", "x.yaml:6: spec.target: 120 is not a percentage in (0, 100) (e.g. 99.9 for 99.9%)"},
+		{"target zero", sloHead + "  target: 0\n", "x.yaml:6: spec.target: 0 is not a percentage in (0, 100)"},
+		{"target hundred", sloHead + "  target: 100.0\n", "x.yaml:6: spec.target: 100.0 is not a percentage"},
+		{"target missing", sloHead, "x.yaml:5: spec.target: missing"},
+		{"unknown key", sloHead + "  target: 99\n  trgt: 99\n", "x.yaml:7: spec.trgt: unknown key; did you mean target? (allowed: description, flow, objective, target, period, runbook, dashboard, alerting)"},
+		{"unknown key no suggestion", sloHead + "  target: 99\n  owner: me\n", "x.yaml:7: spec.owner: unknown key (allowed: "},
+		{"regex", flow + "    - {attribute: a, equals: b}\n    - {attribute: http.route, regex: \"(x\"}\n", "x.yaml:7: spec.match[1].regex: error parsing regexp: missing closing ): `(x`"},
+		{"no operator", flow + "    - {attribute: a}\n", "x.yaml:6: spec.match[0]: no operator (want exactly one of: equals, not_equals, regex, not_regex, in, exists, gt, gte, lt, lte)"},
+		{"two operators", flow + "    - attribute: a\n      equals: b\n      regex: c\n", "x.yaml:8: spec.match[0]: two operators, equals and regex (want exactly one per rule"},
+		{"numeric operand", flow + "    - {attribute: a, lt: soon}\n", `x.yaml:6: spec.match[0].lt: "soon" is not a number`},
+		{"quoted number ok", flow + "    - {attribute: a, lt: \"5\"}\n    - {attribute: a, bad: 1}\n", "x.yaml:7: spec.match[1].bad: unknown key"},
+		{"empty in", flow + "    - {attribute: a, in: []}\n", "x.yaml:6: spec.match[0].in: is empty"},
+		{"in scalar", flow + "    - {attribute: a, in: GET}\n", `x.yaml:6: spec.match[0].in: want a list, not "GET"`},
+		{"span kind", flow + "    - {attribute: span.kind, in: [server, sever]}\n", `x.yaml:6: spec.match[0].in: "sever" is not a span kind`},
+		{"numeric pseudo", flow + "    - {attribute: span.name, gt: 1}\n", "x.yaml:6: spec.match[0].gt: gt compares numbers and span.name is never a number"},
+		{"exists", flow + "    - {attribute: a, exists: \"yes\"}\n", `x.yaml:6: spec.match[0].exists: want true or false, not "yes"`},
+		{"match missing", "apiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata: {name: c}\nspec: {tier: low}\n", "x.yaml:4: spec.match: missing: a flow needs at least one rule"},
+		{"match empty", flow[:len(flow)-1] + " []\n", "x.yaml:5: spec.match: is empty"},
+		{"tier", flow + "    - {attribute: a, equals: b}\n  tier: gold\n", `x.yaml:7: spec.tier: "gold" is not a tier (allowed: critical, high, medium, low)`},
+		{"kind", "apiVersion: burnwatch.dev/v1\nkind: flow\n", `x.yaml:2: kind: "flow" is not a kind (want Flow or SLO)`},
+		{"api version", "apiVersion: v1\nkind: Flow\n", `x.yaml:1: apiVersion: "v1" is not supported (want burnwatch.dev/v1)`},
+		{"not a mapping", "[1, 2]\n", "x.yaml:1: want a mapping with keys apiVersion, kind, metadata, spec, not a list"},
+		{"syntax", "a: [\n", "x.yaml:1: invalid YAML: did not find expected node content"},
+		{"duplicate key", sloHead + "  target: 99\n  target: 98\n", "x.yaml:7: spec.target: key given twice"},
+		{"duplicate in file", flow + "    - {attribute: a, equals: b}\n---\n" + flow + "    - {attribute: a, equals: c}\n", `x.yaml:10: metadata.name: flow "checkout" is already defined at x.yaml:3`},
+		{"short > long", sloHead + "  target: 99\n  alerting:\n    tiers:\n      - {name: t, severity: page, long: 1h, short: 2h, factor: 2}\n", "x.yaml:9: spec.alerting.tiers[0].short: 2h is longer than long 1h (short must be <= long)"},
+		{"tier missing field", sloHead + "  target: 99\n  alerting:\n    tiers:\n      - {name: t, long: 1h, short: 5m, factor: 2}\n", "x.yaml:9: spec.alerting.tiers[0].severity: missing (e.g. severity: page)"},
+		{"tier twice", sloHead + "  target: 99\n  alerting:\n    tiers:\n      - {name: t, severity: page, long: 1h, short: 5m, factor: 2}\n      - {name: t, severity: page, long: 1h, short: 5m, factor: 2}\n", `x.yaml:10: spec.alerting.tiers[1].name: tier "t" is given twice`},
+		{"disable unknown", sloHead + "  target: 99\n  alerting: {disable: [page]}\n", `x.yaml:7: spec.alerting.disable[0]: no tier "page" (tiers: page-fast, page-slow, ticket-fast, ticket-slow)`},
+		{"latency threshold missing", sloHead + "  target: 99\n  objective: {type: latency}\n", "x.yaml:7: spec.objective.threshold: missing: a latency objective needs a threshold"},
+		{"threshold not a duration", sloHead + "  target: 99\n  objective: {type: latency, threshold: 0.3s}\n", `x.yaml:7: spec.objective.threshold: "0.3s": fractions are not allowed (write 1h30m for 1.5h, 300ms for 0.3s)`},
+		{"period no unit", sloHead + "  target: 99\n  period: 30\n", `x.yaml:7: spec.period: "30" has no unit (want e.g. 30d or 30m`},
+		{"runbook", sloHead + "  target: 99\n  runbook: wiki/checkout\n", `x.yaml:7: spec.runbook: "wiki/checkout" is not an absolute http(s) URL`},
+		{"label name", "apiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata:\n  name: c\n  labels: {team-name: x}\n", `x.yaml:5: metadata.labels.team-name: "team-name" is not a label name`},
+		{"name", "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: Checkout}\n", `x.yaml:3: metadata.name: "Checkout" is not a valid name`},
+		{"name missing", "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {}\n", "x.yaml:3: metadata.name: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := Parse("x.yaml", []byte(tt.doc))
+			if err == nil {
+				t.Fatalf("Parse succeeded: %+v", set)
+			}
+			if set != nil {
+				t.Errorf("Parse returned a set with its error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error:\n%v\ndoes not contain\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseCollectsAllErrors checks that one bad field does not hide others.
+func TestParseCollectsAllErrors(t *testing.T) {
+	doc := "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: s}\nspec:\n  flow: f\n  target: 120\n  period: 3x\n  runbook: r\n"
+	_, err := Parse("x.yaml", []byte(doc))
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	var lines []int
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var se *Error
+		if !errors.As(e, &se) {
+			t.Fatalf("%v is not an *Error", e)
+		}
+		lines = append(lines, se.Line)
+	}
+	if want := []int{6, 7, 8}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("error lines = %v, want %v (%v)", lines, want, err)
+	}
+}
+
+func TestParseDefaultsAndForms(t *testing.T) {
+	doc := `
+apiVersion: burnwatch.dev/v1
+kind: Flow
+metadata: {name: f}
+spec:
+  match:
+    - {attribute: http.response.status_code, in: [0x1F4, 503]}
+    - {attribute: http.response.status_code, equals: 200}
+    - {attribute: a, gte: "1.5"}
+  errors: {rules: []}
+---
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: s}
+spec:
+  flow: f
+  target: 99.99
+  period: 28d
+  alerting: {disable: [page-fast, page-slow, ticket-fast, ticket-slow]}
+---
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: s2}
+spec:
+  flow: f
+  target: 9.95e1
+  alerting: {tiers: []}
+`
+	set, err := Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if err := set.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	f := set.Flows[0]
+	if got := f.Match[0].Values; !reflect.DeepEqual(got, []string{"500", "503"}) {
+		t.Errorf("in values = %q, want hex normalised", got)
+	}
+	if f.Match[1].Value != "200" || f.Match[2].Number != 1.5 {
+		t.Errorf("operands: %+v", f.Match)
+	}
+	if !f.EntryOnly || f.Tier != flows.TierMedium {
+		t.Errorf("defaults: entry %v tier %q", f.EntryOnly, f.Tier)
+	}
+	if !f.Errors.StatusError || len(f.Errors.Rules) != 0 {
+		t.Errorf("given errors: %+v, want status_error true and no rules", f.Errors)
+	}
+	s := set.SLOs[0]
+	if s.Target != 0.9999 || s.Period != 28*24*time.Hour || s.MinEvents != slo.DefaultMinEvents {
+		t.Errorf("slo: target %v period %v min %d", s.Target, s.Period, s.MinEvents)
+	}
+	// Every tier disabled must mean no tiers, not "the defaults" (nil).
+	if s.Tiers == nil || len(s.Tiers) != 0 {
+		t.Errorf("all disabled: Tiers = %#v, want empty non-nil", s.Tiers)
+	}
+	if s2 := set.SLOs[1]; s2.Target != 0.995 || s2.Tiers == nil || len(s2.Tiers) != 0 {
+		t.Errorf("s2: target %v tiers %#v", s2.Target, s2.Tiers)
+	}
+}
+
+func TestAnchorsAndAliases(t *testing.T) {
+	doc := `
+apiVersion: burnwatch.dev/v1
+kind: Flow
+metadata: {name: a, labels: &team {team: payments}}
+spec:
+  match: &shop [{attribute: service.name, equals: shop}]
+---
+apiVersion: burnwatch.dev/v1
+kind: Flow
+metadata: {name: b, labels: *team}
+spec: {match: *shop, tier: low}
+`
+	set, err := Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := set.Flows[1]; b.Labels["team"] != "payments" || len(b.Match) != 1 || b.Match[0].Value != "shop" {
+		t.Errorf("aliased flow: %+v", b)
+	}
+}
+
+func TestTargetIsExact(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want float64
+	}{{"99.9", 0.999}, {"99.95", 0.9995}, {"90", 0.9}, {"99.999", 0.99999}, {"50.5", 0.505}} {
+		doc := "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: s}\nspec: {flow: f, target: " + tt.text + "}\n"
+		set, err := Parse("x.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := set.SLOs[0].Target; got != tt.want {
+			t.Errorf("target %s = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestMergeAndValidate(t *testing.T) {
+	mk := func(file, doc string) *Set {
+		t.Helper()
+		s, err := Parse(file, []byte(doc))
+		if err != nil {
+			t.Fatalf("Parse %s: %v", file, err)
+		}
+		return s
+	}
+	a := mk("a.yaml", "apiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata: {name: f}\nspec: {match: [{attribute: a, exists: true}]}\n")
+	b := mk("b.yaml", "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: s}\nspec: {flow: f, target: 99}\n")
+	c := mk("c.yaml", "\n\napiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata: {name: f}\nspec: {match: [{attribute: b, exists: true}]}\n")
+
+	if err := b.Validate(); err == nil || err.Error() != `b.yaml:4: spec.flow: flow "f" is not defined (no flows are defined: add a document of kind Flow)` {
+		t.Errorf("b alone: %v", err)
+	}
+	set := &Set{}
+	for _, s := range []*Set{a, b} {
+		if err := set.Merge(s); err != nil {
+			t.Fatalf("Merge: %v", err)
+		}
+	}
+	if err := set.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	err := set.Merge(c)
+	if err == nil || err.Error() != `c.yaml:5: metadata.name: flow "f" is already defined at a.yaml:3` {
+		t.Errorf("duplicate across files: %v", err)
+	}
+	if len(set.Flows) != 1 || set.Flows[0].Match[0].Attribute != "a" {
+		t.Errorf("duplicate was merged: %+v", set.Flows)
+	}
+	// Specs built in code have no position but still merge and validate.
+	set.SLOs = append(set.SLOs, slo.Spec{Name: "code", Flow: "nope", Objective: slo.Availability, Target: 0.9, Period: time.Hour})
+	if err := set.Validate(); err == nil || !strings.HasPrefix(err.Error(), `spec.flow: flow "nope" is not defined`) {
+		t.Errorf("code SLO: %v", err)
+	}
+}
+
+func TestLoadPatterns(t *testing.T) {
+	tests := []struct {
+		name     string
+		patterns []string
+		want     string
+	}{
+		{"none", nil, "specs: no files given"},
+		{"no match", []string{"testdata/good/flows.yaml", "testdata/nothing/*.yaml"}, `specs: "testdata/nothing/*.yaml" matches no files`},
+		{"missing file", []string{"testdata/good/nope.yaml"}, `specs: "testdata/good/nope.yaml" matches no files`},
+		{"bad glob", []string{"testdata/[.yaml"}, `specs: pattern "testdata/[.yaml": syntax error in pattern`},
+		{"slos without flows", []string{"testdata/good/slos.yaml"}, `testdata/good/slos.yaml:6: spec.flow: flow "checkout" is not defined`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.patterns...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load(%q) = %v, want %q", tt.patterns, err, tt.want)
+			}
+		})
+	}
+	// The same file through two patterns loads once, not as a duplicate.
+	set, err := Load("testdata/good/flows.yaml", "testdata/good/*.yaml")
+	if err != nil {
+		t.Fatalf("overlapping patterns: %v", err)
+	}
+	if len(set.Flows) != 3 || len(set.SLOs) != 3 {
+		t.Errorf("got %d flows %d slos", len(set.Flows), len(set.SLOs))
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{in: "300ms", want: 300 * time.Millisecond},
+		{in: "30d", want: 30 * 24 * time.Hour},
+		{in: "2w", want: 14 * 24 * time.Hour},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "1m30s500ms", want: 90*time.Second + 500*time.Millisecond},
+		{in: "0s", want: 0},
+		{in: "", err: "empty duration"},
+		{in: "30", err: `"30" has no unit`},
+		{in: "1.5h", err: "fractions are not allowed"},
+		{in: "5y", err: `unknown unit "y"`},
+		{in: "h", err: "is not a duration"},
+		{in: "30m1h", err: "units must go from largest to smallest, each once"},
+		{in: "1m1m", err: "units must go from largest to smallest"},
+		{in: "-5m", err: "is not a duration"},
+		{in: "99999999999999999999w", err: "too long"},
+		{in: "15251w", err: "too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseDuration(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("ParseDuration(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+			if back, err := ParseDuration(FormatDuration(got)); got != 0 && (err != nil || back != got) {
+				t.Errorf("round trip %q -> %q -> %v, %v", tt.in, FormatDuration(got), back, err)
+			}
+		})
+	}
+	for d, want := range map[time.Duration]string{
+		30 * 24 * time.Hour: "30d", 14 * 24 * time.Hour: "2w", 90 * time.Minute: "1h30m",
+		300 * time.Millisecond: "300ms", 0: "0s", 1500 * time.Microsecond: "1ms500µs",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestBuiltin(t *testing.T) {
+	set, err := Load(BuiltinPrefix + "examples.yaml")
+	if err != nil {
+		t.Fatalf("builtin examples: %v", err)
+	}
+	names := func() (out []string) {
+		for _, f := range set.Flows {
+			out = append(out, f.Name)
+		}
+		return out
+	}()
+	if want := []string{"checkout", "search", "login"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("flows %q, want %q", names, want)
+	}
+	if len(set.SLOs) != 4 {
+		t.Errorf("%d SLOs, want 4", len(set.SLOs))
+	}
+	if _, err := Load(BuiltinPrefix + "*.yaml"); err != nil {
+		t.Errorf("builtin glob: %v", err)
+	}
+	_, err = Load(BuiltinPrefix + "nope.yaml")
+	if err == nil || err.Error() != `specs: "builtin:nope.yaml" matches no files` {
+		t.Errorf("missing builtin: %v", err)
+	}
+}
