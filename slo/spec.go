@@ -15,6 +15,11 @@ const (
 	// LatencyThreshold: an event is good when it is not an error and takes at
 	// most Threshold ("at least target% of requests take ≤ T").
 	LatencyThreshold
+	// PercentileSlices: a time-slice SLO. Each slice of length Slice is good
+	// when its true Percentile latency (from the slice's histogram) is at
+	// most Threshold; the budget is the allowed share of bad slices
+	// ("p99 of each 1 m slice ≤ 300 ms on 99% of slices").
+	PercentileSlices
 )
 
 func (o Objective) String() string {
@@ -23,6 +28,8 @@ func (o Objective) String() string {
 		return "availability"
 	case LatencyThreshold:
 		return "latency"
+	case PercentileSlices:
+		return "percentile"
 	}
 	return fmt.Sprintf("objective(%d)", int(o))
 }
@@ -67,6 +74,74 @@ type Spec struct {
 	MinEvents uint64
 	Runbook   string
 	Dashboard string
+
+	// Slice is the slice length of a PercentileSlices objective.
+	Slice time.Duration
+	// Percentile is the quantile in (0, 1) a slice is judged by: 0.99.
+	Percentile float64
+	// EmptySlices says how a slice without traffic counts.
+	EmptySlices EmptySlicePolicy
+	// Calendar, when set, replaces the rolling Period for the budget: the
+	// budget resets at each calendar month or week in its time zone. Burn
+	// windows stay rolling.
+	Calendar *Calendar
+	// BudgetAlerts fire when a share of the period's budget is spent.
+	BudgetAlerts []BudgetAlert
+	// ExhaustionAlerts fire when the budget left runs out within a horizon
+	// at the burn rate of a window.
+	ExhaustionAlerts []ExhaustionAlert
+	// NoData, when > 0, fires an alert when the flow has had no events for
+	// this long.
+	NoData time.Duration
+	// NoDataSeverity is the severity of the no-data alert (default ticket).
+	NoDataSeverity Severity
+}
+
+// EmptySlicePolicy is how a time slice without events counts.
+type EmptySlicePolicy int
+
+const (
+	// EmptyGood: a quiet slice met the objective (nothing was slow). The
+	// default, as Google's Cloud Monitoring and OpenSLO count it.
+	EmptyGood EmptySlicePolicy = iota
+	// EmptyBad: a quiet slice counts against the budget (a flow that should
+	// never be silent).
+	EmptyBad
+	// EmptySkip: a quiet slice counts neither way.
+	EmptySkip
+)
+
+// CalendarUnit is a calendar period's length.
+type CalendarUnit int
+
+const (
+	Month CalendarUnit = iota + 1
+	Week
+)
+
+// Calendar is a calendar-aligned compliance period.
+type Calendar struct {
+	Unit     CalendarUnit
+	Location *time.Location // nil means UTC
+	// WeekStart is the first day of a Week period (default Monday).
+	WeekStart time.Weekday
+}
+
+// BudgetAlert fires once Consumed (a share in (0, 1]) of the period's
+// error budget is spent: "50% of the period's budget gone".
+type BudgetAlert struct {
+	Name     string
+	Severity Severity
+	Consumed float64
+}
+
+// ExhaustionAlert fires when, at the burn rate over Window, the budget left
+// is gone within Within: "budget gone within 24 h at the current burn".
+type ExhaustionAlert struct {
+	Name     string
+	Severity Severity
+	Window   time.Duration
+	Within   time.Duration
 }
 
 // DefaultPeriod is the SRE Workbook's 30-day rolling period.

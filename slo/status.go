@@ -48,6 +48,44 @@ type Status struct {
 	Tiers      []TierStatus
 	// Exemplars are up to three recent bad events, newest first.
 	Exemplars []Exemplar
+	// Conditions are the SLO's alerts beyond the burn-rate tiers: budget
+	// consumed, exhaustion time and no data, in spec order.
+	Conditions []ConditionStatus
+}
+
+// ConditionKind names an alert kind beyond the burn-rate tiers.
+type ConditionKind string
+
+const (
+	BudgetConsumed ConditionKind = "budget"
+	Exhaustion     ConditionKind = "exhaustion"
+	NoData         ConditionKind = "nodata"
+)
+
+// ConditionStatus is one non-tier alert condition at an evaluation. Each is
+// an alert of its own, keyed (SLO, Name) like a tier.
+type ConditionStatus struct {
+	Name     string
+	Kind     ConditionKind
+	Severity Severity
+	Firing   bool
+	// Value is what was measured (budget consumed share, time to exhaustion
+	// in seconds, seconds since the last event) and Threshold what it was
+	// compared with, in the same unit.
+	Value, Threshold float64
+	// Window is the burn window of an Exhaustion condition.
+	Window time.Duration
+	// Burn is the burn rate over Window of an Exhaustion condition.
+	Burn float64
+}
+
+// Percentiles are latency percentiles over one window.
+type Percentiles struct {
+	Window time.Duration
+	Count  uint64
+	// P50 ... P999 are nearest-rank estimates within the sketch's relative
+	// error (≤ 1.08% at scale 5); zero when Count is 0.
+	P50, P90, P95, P99, P999 time.Duration
 }
 
 // TimeToExhaustion is how long the budget left lasts at burn rate burn: a
