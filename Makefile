@@ -1,0 +1,27 @@
+# Burnwatch: `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+BIN ?= bin
+
+.PHONY: help run build test test-deps bench vet
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: ## run Burnwatch on its embedded default config
+	go run ./cmd/burnwatch
+
+build: ## build bin/burnwatch
+	go build -o $(BIN)/burnwatch ./cmd/burnwatch
+
+test-deps: ## install what the tests need (logrotate, for the journal rotation tests)
+	@command -v logrotate >/dev/null 2>&1 && command -v chattr >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq logrotate e2fsprogs >/dev/null; \
+	  else echo "logrotate is missing: sudo apt-get install logrotate (its tests skip without it)"; fi; }
+
+test: test-deps ## run every test (unit, component, end-to-end)
+	go vet ./...
+	go test -count=1 -timeout 20m ./...
+
+bench: ## run the Go benchmarks recorded in docs/benchmarks.md
+	go test -run '^$$' -bench . -benchmem ./...

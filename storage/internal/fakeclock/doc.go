@@ -1,0 +1,2 @@
+// Package fakeclock is a manually advanced storage.Clock for tests.
+package fakeclock

@@ -1,0 +1,175 @@
+package wal
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// compressLoop compresses sealed segments whenever it is kicked, and once
+// more on Close so that Close returns with no sealed plain segment left
+// behind unless compressing it failed.
+func (w *WAL) compressLoop() {
+	defer w.wg.Done()
+	// Concurrency 1: one goroutine-free encoder; compression is background
+	// work and must not take both cores from the engine.
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		w.stats.compressErrors.Add(1)
+		<-w.done
+		return
+	}
+	for {
+		select {
+		case <-w.kick:
+			w.compressPending(enc)
+		case <-w.done:
+			w.compressPending(enc)
+			return
+		}
+	}
+}
+
+// compressPending compresses each sealed plain segment once. A failure
+// leaves the plain segment in place for the next kick.
+func (w *WAL) compressPending(enc *zstd.Encoder) {
+	if w.opts.NoCompression {
+		return
+	}
+	w.mu.Lock()
+	var todo []*segment
+	for i, s := range w.segs {
+		if i < len(w.segs)-1 && !s.zst && !s.bad {
+			todo = append(todo, s)
+		}
+	}
+	w.mu.Unlock()
+	for _, s := range todo {
+		if err := w.compressSegment(enc, s); err != nil && !errors.Is(err, ErrCorrupt) {
+			w.stats.compressErrors.Add(1)
+		}
+	}
+}
+
+// compressSegment writes s.zst.tmp while checking every record, fsyncs it,
+// renames it into place, fsyncs the directory and removes the plain file.
+// A segment that fails the check is marked bad and left plain.
+func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) (err error) {
+	src, dst := w.path(s.plainName()), w.path(s.zstName())
+	tmp := dst + tmpExt
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = out.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+
+	enc.Reset(out)
+	// Everything the scanner reads passes through the encoder, so the
+	// compressed copy holds exactly the bytes that were verified.
+	r := bufio.NewReaderSize(io.TeeReader(in, enc), 256<<10)
+	if herr := readSegmentHeader(r, s.index, s.first, nil); herr != nil {
+		w.markCorrupt(s)
+		return fmt.Errorf("wal: compress %s: %w: %w", s.plainName(), ErrCorrupt, herr)
+	}
+	sc := newScanner(r, segmentHeaderSize, s.first, w.opts.MaxRecordSize)
+	for sc.next() {
+	}
+	var d *damage
+	if errors.As(sc.err, &d) {
+		w.markCorrupt(s)
+		return fmt.Errorf("wal: compress %s: %w: %w", s.plainName(), ErrCorrupt, d)
+	}
+	if sc.err != nil {
+		w.stats.writeError(sc.err)
+		return fmt.Errorf("wal: compress %s: %w", s.plainName(), sc.err)
+	}
+	if err := enc.Close(); err != nil {
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: compress %s: %w", s.plainName(), err)
+	}
+	if err := w.fsync(out); err != nil {
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: sync %s: %w", tmp, err)
+	}
+	info, err := out.Stat()
+	if err != nil {
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	live := false
+	for _, x := range w.segs {
+		live = live || x == s
+	}
+	if !live { // retention removed it while we worked
+		_ = os.Remove(tmp)
+		return nil
+	}
+	if err := w.checkContinuityLocked(s, sc.expect); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+	if err := w.syncDir(); err != nil {
+		// The rename may not be durable; keep the plain file, which Open
+		// prefers over a compressed copy.
+		_ = os.Remove(dst)
+		w.stats.writeError(err)
+		return fmt.Errorf("wal: compress: %w", err)
+	}
+	rawSize := s.size
+	s.zst = true
+	s.size = info.Size()
+	if err := os.Remove(src); err != nil {
+		// Both copies now exist; Open resolves that. Count, do not fail.
+		w.stats.writeError(err)
+	}
+	w.stats.compressed.Add(1)
+	w.stats.compressedRaw.Add(uint64(rawSize))
+	w.stats.compressedOut.Add(uint64(info.Size()))
+	return nil
+}
+
+// checkContinuityLocked checks that segment s, whose records end before
+// end, is followed by a segment starting at end: a sealed segment cut at a
+// record boundary would otherwise pass the record checks.
+func (w *WAL) checkContinuityLocked(s *segment, end LSN) error {
+	for i, x := range w.segs {
+		if x == s && i+1 < len(w.segs) && w.segs[i+1].index == s.index+1 && w.segs[i+1].first != end && !w.segs[i+1].skip {
+			s.bad = true
+			w.stats.corrupt.Add(1)
+			return fmt.Errorf("wal: compress %s: %w: %s", s.plainName(), ErrCorrupt, ReasonTruncated)
+		}
+	}
+	return nil
+}
+
+func (w *WAL) markCorrupt(s *segment) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s.bad = true
+	w.stats.corrupt.Add(1)
+}
