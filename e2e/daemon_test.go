@@ -1,0 +1,280 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the burnwatch executable built by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "burnwatch-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "burnwatch")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/burnwatch")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building burnwatch:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// daemon is a running burnwatch process.
+type daemon struct {
+	cmd        *exec.Cmd
+	grpc, http string // OTLP endpoints
+	metrics    string
+	stdout     *lineLog
+	stderr     *lineLog
+	exited     chan struct{}
+}
+
+// lineLog collects a process's output lines for assertions and failure logs.
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineLog) collect(r io.Reader) {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		l.mu.Lock()
+		l.lines = append(l.lines, s.Text())
+		l.mu.Unlock()
+	}
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// startDaemon writes the spec file and a collector config and starts the
+// binary, waiting until its OTLP gRPC port accepts connections.
+func startDaemon(t *testing.T, specYAML, webhookURL string, extraEnv ...string) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "slos.yaml")
+	if err := os.WriteFile(specPath, []byte(specYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{grpc: freeAddr(t), http: freeAddr(t), metrics: freeAddr(t), stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	cfg := fmt.Sprintf(`
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: %q}
+      http: {endpoint: %q}
+processors:
+  flow:
+    files: [%q]
+connectors:
+  slo:
+    files: [%q]
+    evaluation_interval: 250ms
+    alerting:
+      console: true
+      webhooks:
+        - name: test
+          url: %q
+exporters:
+  nop: {}
+extensions:
+  selfmetrics: {endpoint: %q}
+service:
+  extensions: [selfmetrics]
+  telemetry:
+    metrics: {level: none}
+  pipelines:
+    traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
+    metrics: {receivers: [slo], exporters: [nop]}
+`, d.grpc, d.http, specPath, specPath, webhookURL, d.metrics)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd = exec.Command(binary, "--config", cfgPath)
+	d.cmd.Env = append(os.Environ(), extraEnv...)
+	stdout, _ := d.cmd.StdoutPipe()
+	stderr, _ := d.cmd.StderrPipe()
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go d.stdout.collect(stdout)
+	go d.stderr.collect(stderr)
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-d.exited:
+		case <-time.After(10 * time.Second):
+			_ = d.cmd.Process.Kill()
+			<-d.exited
+		}
+		if t.Failed() {
+			t.Logf("burnwatch stderr:\n%s\nstdout:\n%s", d.stderr, d.stdout)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", d.grpc, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return d
+		}
+		select {
+		case <-d.exited:
+			t.Fatalf("burnwatch exited at start:\n%s", d.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("burnwatch did not listen on %s:\n%s", d.grpc, d.stderr)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a real process, not standing in for a clock
+	}
+}
+
+// delivery is one webhook request as the test server saw it.
+type delivery struct {
+	at      time.Time
+	payload webhookPayload
+}
+
+// webhookPayload is the Alertmanager webhook v4 shape, as a receiver reads it.
+type webhookPayload struct {
+	Version  string            `json:"version"`
+	Status   string            `json:"status"`
+	Receiver string            `json:"receiver"`
+	GroupKey string            `json:"groupKey"`
+	Common   map[string]string `json:"commonLabels"`
+	Alerts   []struct {
+		Status       string            `json:"status"`
+		Labels       map[string]string `json:"labels"`
+		Annotations  map[string]string `json:"annotations"`
+		StartsAt     time.Time         `json:"startsAt"`
+		EndsAt       time.Time         `json:"endsAt"`
+		Fingerprint  string            `json:"fingerprint"`
+		GeneratorURL string            `json:"generatorURL"`
+	} `json:"alerts"`
+}
+
+// webhook is a real HTTP receiver that records every delivery.
+type webhook struct {
+	*httptest.Server
+	mu         sync.Mutex
+	deliveries []delivery
+	arrived    chan struct{}
+}
+
+func newWebhook(t *testing.T) *webhook {
+	w := &webhook{arrived: make(chan struct{}, 1000)}
+	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var p webhookPayload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			t.Errorf("webhook body is not v4 JSON: %v", err)
+			rw.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.mu.Lock()
+		w.deliveries = append(w.deliveries, delivery{at: time.Now(), payload: p})
+		w.mu.Unlock()
+		w.arrived <- struct{}{}
+		rw.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(w.Close)
+	return w
+}
+
+// alertEvent is one alert inside a delivery.
+type alertEvent struct {
+	at                time.Time
+	status, slo, tier string
+	annotations       map[string]string
+	labels            map[string]string
+}
+
+func (w *webhook) alerts() []alertEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []alertEvent
+	for _, d := range w.deliveries {
+		for _, a := range d.payload.Alerts {
+			out = append(out, alertEvent{at: d.at, status: a.Status, slo: a.Labels["slo"], tier: a.Labels["tier"], annotations: a.Annotations, labels: a.Labels})
+		}
+	}
+	return out
+}
+
+// waitFor waits until pred holds over the alerts seen so far, or the deadline.
+func (w *webhook) waitFor(deadline time.Time, pred func([]alertEvent) bool) bool {
+	for {
+		if pred(w.alerts()) {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		select {
+		case <-w.arrived:
+		case <-time.After(left):
+		}
+	}
+}
+
+func count(as []alertEvent, slo, tier, status string) int {
+	n := 0
+	for _, a := range as {
+		if a.slo == slo && (tier == "" || a.tier == tier) && (status == "" || a.status == status) {
+			n++
+		}
+	}
+	return n
+}
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+var _ = context.Background
