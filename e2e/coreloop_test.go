@@ -115,7 +115,7 @@ func TestOutagePagesOnceAndResolves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkout := newSender(t, grpcExp, "/checkout") // over gRPC
+	checkout := newSender(t, grpcExp, "/checkout")   // over gRPC
 	search := newSender(t, httpExp, "/search/items") // over HTTP
 
 	loadCtx, stop := context.WithCancel(ctx)

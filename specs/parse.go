@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The tz database is built in so that spec.time_zone loads the same on
+	// every host, including minimal container images without one.
+	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
 
@@ -555,9 +558,12 @@ func (p *parser) literal(n *yaml.Node, path string) (string, bool) {
 	return p.scalar(n, path)
 }
 
+// sloKeys are the keys of an SLO's spec, in the order messages list them.
+var sloKeys = []string{"description", "flow", "objective", "target", "period", "time_zone", "week_start", "runbook", "dashboard", "alerting"}
+
 // sloSpec reads an SLO's spec into s and returns where its flow is named.
 func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
-	f, ok := p.fields(n, "spec", "description", "flow", "objective", "target", "period", "runbook", "dashboard", "alerting")
+	f, ok := p.fields(n, "spec", sloKeys...)
 	if !ok {
 		return position{}
 	}
@@ -572,20 +578,16 @@ func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
 		flowAt = p.pos(fl)
 	}
 	s.Objective = slo.Availability
+	var sliceAt *yaml.Node
 	if o := f["objective"]; o != nil {
-		p.objective(o, s)
+		sliceAt = p.objective(o, s)
 	}
 	if t := f["target"]; t == nil {
 		p.errorf(n, "spec.target", "missing: the percentage of good events, e.g. target: 99.9")
 	} else {
 		s.Target, _ = p.target(t, "spec.target")
 	}
-	s.Period = slo.DefaultPeriod
-	if pd := f["period"]; pd != nil {
-		if d, ok := p.duration(pd, "spec.period"); ok {
-			s.Period = d
-		}
-	}
+	p.period(f, s)
 	if r := f["runbook"]; r != nil {
 		s.Runbook, _ = p.url(r, "spec.runbook")
 	}
@@ -597,13 +599,113 @@ func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
 	if a := f["alerting"]; a != nil {
 		p.alerting(a, s)
 	}
+	// Slices are checked last: they must fit the period and every alert
+	// window, which are known only now.
+	if sliceAt != nil {
+		p.checkSlice(sliceAt, s)
+	}
 	return flowAt
 }
 
-func (p *parser) objective(n *yaml.Node, s *slo.Spec) {
-	f, ok := p.fields(n, "spec.objective", "type", "threshold")
+// Calendar periods and the nominal length each stands for: Spec.Period
+// holds it, so that the default tiers scale from it as from a rolling
+// period of that length.
+const (
+	monthPeriod = 30 * 24 * time.Hour
+	weekPeriod  = 7 * 24 * time.Hour
+)
+
+// weekdays are the names week_start accepts, indexed by time.Weekday.
+var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+
+// period reads spec.period, spec.time_zone and spec.week_start.
+func (p *parser) period(f map[string]*yaml.Node, s *slo.Spec) {
+	s.Period = slo.DefaultPeriod
+	periodOK := true
+	if pd := f["period"]; pd != nil {
+		v, ok := p.scalar(pd, "spec.period")
+		switch {
+		case !ok:
+			periodOK = false
+		case v == "month":
+			s.Calendar = &slo.Calendar{Unit: slo.Month}
+			s.Period = monthPeriod
+		case v == "week":
+			s.Calendar = &slo.Calendar{Unit: slo.Week, WeekStart: time.Monday}
+			s.Period = weekPeriod
+		case !strings.ContainsAny(v, "0123456789"):
+			p.errorf(pd, "spec.period", "%q is not a period (want a rolling duration such as 30d or 4w, or month or week for a calendar period)", v)
+			periodOK = false
+		default:
+			var d time.Duration
+			if d, periodOK = p.duration(pd, "spec.period"); periodOK {
+				s.Period = d
+			}
+		}
+	}
+	// With a broken period, saying the zone or week start does not apply
+	// would be a second, misleading message.
+	if tz := f["time_zone"]; tz != nil {
+		switch {
+		case s.Calendar != nil:
+			if loc, ok := p.location(tz, "spec.time_zone"); ok {
+				s.Calendar.Location = loc
+			}
+		case periodOK:
+			p.errorf(tz, "spec.time_zone", "applies only to a calendar period (period: month or week); a rolling period has no time zone")
+		}
+	}
+	if ws := f["week_start"]; ws != nil {
+		switch {
+		case s.Calendar != nil && s.Calendar.Unit == slo.Week:
+			if v, ok := p.scalar(ws, "spec.week_start"); ok {
+				if d := slices.Index(weekdays, v); d >= 0 {
+					s.Calendar.WeekStart = time.Weekday(d)
+				} else {
+					p.errorf(ws, "spec.week_start", "%q is not a day (allowed: %s, %s)", v, strings.Join(weekdays[1:], ", "), weekdays[0])
+				}
+			}
+		case periodOK:
+			p.errorf(ws, "spec.week_start", "applies only to period: week")
+		}
+	}
+}
+
+// zoneExample is what a time zone message asks for.
+const zoneExample = "an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
+
+// location loads an IANA time zone. The tz database is built in (see the
+// time/tzdata import), so a name that loads here loads on every host.
+func (p *parser) location(n *yaml.Node, path string) (*time.Location, bool) {
+	name, ok := p.nonEmpty(n, path)
 	if !ok {
-		return
+		return nil, false
+	}
+	if name == "Local" {
+		// Local is whatever zone the host is set to: two replicas could
+		// reset the budget at different times.
+		p.errorf(n, path, "Local depends on the host; name the zone (want %s)", zoneExample)
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		p.errorf(n, path, "%q is not a time zone (want %s)", name, zoneExample)
+		return nil, false
+	}
+	return loc, true
+}
+
+// defaultSlice is the slice length of a percentile objective that names
+// none.
+const defaultSlice = time.Minute
+
+// objective reads spec.objective into s. For a percentile objective it
+// returns the node to report slice problems at (the slice, or the objective
+// when the default slice applies); nil otherwise.
+func (p *parser) objective(n *yaml.Node, s *slo.Spec) *yaml.Node {
+	f, ok := p.fields(n, "spec.objective", "type", "threshold", "percentile", "slice", "empty_slices")
+	if !ok {
+		return nil
 	}
 	if t := f["type"]; t != nil {
 		if v, ok := p.scalar(t, "spec.objective.type"); ok {
@@ -612,20 +714,98 @@ func (p *parser) objective(n *yaml.Node, s *slo.Spec) {
 				s.Objective = slo.Availability
 			case "latency":
 				s.Objective = slo.LatencyThreshold
+			case "percentile":
+				s.Objective = slo.PercentileSlices
 			default:
-				p.errorf(t, "spec.objective.type", "%q is not an objective type (allowed: availability, latency)", v)
-				return
+				p.errorf(t, "spec.objective.type", "%q is not an objective type (allowed: availability, latency, percentile)", v)
+				return nil
 			}
 		}
 	}
 	th := f["threshold"]
 	switch {
-	case s.Objective == slo.LatencyThreshold && th == nil:
-		p.errorf(n, "spec.objective.threshold", "missing: a latency objective needs a threshold, e.g. threshold: 300ms")
+	case s.Objective != slo.Availability && th == nil:
+		p.errorf(n, "spec.objective.threshold", "missing: a %s objective needs a threshold, e.g. threshold: 300ms", s.Objective)
 	case s.Objective == slo.Availability && th != nil:
-		p.errorf(th, "spec.objective.threshold", "applies only to type latency (add type: latency, or remove the threshold)")
+		p.errorf(th, "spec.objective.threshold", "applies only to types latency and percentile (add type: latency, or remove the threshold)")
 	case th != nil:
 		s.Threshold, _ = p.duration(th, "spec.objective.threshold")
+	}
+	if s.Objective != slo.PercentileSlices {
+		for _, key := range []string{"percentile", "slice", "empty_slices"} {
+			if v := f[key]; v != nil {
+				p.errorf(v, join("spec.objective", key), "applies only to type percentile (add type: percentile, or remove %s)", key)
+			}
+		}
+		return nil
+	}
+	if v := f["percentile"]; v == nil {
+		p.errorf(n, "spec.objective.percentile", "missing: the percentile each slice is judged by, e.g. percentile: 99 for p99")
+	} else if pct, ok := p.number(v, "spec.objective.percentile"); ok {
+		if pct > 0 && pct < 100 {
+			s.Percentile = share(v, pct)
+		} else {
+			p.errorf(v, "spec.objective.percentile", "%s is not a percentile in (0, 100) (e.g. 99 for p99, 99.9 for p99.9)", v.Value)
+		}
+	}
+	s.Slice = defaultSlice
+	sliceAt := n
+	if v := f["slice"]; v != nil {
+		sliceAt = v
+		s.Slice, _ = p.duration(v, "spec.objective.slice")
+	}
+	s.EmptySlices = slo.EmptyGood
+	if v := f["empty_slices"]; v != nil {
+		if e, ok := p.scalar(v, "spec.objective.empty_slices"); ok {
+			switch e {
+			case "good":
+				s.EmptySlices = slo.EmptyGood
+			case "bad":
+				s.EmptySlices = slo.EmptyBad
+			case "skip":
+				s.EmptySlices = slo.EmptySkip
+			default:
+				p.errorf(v, "spec.objective.empty_slices", "%q is not an empty-slice rule (allowed: good, bad, skip)", e)
+			}
+		}
+	}
+	return sliceAt
+}
+
+// checkSlice checks a percentile objective's slice against the period and
+// the alert windows. A window shorter than a slice could never hold a whole
+// slice, and a period that is not a whole number of slices would end in
+// the middle of one.
+func (p *parser) checkSlice(n *yaml.Node, s *slo.Spec) {
+	const path = "spec.objective.slice"
+	if s.Slice <= 0 {
+		return // already reported
+	}
+	slice := FormatDuration(s.Slice)
+	switch {
+	case s.Calendar != nil && (24*time.Hour)%s.Slice != 0:
+		// Months differ in length, so only a slice that divides a day fits
+		// every one of them.
+		p.errorf(n, path, "%s does not divide a day evenly, which a calendar period needs (e.g. 1m, 5m, 1h)", slice)
+		return
+	case s.Calendar == nil && s.Period%s.Slice != 0:
+		p.errorf(n, path, "%s does not divide the period %s evenly (the period must be a whole number of slices)", slice, FormatDuration(s.Period))
+		return
+	}
+	var shortest time.Duration
+	var what string
+	for _, t := range s.Tiers {
+		if shortest == 0 || t.Short < shortest {
+			shortest, what = t.Short, "the short window of tier "+t.Name
+		}
+	}
+	for _, e := range s.ExhaustionAlerts {
+		if shortest == 0 || e.Window < shortest {
+			shortest, what = e.Window, "the window of exhaustion alert "+e.Name
+		}
+	}
+	if shortest > 0 && s.Slice > shortest {
+		p.errorf(n, path, "%s is longer than %s, %s (every alert window must hold at least one slice: shorten the slice, or change or disable the window)", slice, what, FormatDuration(shortest))
 	}
 }
 
@@ -639,25 +819,225 @@ func (p *parser) target(n *yaml.Node, path string) (float64, bool) {
 		p.errorf(n, path, "%s is not a percentage in (0, 100) (e.g. 99.9 for 99.9%%)", n.Value)
 		return 0, false
 	}
-	// 99.9/100 is 0.9990000000000001 in binary; parsing "99.9e-2" gives the
-	// double nearest to 0.999, which is what the user meant.
+	return share(n, pct), true
+}
+
+// share turns a percentage read from n into a fraction. 99.9/100 is
+// 0.9990000000000001 in binary; parsing "99.9e-2" gives the double nearest
+// to 0.999, which is what the user meant.
+func share(n *yaml.Node, pct float64) float64 {
 	text := strings.TrimSpace(n.Value)
 	if !strings.ContainsAny(text, "eExXoO_") {
 		if f, err := strconv.ParseFloat(text+"e-2", 64); err == nil {
-			return f, true
+			return f
 		}
 	}
-	return pct / 100, true
+	return pct / 100
 }
 
+func (p *parser) severity(n *yaml.Node, path string) (slo.Severity, bool) {
+	sev, ok := p.scalar(n, path)
+	if !ok {
+		return "", false
+	}
+	switch slo.Severity(sev) {
+	case slo.Page, slo.Ticket:
+		return slo.Severity(sev), true
+	}
+	p.errorf(n, path, "%q is not a severity (allowed: page, ticket)", sev)
+	return "", false
+}
+
+// Default alert names and settings of the conditions beyond the tiers.
+const (
+	noDataName = "no-data"
+	// defaultExhaustionWindow is the burn window an exhaustion alert
+	// projects from when it names none: the page-fast long window.
+	defaultExhaustionWindow = time.Hour
+)
+
 func (p *parser) alerting(n *yaml.Node, s *slo.Spec) {
-	f, ok := p.fields(n, "spec.alerting", "min_events", "disable", "tiers")
+	f, ok := p.fields(n, "spec.alerting", "min_events", "disable", "tiers", "budget", "exhaustion", "no_data")
 	if !ok {
 		return
 	}
 	if m := f["min_events"]; m != nil {
 		s.MinEvents, _ = p.count(m, "spec.alerting.min_events")
 	}
+	p.tiers(f, s)
+	// Every alert of an SLO is keyed (SLO, name), so names are unique
+	// across tiers and conditions; owners says who has a name, for the
+	// message about a clash.
+	owners := make(map[string]string, len(s.Tiers)+1)
+	for _, t := range s.Tiers {
+		owners[t.Name] = "tier " + t.Name
+	}
+	if b := f["budget"]; b != nil {
+		if items, ok := p.list(b, "spec.alerting.budget"); ok {
+			for i, item := range items {
+				path := index("spec.alerting.budget", i)
+				a, nameAt, ok := p.budgetAlert(item, path)
+				if ok && p.claim(owners, a.Name, path, nameAt) {
+					s.BudgetAlerts = append(s.BudgetAlerts, a)
+				}
+			}
+		}
+	}
+	if e := f["exhaustion"]; e != nil {
+		if items, ok := p.list(e, "spec.alerting.exhaustion"); ok {
+			for i, item := range items {
+				path := index("spec.alerting.exhaustion", i)
+				a, nameAt, ok := p.exhaustionAlert(item, path, s.Period)
+				if ok && p.claim(owners, a.Name, path, nameAt) {
+					s.ExhaustionAlerts = append(s.ExhaustionAlerts, a)
+				}
+			}
+		}
+	}
+	if nd := f["no_data"]; nd != nil {
+		p.noData(nd, s, owners)
+	}
+}
+
+// claim gives name to the alert at path, or reports that another alert of
+// the SLO has it. n is the alert's name, or the alert itself when its name
+// is a default.
+func (p *parser) claim(owners map[string]string, name, path string, n *yaml.Node) bool {
+	if other, taken := owners[name]; taken {
+		at := path
+		if n.Kind == yaml.ScalarNode {
+			at = join(path, "name")
+		}
+		p.errorf(n, at, "alert name %q is already used by %s (names are unique per SLO across tiers, budget, exhaustion and no_data alerts; set name: to tell them apart)", name, other)
+		return false
+	}
+	owners[name] = path
+	return true
+}
+
+// budgetAlert reads one spec.alerting.budget item; nameAt is where to
+// report a name clash (the name, or the item when the name is a default).
+func (p *parser) budgetAlert(n *yaml.Node, path string) (a slo.BudgetAlert, nameAt *yaml.Node, good bool) {
+	f, ok := p.fields(n, path, "name", "consumed", "severity")
+	if !ok {
+		return a, n, false
+	}
+	good = true
+	a.Severity = slo.Ticket
+	var pct float64
+	if v := f["consumed"]; v == nil {
+		p.errorf(n, join(path, "consumed"), "missing: the percentage of the period's error budget spent that fires the alert, e.g. consumed: 50")
+		good = false
+	} else if pct, ok = p.consumed(v, join(path, "consumed")); ok {
+		a.Consumed = share(v, pct)
+	} else {
+		good = false
+	}
+	if v := f["severity"]; v != nil {
+		a.Severity, ok = p.severity(v, join(path, "severity"))
+		good = good && ok
+	}
+	nameAt = n
+	if v := f["name"]; v != nil {
+		nameAt = v
+		a.Name, ok = p.name(v, join(path, "name"))
+		good = good && ok
+	} else {
+		// The percentage as read, not Consumed*100: 0.07*100 is
+		// 7.000000000000001. Equal percentages give equal names however
+		// they are written, so the alert's fingerprint survives "50.0"
+		// becoming "50".
+		a.Name = fmt.Sprintf("budget-%g", pct)
+	}
+	return a, nameAt, good
+}
+
+// consumed reads a budget share as a percentage in (0, 100].
+func (p *parser) consumed(n *yaml.Node, path string) (float64, bool) {
+	if n.Kind == yaml.ScalarNode && strings.HasSuffix(strings.TrimSpace(n.Value), "%") {
+		p.errorf(n, path, "%q: write the percentage as a plain number, e.g. consumed: 50 for 50%%", n.Value)
+		return 0, false
+	}
+	pct, ok := p.number(n, path)
+	if !ok {
+		return 0, false
+	}
+	if !(pct > 0 && pct <= 100) {
+		p.errorf(n, path, "%s is not a percentage in (0, 100] (e.g. 50 for half the budget)", n.Value)
+		return 0, false
+	}
+	return pct, true
+}
+
+// exhaustionAlert reads one spec.alerting.exhaustion item, like
+// budgetAlert.
+func (p *parser) exhaustionAlert(n *yaml.Node, path string, period time.Duration) (a slo.ExhaustionAlert, nameAt *yaml.Node, good bool) {
+	f, ok := p.fields(n, path, "name", "within", "window", "severity")
+	if !ok {
+		return a, n, false
+	}
+	good = true
+	a.Severity = slo.Ticket
+	if v := f["within"]; v == nil {
+		p.errorf(n, join(path, "within"), "missing: alert when the budget left runs out within this long, e.g. within: 1d")
+		good = false
+	} else {
+		a.Within, ok = p.duration(v, join(path, "within"))
+		good = good && ok
+	}
+	a.Window = defaultExhaustionWindow
+	windowAt := n
+	if v := f["window"]; v != nil {
+		windowAt = v
+		a.Window, ok = p.duration(v, join(path, "window"))
+		good = good && ok
+	}
+	if a.Window > period {
+		p.errorf(windowAt, join(path, "window"), "%s is longer than the period %s", FormatDuration(a.Window), FormatDuration(period))
+		good = false
+	}
+	if v := f["severity"]; v != nil {
+		a.Severity, ok = p.severity(v, join(path, "severity"))
+		good = good && ok
+	}
+	nameAt = n
+	if v := f["name"]; v != nil {
+		nameAt = v
+		a.Name, ok = p.name(v, join(path, "name"))
+		good = good && ok
+	} else {
+		a.Name = "exhaustion-" + FormatDuration(a.Within)
+	}
+	return a, nameAt, good
+}
+
+func (p *parser) noData(n *yaml.Node, s *slo.Spec, owners map[string]string) {
+	const path = "spec.alerting.no_data"
+	f, ok := p.fields(n, path, "after", "severity")
+	if !ok {
+		return
+	}
+	good := true
+	var after time.Duration
+	if v := f["after"]; v == nil {
+		p.errorf(n, join(path, "after"), "missing: how long the flow may send no events before the alert fires, e.g. after: 10m")
+		good = false
+	} else {
+		after, ok = p.duration(v, join(path, "after"))
+		good = good && ok
+	}
+	sev := slo.Ticket
+	if v := f["severity"]; v != nil {
+		sev, ok = p.severity(v, join(path, "severity"))
+		good = good && ok
+	}
+	if good && p.claim(owners, noDataName, path, n) {
+		s.NoData, s.NoDataSeverity = after, sev
+	}
+}
+
+// tiers reads spec.alerting.tiers and spec.alerting.disable into s.Tiers.
+func (p *parser) tiers(f map[string]*yaml.Node, s *slo.Spec) {
 	// Tiers with errors are already reported; disabling one is not a second
 	// mistake.
 	var broken []string
@@ -748,16 +1128,8 @@ func (p *parser) tier(n *yaml.Node, path string, period time.Duration) (slo.Tier
 		good = good && ok
 	}
 	if v := need("severity", "page"); v != nil {
-		sev, ok := p.scalar(v, join(path, "severity"))
-		switch slo.Severity(sev) {
-		case slo.Page, slo.Ticket:
-			t.Severity = slo.Severity(sev)
-		default:
-			if ok {
-				p.errorf(v, join(path, "severity"), "%q is not a severity (allowed: page, ticket)", sev)
-			}
-			good = false
-		}
+		t.Severity, ok = p.severity(v, join(path, "severity"))
+		good = good && ok
 	}
 	var longN, shortN *yaml.Node
 	if longN = need("long", "1h"); longN != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +71,43 @@ func TestLoadGood(t *testing.T) {
 			Tiers: slo.DefaultTiers(week)[:2],
 		},
 	}
-	if !reflect.DeepEqual(set.SLOs, wantSLOs) {
-		t.Errorf("SLOs:\n got %+v\nwant %+v", set.SLOs, wantSLOs)
+	berlin := set.SLOs[3].Calendar
+	if berlin == nil || berlin.Location == nil || berlin.Location.String() != "Europe/Berlin" {
+		t.Fatalf("checkout-p99 calendar %+v, want a month in Europe/Berlin", berlin)
+	}
+	// Locations loaded twice are equal but not identical; compare names
+	// (above) and the rest of the spec without them.
+	got := slices.Clone(set.SLOs)
+	cal := *berlin
+	cal.Location = nil
+	got[3].Calendar = &cal
+	month := 30 * 24 * time.Hour
+	wantSLOs = append(wantSLOs,
+		slo.Spec{
+			Name: "checkout-p99", Flow: "checkout", Objective: slo.PercentileSlices,
+			Percentile: 0.999, Threshold: 300 * time.Millisecond, Slice: 5 * time.Minute, EmptySlices: slo.EmptySkip,
+			Target: 0.99, Period: month, Calendar: &slo.Calendar{Unit: slo.Month},
+			MinEvents: slo.DefaultMinEvents, Tiers: slo.DefaultTiers(month)[1:],
+			BudgetAlerts: []slo.BudgetAlert{
+				{Name: "budget-50", Severity: slo.Ticket, Consumed: 0.5},
+				{Name: "budget-nearly-gone", Severity: slo.Page, Consumed: 0.9},
+			},
+			ExhaustionAlerts: []slo.ExhaustionAlert{
+				{Name: "exhaustion-1d", Severity: slo.Page, Window: time.Hour, Within: 24 * time.Hour},
+				{Name: "exhaustion-3d", Severity: slo.Ticket, Window: 6 * time.Hour, Within: 72 * time.Hour},
+			},
+			NoData: 10 * time.Minute, NoDataSeverity: slo.Ticket,
+		},
+		slo.Spec{
+			Name: "login-weekly", Flow: "login", Objective: slo.PercentileSlices,
+			Percentile: 0.95, Threshold: time.Second, Slice: time.Minute, EmptySlices: slo.EmptyGood,
+			Target: 0.995, Period: week, Calendar: &slo.Calendar{Unit: slo.Week, WeekStart: time.Sunday},
+			MinEvents: slo.DefaultMinEvents, Tiers: slo.DefaultTiers(week),
+			NoData: 30 * time.Minute, NoDataSeverity: slo.Page,
+		},
+	)
+	if !reflect.DeepEqual(got, wantSLOs) {
+		t.Errorf("SLOs:\n got %+v\nwant %+v", got, wantSLOs)
 	}
 	if _, err := set.Classifier(); err != nil {
 		t.Errorf("Classifier: %v", err)
@@ -127,7 +163,7 @@ func TestParseErrors(t *testing.T) {
 		{"target zero", sloHead + "  target: 0\n", "x.yaml:6: spec.target: 0 is not a percentage in (0, 100)"},
 		{"target hundred", sloHead + "  target: 100.0\n", "x.yaml:6: spec.target: 100.0 is not a percentage"},
 		{"target missing", sloHead, "x.yaml:5: spec.target: missing"},
-		{"unknown key", sloHead + "  target: 99\n  trgt: 99\n", "x.yaml:7: spec.trgt: unknown key; did you mean target? (allowed: description, flow, objective, target, period, runbook, dashboard, alerting)"},
+		{"unknown key", sloHead + "  target: 99\n  trgt: 99\n", "x.yaml:7: spec.trgt: unknown key; did you mean target? (allowed: description, flow, objective, target, period, time_zone, week_start, runbook, dashboard, alerting)"},
 		{"unknown key no suggestion", sloHead + "  target: 99\n  owner: me\n", "x.yaml:7: spec.owner: unknown key (allowed: "},
 		{"regex", flow + "    - {attribute: a, equals: b}\n    - {attribute: http.route, regex: \"(x\"}\n", "x.yaml:7: spec.match[1].regex: error parsing regexp: missing closing ): `(x`"},
 		{"no operator", flow + "    - {attribute: a}\n", "x.yaml:6: spec.match[0]: no operator (want exactly one of: equals, not_equals, regex, not_regex, in, exists, gt, gte, lt, lte)"},
@@ -159,6 +195,48 @@ func TestParseErrors(t *testing.T) {
 		{"label name", "apiVersion: burnwatch.dev/v1\nkind: Flow\nmetadata:\n  name: c\n  labels: {team-name: x}\n", `x.yaml:5: metadata.labels.team-name: "team-name" is not a label name`},
 		{"name", "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: Checkout}\n", `x.yaml:3: metadata.name: "Checkout" is not a valid name`},
 		{"name missing", "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {}\n", "x.yaml:3: metadata.name: missing"},
+
+		// Percentile objectives.
+		{"percentile missing", sloHead + "  target: 99\n  objective: {type: percentile, threshold: 300ms}\n", "x.yaml:7: spec.objective.percentile: missing: the percentile each slice is judged by, e.g. percentile: 99 for p99"},
+		{"percentile zero", sloHead + "  target: 99\n  objective: {type: percentile, percentile: 0, threshold: 300ms}\n", "x.yaml:7: spec.objective.percentile: 0 is not a percentile in (0, 100)"},
+		{"percentile as share", sloHead + "  target: 99\n  objective: {type: percentile, percentile: p99, threshold: 300ms}\n", `x.yaml:7: spec.objective.percentile: "p99" is not a number`},
+		{"percentile threshold missing", sloHead + "  target: 99\n  objective: {type: percentile, percentile: 99}\n", "x.yaml:7: spec.objective.threshold: missing: a percentile objective needs a threshold, e.g. threshold: 300ms"},
+		{"percentile threshold zero", sloHead + "  target: 99\n  objective: {type: percentile, percentile: 99, threshold: 0ms}\n", "x.yaml:7: spec.objective.threshold: 0ms is not a positive duration"},
+		{"slice on latency", sloHead + "  target: 99\n  objective: {type: latency, threshold: 1s, slice: 1m}\n", "x.yaml:7: spec.objective.slice: applies only to type percentile (add type: percentile, or remove slice)"},
+		{"empty slices", sloHead + "  target: 99\n  objective: {type: percentile, percentile: 99, threshold: 1s, empty_slices: ignore}\n", `x.yaml:7: spec.objective.empty_slices: "ignore" is not an empty-slice rule (allowed: good, bad, skip)`},
+		{"slice longer than a window", sloHead + "  target: 99\n  objective:\n    type: percentile\n    percentile: 99\n    threshold: 1s\n    slice: 1h\n  alerting:\n    tiers: [{name: t, severity: page, long: 6h, short: 2h, factor: 6}]\n    exhaustion: [{within: 1d, window: 30m}]\n",
+			"x.yaml:11: spec.objective.slice: 1h is longer than the window of exhaustion alert exhaustion-1d, 30m"},
+		{"default slice longer than a window", sloHead + "  target: 99\n  objective: {type: percentile, percentile: 99, threshold: 1s}\n  alerting: {tiers: [{name: t, severity: page, long: 1h, short: 30s, factor: 6}]}\n",
+			"x.yaml:7: spec.objective.slice: 1m is longer than the short window of tier t, 30s"},
+		{"slice does not divide period", sloHead + "  target: 99\n  period: 1d\n  objective: {type: percentile, percentile: 99, threshold: 1s, slice: 7m}\n  alerting: {tiers: []}\n", "x.yaml:8: spec.objective.slice: 7m does not divide the period 1d evenly"},
+		{"slice does not divide a day", sloHead + "  target: 99\n  period: week\n  objective: {type: percentile, percentile: 99, threshold: 1s, slice: 7m}\n  alerting: {tiers: []}\n", "x.yaml:8: spec.objective.slice: 7m does not divide a day evenly, which a calendar period needs"},
+
+		// Calendar periods.
+		{"calendar typo", sloHead + "  target: 99\n  period: Month\n", `x.yaml:7: spec.period: "Month" is not a period (want a rolling duration such as 30d or 4w, or month or week for a calendar period)`},
+		{"time zone", sloHead + "  target: 99\n  period: month\n  time_zone: Berlin\n", `x.yaml:8: spec.time_zone: "Berlin" is not a time zone (want an IANA time zone name such as Europe/Berlin, America/New_York or UTC)`},
+		{"time zone empty", sloHead + "  target: 99\n  period: month\n  time_zone: \"\"\n", "x.yaml:8: spec.time_zone: is empty"},
+		{"time zone rolling", sloHead + "  target: 99\n  time_zone: UTC\n", "x.yaml:7: spec.time_zone: applies only to a calendar period (period: month or week)"},
+		{"week start on month", sloHead + "  target: 99\n  period: month\n  week_start: monday\n", "x.yaml:8: spec.week_start: applies only to period: week"},
+		{"week start", sloHead + "  target: 99\n  period: week\n  week_start: mon\n", `x.yaml:8: spec.week_start: "mon" is not a day (allowed: monday, tuesday, wednesday, thursday, friday, saturday, sunday)`},
+
+		// Alerts beyond the tiers.
+		{"budget percent sign", sloHead + "  target: 99\n  alerting: {budget: [{consumed: 50%}]}\n", `x.yaml:7: spec.alerting.budget[0].consumed: "50%": write the percentage as a plain number, e.g. consumed: 50 for 50%`},
+		{"budget over 100", sloHead + "  target: 99\n  alerting: {budget: [{consumed: 100.5}]}\n", "x.yaml:7: spec.alerting.budget[0].consumed: 100.5 is not a percentage in (0, 100]"},
+		{"budget missing", sloHead + "  target: 99\n  alerting:\n    budget:\n      - {name: half}\n", "x.yaml:9: spec.alerting.budget[0].consumed: missing"},
+		{"budget severity", sloHead + "  target: 99\n  alerting: {budget: [{consumed: 50, severity: urgent}]}\n", `x.yaml:7: spec.alerting.budget[0].severity: "urgent" is not a severity (allowed: page, ticket)`},
+		{"budget twice", sloHead + "  target: 99\n  alerting:\n    budget:\n      - {consumed: 50}\n      - {consumed: 50.0, severity: page}\n",
+			`x.yaml:10: spec.alerting.budget[1]: alert name "budget-50" is already used by spec.alerting.budget[0] (names are unique per SLO across tiers, budget, exhaustion and no_data alerts; set name: to tell them apart)`},
+		{"budget named like a tier", sloHead + "  target: 99\n  alerting:\n    budget:\n      - {consumed: 50, name: page-fast}\n",
+			`x.yaml:9: spec.alerting.budget[0].name: alert name "page-fast" is already used by tier page-fast`},
+		{"exhaustion within missing", sloHead + "  target: 99\n  alerting: {exhaustion: [{window: 1h}]}\n", "x.yaml:7: spec.alerting.exhaustion[0].within: missing: alert when the budget left runs out within this long, e.g. within: 1d"},
+		{"exhaustion window", sloHead + "  target: 99\n  period: 1w\n  alerting: {exhaustion: [{within: 1d, window: 8d}]}\n", "x.yaml:8: spec.alerting.exhaustion[0].window: 8d is longer than the period 1w"},
+		{"exhaustion same within", sloHead + "  target: 99\n  alerting:\n    exhaustion:\n      - {within: 1d}\n      - {within: 24h, window: 6h}\n",
+			`x.yaml:10: spec.alerting.exhaustion[1]: alert name "exhaustion-1d" is already used by spec.alerting.exhaustion[0]`},
+		{"exhaustion not a list", sloHead + "  target: 99\n  alerting: {exhaustion: {within: 1d}}\n", "x.yaml:7: spec.alerting.exhaustion: want a list, not a mapping"},
+		{"no data after missing", sloHead + "  target: 99\n  alerting:\n    no_data: {severity: page}\n", "x.yaml:8: spec.alerting.no_data.after: missing: how long the flow may send no events before the alert fires, e.g. after: 10m"},
+		{"no data name", sloHead + "  target: 99\n  alerting:\n    no_data: {after: 10m, name: quiet}\n", "x.yaml:8: spec.alerting.no_data.name: unknown key (allowed: after, severity)"},
+		{"no data clash", sloHead + "  target: 99\n  alerting:\n    tiers: [{name: no-data, severity: page, long: 1h, short: 5m, factor: 2}]\n    no_data: {after: 10m}\n",
+			`x.yaml:9: spec.alerting.no_data: alert name "no-data" is already used by tier no-data`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,7 +438,7 @@ func TestLoadPatterns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("overlapping patterns: %v", err)
 	}
-	if len(set.Flows) != 3 || len(set.SLOs) != 3 {
+	if len(set.Flows) != 3 || len(set.SLOs) != 5 {
 		t.Errorf("got %d flows %d slos", len(set.Flows), len(set.SLOs))
 	}
 }
@@ -439,5 +517,135 @@ func TestBuiltin(t *testing.T) {
 	_, err = Load(BuiltinPrefix + "nope.yaml")
 	if err == nil || err.Error() != `specs: "builtin:nope.yaml" matches no files` {
 		t.Errorf("missing builtin: %v", err)
+	}
+}
+
+// TestParseAlertConditions checks defaults and forms of the alerts beyond
+// the tiers: default names and severities, percentages written several
+// ways, and that a disabled tier's name is free again.
+func TestParseAlertConditions(t *testing.T) {
+	doc := `
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: s}
+spec:
+  flow: f
+  target: 99.9
+  alerting:
+    disable: [page-fast]
+    budget:
+      - {consumed: 7}
+      - {consumed: 33.3}
+      - {consumed: "100", severity: page}
+      - {consumed: 25, name: page-fast}
+    exhaustion:
+      - {within: 24h}
+      - {within: 1h30m, window: 5m, severity: page, name: fast-exhaustion}
+    no_data: {after: 10m}
+`
+	set, err := Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	s := set.SLOs[0]
+	wantBudget := []slo.BudgetAlert{
+		{Name: "budget-7", Severity: slo.Ticket, Consumed: 0.07},
+		{Name: "budget-33.3", Severity: slo.Ticket, Consumed: 0.333},
+		{Name: "budget-100", Severity: slo.Page, Consumed: 1},
+		{Name: "page-fast", Severity: slo.Ticket, Consumed: 0.25},
+	}
+	if !reflect.DeepEqual(s.BudgetAlerts, wantBudget) {
+		t.Errorf("BudgetAlerts:\n got %+v\nwant %+v", s.BudgetAlerts, wantBudget)
+	}
+	wantExhaustion := []slo.ExhaustionAlert{
+		{Name: "exhaustion-1d", Severity: slo.Ticket, Window: time.Hour, Within: 24 * time.Hour},
+		{Name: "fast-exhaustion", Severity: slo.Page, Window: 5 * time.Minute, Within: 90 * time.Minute},
+	}
+	if !reflect.DeepEqual(s.ExhaustionAlerts, wantExhaustion) {
+		t.Errorf("ExhaustionAlerts:\n got %+v\nwant %+v", s.ExhaustionAlerts, wantExhaustion)
+	}
+	if s.NoData != 10*time.Minute || s.NoDataSeverity != slo.Ticket {
+		t.Errorf("no data %v %q, want 10m ticket", s.NoData, s.NoDataSeverity)
+	}
+	if got := len(s.Tiers); got != 3 || s.Tiers[0].Name != "page-slow" {
+		t.Errorf("tiers %+v, want page-fast disabled", s.Tiers)
+	}
+	if s.Calendar != nil || s.Period != slo.DefaultPeriod {
+		t.Errorf("calendar %+v period %v, want rolling 30d", s.Calendar, s.Period)
+	}
+
+	// Without an alerting block, none of the conditions exist.
+	set, err = Parse("x.yaml", []byte("apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: s}\nspec: {flow: f, target: 99}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := set.SLOs[0]; s.BudgetAlerts != nil || s.ExhaustionAlerts != nil || s.NoData != 0 || s.NoDataSeverity != "" {
+		t.Errorf("defaults: %+v", s)
+	}
+}
+
+// TestParseCalendarMonthInZone checks that a month in Berlin loads the real
+// zone, with its daylight saving time, not a fixed offset.
+func TestParseCalendarMonthInZone(t *testing.T) {
+	tests := []struct {
+		name     string
+		extra    string
+		unit     slo.CalendarUnit
+		period   time.Duration
+		zone     string
+		start    time.Weekday
+		midnight [2]time.Time // local midnights on 1 March and 1 April 2026, in UTC
+	}{
+		{
+			name: "month in Berlin", extra: "  period: month\n  time_zone: Europe/Berlin\n",
+			unit: slo.Month, period: 30 * 24 * time.Hour, zone: "Europe/Berlin",
+			// CET (UTC+1) before 29 March 2026, CEST (UTC+2) after.
+			midnight: [2]time.Time{time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC), time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC)},
+		},
+		{
+			name: "week in New York", extra: "  period: week\n  time_zone: America/New_York\n  week_start: sunday\n",
+			unit: slo.Week, period: 7 * 24 * time.Hour, zone: "America/New_York", start: time.Sunday,
+			// EST (UTC-5) before 8 March 2026, EDT (UTC-4) after.
+			midnight: [2]time.Time{time.Date(2026, 3, 1, 5, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 4, 0, 0, 0, time.UTC)},
+		},
+		{
+			name: "week defaults", extra: "  period: week\n",
+			unit: slo.Week, period: 7 * 24 * time.Hour, start: time.Monday,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: s}\nspec:\n  flow: f\n  target: 99.9\n" + tt.extra
+			set, err := Parse("x.yaml", []byte(doc))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			s := set.SLOs[0]
+			c := s.Calendar
+			if c == nil {
+				t.Fatalf("Calendar is nil")
+			}
+			if c.Unit != tt.unit || c.WeekStart != tt.start || s.Period != tt.period {
+				t.Errorf("unit %v week start %v period %v, want %v %v %v", c.Unit, c.WeekStart, s.Period, tt.unit, tt.start, tt.period)
+			}
+			// The default tiers scale from the nominal length.
+			if !reflect.DeepEqual(s.Tiers, slo.DefaultTiers(tt.period)) {
+				t.Errorf("tiers %+v, want the defaults for %v", s.Tiers, tt.period)
+			}
+			if tt.zone == "" {
+				if c.Location != nil {
+					t.Errorf("Location = %v, want nil (UTC)", c.Location)
+				}
+				return
+			}
+			if c.Location == nil || c.Location.String() != tt.zone {
+				t.Fatalf("Location = %v, want %s", c.Location, tt.zone)
+			}
+			for i, month := range []time.Month{time.March, time.April} {
+				if got := time.Date(2026, month, 1, 0, 0, 0, 0, c.Location).UTC(); !got.Equal(tt.midnight[i]) {
+					t.Errorf("1 %v 00:00 in %s = %v UTC, want %v", month, tt.zone, got, tt.midnight[i])
+				}
+			}
+		})
 	}
 }

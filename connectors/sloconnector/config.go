@@ -23,7 +23,7 @@ type Config struct {
 	MaxFlows int `mapstructure:"max_flows"`
 	// MetricsInterval is how often SLI metrics go to the metrics pipeline
 	// (default 15s).
-	MetricsInterval time.Duration `mapstructure:"metrics_interval"`
+	MetricsInterval time.Duration  `mapstructure:"metrics_interval"`
 	Alerting        AlertingConfig `mapstructure:"alerting"`
 }
 
@@ -35,7 +35,7 @@ type AlertingConfig struct {
 	// (default 0), against flapping.
 	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
 	// Console prints notifications to standard output.
-	Console  bool            `mapstructure:"console"`
+	Console bool `mapstructure:"console"`
 	// Webhooks are generic webhook receivers (Alertmanager webhook v4
 	// JSON). One with an empty url is disabled, so a default config can name
 	// one from an unset environment variable.

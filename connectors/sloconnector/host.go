@@ -28,8 +28,8 @@ type host struct {
 	// now is the clock; tests replace it.
 	now func() time.Time
 
-	self     *metrics.Set
-	evalTime *metrics.Histogram
+	self       *metrics.Set
+	evalTime   *metrics.Histogram
 	exportErrs *metrics.Counter
 
 	startOnce, stopOnce sync.Once
