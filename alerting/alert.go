@@ -18,6 +18,42 @@ import (
 // Pyrra and Sloth name theirs; the SLO and tier are labels of their own.
 const AlertName = "SLOBurnRate"
 
+// The alertname labels of the alerts beyond the burn-rate tiers, one per
+// kind, so that a route can send them elsewhere than burn-rate pages.
+const (
+	AlertNameBudget     = "SLOErrorBudgetConsumed"
+	AlertNameExhaustion = "SLOErrorBudgetExhaustion"
+	AlertNameNoData     = "SLONoData"
+)
+
+// Kind is what an alert watches.
+type Kind string
+
+const (
+	// KindBurn: a multi-window burn-rate tier.
+	KindBurn Kind = "burn"
+	// KindBudget: a share of the period's error budget is spent.
+	KindBudget Kind = "budget"
+	// KindExhaustion: the budget left runs out within a horizon at the burn
+	// rate of a window.
+	KindExhaustion Kind = "exhaustion"
+	// KindNoData: the SLO's flow has sent no events for a while.
+	KindNoData Kind = "nodata"
+)
+
+// AlertName is the alertname label of alerts of kind k.
+func (k Kind) AlertName() string {
+	switch k {
+	case KindBudget:
+		return AlertNameBudget
+	case KindExhaustion:
+		return AlertNameExhaustion
+	case KindNoData:
+		return AlertNameNoData
+	}
+	return AlertName
+}
+
 // Label names Burnwatch sets on every alert. An SLO's own labels with these
 // names are ignored, so routes can rely on them.
 const (
@@ -52,38 +88,67 @@ type Window struct {
 }
 
 // Alert is one (SLO, tier) alert with everything a person needs to act on it.
-// Fields describe the last evaluation; StartsAt is when it began firing.
+// A tier here is a burn-rate tier or one of the SLO's other alert conditions
+// (budget consumed, exhaustion, no data), told apart by Kind; names are
+// unique per SLO across both. Fields describe the last evaluation; StartsAt
+// is when it began firing.
 type Alert struct {
 	// Fingerprint depends only on the SLO and tier names, so it is stable
 	// across restarts and config reloads and serves as a dedup key
 	// (PagerDuty dedup_key).
-	Fingerprint string            `json:"fingerprint"`
-	SLO         string            `json:"slo"`
-	Flow        string            `json:"flow"`
-	Tier        string            `json:"tier"`
-	Severity    slo.Severity      `json:"severity"`
-	Labels      map[string]string `json:"labels"`
-	State       State             `json:"state"`
-	StartsAt    time.Time         `json:"starts_at"`
+	Fingerprint string `json:"fingerprint"`
+	SLO         string `json:"slo"`
+	Flow        string `json:"flow"`
+	// Tier is the tier's or the condition's name.
+	Tier string `json:"tier"`
+	// Kind is what the alert watches. Kind-specific fields are zero for
+	// the other kinds.
+	Kind     Kind              `json:"kind"`
+	Severity slo.Severity      `json:"severity"`
+	Labels   map[string]string `json:"labels"`
+	State    State             `json:"state"`
+	StartsAt time.Time         `json:"starts_at"`
 	// EndsAt is zero while firing.
 	EndsAt        time.Time `json:"ends_at"`
 	LastEvaluated time.Time `json:"last_evaluated"`
 
-	// Objective is "availability" or "latency"; Threshold is the latency
-	// bound of a latency objective.
-	Objective string        `json:"objective"`
-	Threshold time.Duration `json:"threshold,omitempty"`
-	Target    float64       `json:"target"`
-	Period    time.Duration `json:"period"`
-	Long      Window        `json:"long"`
-	Short     Window        `json:"short"`
-	Factor    float64       `json:"factor"`
+	// Objective is "availability", "latency" or "percentile"; Threshold is
+	// the latency bound of a latency or percentile objective, and
+	// Percentile (0.99 for p99) and Slice the rest of a percentile one.
+	Objective  string        `json:"objective"`
+	Threshold  time.Duration `json:"threshold,omitempty"`
+	Percentile float64       `json:"percentile,omitempty"`
+	Slice      time.Duration `json:"slice,omitempty"`
+	Target     float64       `json:"target"`
+	// Period is the rolling period, or the nominal length (30d, 7d) of a
+	// calendar one; Calendar is then "month" or "week".
+	Period   time.Duration `json:"period"`
+	Calendar string        `json:"calendar,omitempty"`
+	// Long and Short are a burn alert's windows. An exhaustion alert's
+	// window is Long, with its burn rate and without counts.
+	Long   Window  `json:"long"`
+	Short  Window  `json:"short"`
+	Factor float64 `json:"factor"`
 	// BudgetLeft is the share of the period's budget not spent: 1 when
 	// nothing is spent, negative when overspent.
 	BudgetLeft float64 `json:"budget_left"`
 	// TimeToExhaustion is how long BudgetLeft lasts at the long window's
-	// burn rate; NeverExhausted when nothing burns.
+	// burn rate (burn and exhaustion alerts); NeverExhausted when nothing
+	// burns, zero for the kinds that do not project.
 	TimeToExhaustion time.Duration `json:"time_to_exhaustion"`
+
+	// Consumed is the share of the period's budget spent, and
+	// ConsumedThreshold the share that fires a budget alert.
+	Consumed          float64 `json:"consumed,omitempty"`
+	ConsumedThreshold float64 `json:"consumed_threshold,omitempty"`
+	// Within is the horizon of an exhaustion alert: it fires while
+	// TimeToExhaustion is at most Within.
+	Within time.Duration `json:"within,omitempty"`
+	// Silence is how long the flow has sent no events, and After the
+	// silence that fires a no-data alert.
+	Silence time.Duration `json:"silence,omitempty"`
+	After   time.Duration `json:"after,omitempty"`
+
 	// Good and Total count events over the whole period.
 	Good  uint64 `json:"good"`
 	Total uint64 `json:"total"`
@@ -115,31 +180,63 @@ func Fingerprint(sloName, tier string) string {
 // newAlert builds the alert of one tier of an evaluation. Lifecycle fields
 // (State, StartsAt, EndsAt) are left to the Manager.
 func newAlert(now time.Time, st *slo.Status, ts *slo.TierStatus) Alert {
+	a := baseAlert(now, st, ts.Tier.Name, KindBurn, ts.Tier.Severity)
+	a.Long = window(ts.Long)
+	a.Short = window(ts.Short)
+	a.Factor = finite(ts.Tier.Factor)
+	a.TimeToExhaustion = slo.TimeToExhaustion(a.BudgetLeft, a.Long.Burn, a.Period)
+	a.TraceIDs = traceIDs(st.Exemplars)
+	return a
+}
+
+// newConditionAlert builds the alert of one condition beyond the tiers, like
+// newAlert.
+func newConditionAlert(now time.Time, st *slo.Status, cs *slo.ConditionStatus) Alert {
+	a := baseAlert(now, st, cs.Name, Kind(cs.Kind), cs.Severity)
+	switch cs.Kind {
+	case slo.BudgetConsumed:
+		a.Consumed = finite(cs.Value)
+		a.ConsumedThreshold = finite(cs.Threshold)
+		a.TraceIDs = traceIDs(st.Exemplars)
+	case slo.Exhaustion:
+		a.Long = Window{Window: cs.Window, Burn: finite(cs.Burn)}
+		a.TimeToExhaustion = seconds(cs.Value)
+		a.Within = seconds(cs.Threshold)
+		a.TraceIDs = traceIDs(st.Exemplars)
+	case slo.NoData:
+		// No exemplars: the flow's last bad events say nothing about why
+		// it went quiet.
+		a.Silence = seconds(cs.Value)
+		a.After = seconds(cs.Threshold)
+	}
+	return a
+}
+
+// baseAlert fills what every kind of alert says about its SLO.
+func baseAlert(now time.Time, st *slo.Status, name string, kind Kind, sev slo.Severity) Alert {
 	spec := st.SLO
 	labels := make(map[string]string, len(spec.Labels)+5)
 	for k, v := range spec.Labels {
 		labels[k] = v
 	}
-	labels[LabelAlertName] = AlertName
+	labels[LabelAlertName] = kind.AlertName()
 	labels[LabelSLO] = spec.Name
 	labels[LabelFlow] = spec.Flow
-	labels[LabelTier] = ts.Tier.Name
-	labels[LabelSeverity] = string(ts.Tier.Severity)
+	labels[LabelTier] = name
+	labels[LabelSeverity] = string(sev)
 
 	a := Alert{
-		Fingerprint:   Fingerprint(spec.Name, ts.Tier.Name),
+		Fingerprint:   Fingerprint(spec.Name, name),
 		SLO:           spec.Name,
 		Flow:          spec.Flow,
-		Tier:          ts.Tier.Name,
-		Severity:      ts.Tier.Severity,
+		Tier:          name,
+		Kind:          kind,
+		Severity:      sev,
 		Labels:        labels,
 		LastEvaluated: now,
 		Objective:     spec.Objective.String(),
 		Target:        spec.Target,
 		Period:        spec.Period,
-		Long:          window(ts.Long),
-		Short:         window(ts.Short),
-		Factor:        finite(ts.Tier.Factor),
 		BudgetLeft:    finite(st.BudgetLeft),
 		Good:          st.Period.Good(),
 		Total:         st.Period.Total,
@@ -147,20 +244,51 @@ func newAlert(now time.Time, st *slo.Status, ts *slo.TierStatus) Alert {
 		Dashboard:     spec.Dashboard,
 		Description:   spec.Description,
 	}
-	if spec.Objective == slo.LatencyThreshold {
+	switch spec.Objective {
+	case slo.LatencyThreshold:
 		a.Threshold = spec.Threshold
+	case slo.PercentileSlices:
+		a.Threshold = spec.Threshold
+		a.Percentile = spec.Percentile
+		a.Slice = spec.Slice
 	}
-	a.TimeToExhaustion = slo.TimeToExhaustion(a.BudgetLeft, a.Long.Burn, a.Period)
-	for _, ex := range st.Exemplars {
-		if len(a.TraceIDs) == MaxTraceIDs {
+	if c := spec.Calendar; c != nil {
+		switch c.Unit {
+		case slo.Month:
+			a.Calendar = "month"
+		case slo.Week:
+			a.Calendar = "week"
+		}
+	}
+	return a
+}
+
+// traceIDs returns up to MaxTraceIDs exemplar trace IDs as hex, skipping
+// exemplars without one.
+func traceIDs(exemplars []slo.Exemplar) []string {
+	var ids []string
+	for _, ex := range exemplars {
+		if len(ids) == MaxTraceIDs {
 			break
 		}
 		if ex.TraceID == ([16]byte{}) {
 			continue
 		}
-		a.TraceIDs = append(a.TraceIDs, hex.EncodeToString(ex.TraceID[:]))
+		ids = append(ids, hex.EncodeToString(ex.TraceID[:]))
 	}
-	return a
+	return ids
+}
+
+// seconds turns a condition's value in seconds into a Duration: negative
+// and NaN are 0, and anything too long for a Duration is NeverExhausted.
+func seconds(s float64) time.Duration {
+	switch {
+	case !(s > 0):
+		return 0
+	case s*float64(time.Second) >= float64(NeverExhausted):
+		return NeverExhausted
+	}
+	return time.Duration(math.Round(s * float64(time.Second)))
 }
 
 func window(w slo.WindowStats) Window {
@@ -196,20 +324,65 @@ func (a Alert) clone() Alert {
 	return a
 }
 
-// Explain is one sentence saying what burns and how fast, for a page's body:
+// Explain is one sentence saying what is wrong, for a page's body. For a
+// burn alert:
 //
 //	checkout-availability burns its 30d error budget at 20.1x (1h) and 35.2x
 //	(5m), factor 14.4; 97.3% budget left, exhausted in 1d 10h at this rate
+//
+// and for the other kinds:
+//
+//	checkout-availability has spent 52.3% of its month's error budget (threshold 50%)
+//	checkout-availability will exhaust its error budget in 18h 20m at the 1h burn rate 3.2x (alert within 1d)
+//	checkout has sent no events for 12m (alert after 10m)
 func (a Alert) Explain() string {
+	resolved := a.State == StateResolved
+	switch a.Kind {
+	case KindBudget:
+		if resolved {
+			return fmt.Sprintf("%s has spent %s of its %s error budget, below the %s threshold",
+				a.SLO, formatPercent(a.Consumed), a.budgetOf(), formatTarget(a.ConsumedThreshold))
+		}
+		return fmt.Sprintf("%s has spent %s of its %s error budget (threshold %s)",
+			a.SLO, formatPercent(a.Consumed), a.budgetOf(), formatTarget(a.ConsumedThreshold))
+	case KindExhaustion:
+		rate := fmt.Sprintf("the %s burn rate %s", FormatDuration(a.Long.Window), formatBurn(a.Long.Burn))
+		switch {
+		case resolved:
+			lasts := "it lasts " + FormatDuration(a.TimeToExhaustion)
+			if a.TimeToExhaustion >= NeverExhausted {
+				lasts = "it does not run out"
+			}
+			return fmt.Sprintf("%s no longer exhausts its error budget within %s: %s at %s",
+				a.SLO, FormatDuration(a.Within), lasts, rate)
+		case a.BudgetLeft <= 0 || a.TimeToExhaustion <= 0:
+			over := ""
+			if a.BudgetLeft < 0 {
+				over = " (" + formatPercent(-a.BudgetLeft) + " overspent)"
+			}
+			return fmt.Sprintf("%s has exhausted its %s error budget%s; the %s burn rate is %s (alert within %s)",
+				a.SLO, a.budgetOf(), over, FormatDuration(a.Long.Window), formatBurn(a.Long.Burn), FormatDuration(a.Within))
+		}
+		return fmt.Sprintf("%s will exhaust its error budget in %s at %s (alert within %s)",
+			a.SLO, FormatDuration(a.TimeToExhaustion), rate, FormatDuration(a.Within))
+	case KindNoData:
+		if resolved {
+			return fmt.Sprintf("%s sends events again (alert after %s without any)", a.Flow, FormatDuration(a.After))
+		}
+		if a.Silence <= 0 || a.Silence >= NeverExhausted {
+			return fmt.Sprintf("%s has sent no events (alert after %s)", a.Flow, FormatDuration(a.After))
+		}
+		return fmt.Sprintf("%s has sent no events for %s (alert after %s)", a.Flow, FormatDuration(a.Silence), FormatDuration(a.After))
+	}
 	var b strings.Builder
-	if a.State == StateResolved {
+	if resolved {
 		fmt.Fprintf(&b, "%s no longer burns its %s error budget above factor %s: %s (%s) and %s (%s)",
-			a.SLO, FormatDuration(a.Period), formatFactor(a.Factor),
+			a.SLO, a.budgetOf(), formatFactor(a.Factor),
 			formatBurn(a.Long.Burn), FormatDuration(a.Long.Window),
 			formatBurn(a.Short.Burn), FormatDuration(a.Short.Window))
 	} else {
 		fmt.Fprintf(&b, "%s burns its %s error budget at %s (%s) and %s (%s), factor %s",
-			a.SLO, FormatDuration(a.Period),
+			a.SLO, a.budgetOf(),
 			formatBurn(a.Long.Burn), FormatDuration(a.Long.Window),
 			formatBurn(a.Short.Burn), FormatDuration(a.Short.Window),
 			formatFactor(a.Factor))
@@ -217,6 +390,24 @@ func (a Alert) Explain() string {
 	b.WriteString("; ")
 	b.WriteString(a.budgetText())
 	return b.String()
+}
+
+// budgetOf names the budget's period in "its ... error budget": "30d" or
+// "month's".
+func (a Alert) budgetOf() string {
+	if a.Calendar != "" {
+		return a.Calendar + "'s"
+	}
+	return FormatDuration(a.Period)
+}
+
+// PeriodText names the compliance period: "30d" for a rolling period,
+// "month" or "week" for a calendar one.
+func (a Alert) PeriodText() string {
+	if a.Calendar != "" {
+		return a.Calendar
+	}
+	return FormatDuration(a.Period)
 }
 
 // budgetText says how much budget is left and how long it lasts.
@@ -233,17 +424,48 @@ func (a Alert) budgetText() string {
 
 // Summary is a short title for the alert, such as a page's subject.
 func (a Alert) Summary() string {
-	if a.State == StateResolved {
+	resolved := a.State == StateResolved
+	switch a.Kind {
+	case KindBudget:
+		if resolved {
+			return fmt.Sprintf("%s: error budget spent back below %s (%s)", a.SLO, formatTarget(a.ConsumedThreshold), a.Tier)
+		}
+		return fmt.Sprintf("%s: %s of the %s error budget spent, over %s (%s)",
+			a.SLO, formatPercent(a.Consumed), a.budgetOf(), formatTarget(a.ConsumedThreshold), a.Tier)
+	case KindExhaustion:
+		switch {
+		case resolved:
+			return fmt.Sprintf("%s: error budget lasts beyond %s again (%s)", a.SLO, FormatDuration(a.Within), a.Tier)
+		case a.BudgetLeft <= 0 || a.TimeToExhaustion <= 0:
+			return fmt.Sprintf("%s: error budget exhausted (%s)", a.SLO, a.Tier)
+		}
+		return fmt.Sprintf("%s: error budget exhausted in %s at the %s burn rate (%s)",
+			a.SLO, FormatDuration(a.TimeToExhaustion), FormatDuration(a.Long.Window), a.Tier)
+	case KindNoData:
+		if resolved {
+			return fmt.Sprintf("%s: flow %s sends events again (%s)", a.SLO, a.Flow, a.Tier)
+		}
+		if a.Silence <= 0 || a.Silence >= NeverExhausted {
+			return fmt.Sprintf("%s: flow %s sends no events (%s)", a.SLO, a.Flow, a.Tier)
+		}
+		return fmt.Sprintf("%s: flow %s sent no events for %s (%s)", a.SLO, a.Flow, FormatDuration(a.Silence), a.Tier)
+	}
+	if resolved {
 		return fmt.Sprintf("%s: error budget burn back below %sx (%s)", a.SLO, formatFactor(a.Factor), a.Tier)
 	}
 	return fmt.Sprintf("%s: error budget burn %s over %s, above %sx (%s)",
 		a.SLO, formatBurn(a.Long.Burn), FormatDuration(a.Long.Window), formatFactor(a.Factor), a.Tier)
 }
 
-// ObjectiveText states the SLO, such as "99.9% of requests succeed" or "99% of
-// requests succeed within 300ms".
+// ObjectiveText states the SLO, such as "99.9% of requests succeed", "99%
+// of requests succeed within 300ms" or "99% of 1m slices have p99 latency
+// within 300ms".
 func (a Alert) ObjectiveText() string {
-	if a.Threshold > 0 {
+	switch {
+	case a.Percentile > 0:
+		return fmt.Sprintf("%s of %s slices have p%s latency within %s",
+			formatTarget(a.Target), FormatDuration(a.Slice), strings.TrimSuffix(formatTarget(a.Percentile), "%"), a.Threshold)
+	case a.Threshold > 0:
 		return fmt.Sprintf("%s of requests succeed within %s", formatTarget(a.Target), a.Threshold)
 	}
 	return fmt.Sprintf("%s of requests succeed", formatTarget(a.Target))
@@ -251,23 +473,39 @@ func (a Alert) ObjectiveText() string {
 
 // Annotations are Alertmanager-style annotations: summary, description,
 // runbook_url and dashboard_url (when set), plus the numbers behind them as
-// text. Empty values are left out.
+// text, those of the alert's kind only. Empty values are left out.
 func (a Alert) Annotations() map[string]string {
 	ann := map[string]string{
-		"summary":            a.Summary(),
-		"description":        a.Explain(),
-		"objective":          a.ObjectiveText(),
-		"target":             formatTarget(a.Target),
-		"period":             FormatDuration(a.Period),
-		"burn_rate_long":     strconv.FormatFloat(a.Long.Burn, 'f', 2, 64),
-		"burn_rate_short":    strconv.FormatFloat(a.Short.Burn, 'f', 2, 64),
-		"window_long":        FormatDuration(a.Long.Window),
-		"window_short":       FormatDuration(a.Short.Window),
-		"factor":             formatFactor(a.Factor),
-		"budget_left":        formatPercent(a.BudgetLeft),
-		"time_to_exhaustion": FormatDuration(a.TimeToExhaustion),
-		"events_good":        strconv.FormatUint(a.Good, 10),
-		"events_total":       strconv.FormatUint(a.Total, 10),
+		"summary":      a.Summary(),
+		"description":  a.Explain(),
+		"objective":    a.ObjectiveText(),
+		"target":       formatTarget(a.Target),
+		"period":       a.PeriodText(),
+		"budget_left":  formatPercent(a.BudgetLeft),
+		"events_good":  strconv.FormatUint(a.Good, 10),
+		"events_total": strconv.FormatUint(a.Total, 10),
+	}
+	switch a.Kind {
+	case KindBudget:
+		ann["budget_consumed"] = formatPercent(a.Consumed)
+		ann["budget_threshold"] = formatTarget(a.ConsumedThreshold)
+	case KindExhaustion:
+		ann["burn_rate"] = strconv.FormatFloat(a.Long.Burn, 'f', 2, 64)
+		ann["window"] = FormatDuration(a.Long.Window)
+		ann["time_to_exhaustion"] = FormatDuration(a.TimeToExhaustion)
+		ann["within"] = FormatDuration(a.Within)
+	case KindNoData:
+		if a.Silence > 0 {
+			ann["silence"] = FormatDuration(a.Silence)
+		}
+		ann["after"] = FormatDuration(a.After)
+	default:
+		ann["burn_rate_long"] = strconv.FormatFloat(a.Long.Burn, 'f', 2, 64)
+		ann["burn_rate_short"] = strconv.FormatFloat(a.Short.Burn, 'f', 2, 64)
+		ann["window_long"] = FormatDuration(a.Long.Window)
+		ann["window_short"] = FormatDuration(a.Short.Window)
+		ann["factor"] = formatFactor(a.Factor)
+		ann["time_to_exhaustion"] = FormatDuration(a.TimeToExhaustion)
 	}
 	if a.Runbook != "" {
 		ann["runbook_url"] = a.Runbook

@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -111,6 +112,9 @@ func TestNewAlert(t *testing.T) {
 	if a.Threshold != 0 || a.Objective != "availability" {
 		t.Errorf("objective %q threshold %v", a.Objective, a.Threshold)
 	}
+	if a.Kind != KindBurn || a.Calendar != "" || a.Consumed != 0 || a.Within != 0 {
+		t.Errorf("kind %q calendar %q consumed %v within %v", a.Kind, a.Calendar, a.Consumed, a.Within)
+	}
 
 	// Non-finite numbers would make the alert impossible to checkpoint.
 	st.BudgetLeft = math.NaN()
@@ -155,6 +159,11 @@ func TestExplain(t *testing.T) {
 			name: "overspent",
 			edit: func(a *Alert) { a.BudgetLeft = -0.125; a.TimeToExhaustion = 0 },
 			want: "checkout-availability burns its 30d error budget at 20.1x (1h) and 35.2x (5m), factor 14.4; budget exhausted (12.5% overspent)",
+		},
+		{
+			name: "calendar month",
+			edit: func(a *Alert) { a.Calendar = "month" },
+			want: "checkout-availability burns its month's error budget at 20.1x (1h) and 35.2x (5m), factor 14.4; 97.3% budget left, exhausted in 1d 10h at this rate",
 		},
 		{
 			name: "not burning",
@@ -230,6 +239,168 @@ func TestObjectiveText(t *testing.T) {
 		if got := a.ObjectiveText(); got != tt.want {
 			t.Errorf("ObjectiveText(%v, %v) = %q, want %q", tt.target, tt.threshold, got, tt.want)
 		}
+	}
+	// A percentile objective, from its spec.
+	spec := checkoutSpec()
+	spec.Objective, spec.Percentile, spec.Threshold, spec.Slice = slo.PercentileSlices, 0.999, 300*time.Millisecond, time.Minute
+	st := checkoutStatus(spec, nil)
+	a := newAlert(t0, &st, &st.Tiers[0])
+	if got, want := a.ObjectiveText(), "99.9% of 1m slices have p99.9 latency within 300ms"; got != want {
+		t.Errorf("percentile ObjectiveText() = %q, want %q", got, want)
+	}
+	if a.Objective != "percentile" || a.Percentile != 0.999 || a.Slice != time.Minute || a.Threshold != 300*time.Millisecond {
+		t.Errorf("percentile alert: objective %q percentile %v slice %v threshold %v", a.Objective, a.Percentile, a.Slice, a.Threshold)
+	}
+}
+
+// conditionAlert is the alert of one condition of the checkout SLO on a
+// calendar month, as the Manager would build it.
+func conditionAlert(cs slo.ConditionStatus, state State) Alert {
+	spec := checkoutSpec()
+	spec.Calendar = &slo.Calendar{Unit: slo.Month}
+	st := checkoutStatus(spec, nil)
+	st.BudgetLeft = 0.477
+	a := newConditionAlert(t0, &st, &cs)
+	a.State = state
+	return a
+}
+
+func TestConditionAlerts(t *testing.T) {
+	budget := slo.ConditionStatus{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 0.523, Threshold: 0.5}
+	exhaustion := slo.ConditionStatus{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page, Firing: true,
+		Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 3.2}
+	noData := slo.ConditionStatus{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600}
+	tests := []struct {
+		name    string
+		cs      slo.ConditionStatus
+		state   State
+		edit    func(*Alert)
+		explain string
+		summary string
+		ann     map[string]string // kind-specific annotations
+	}{
+		{
+			name: "budget firing", cs: budget, state: StateFiring,
+			explain: "checkout-availability has spent 52.3% of its month's error budget (threshold 50%)",
+			summary: "checkout-availability: 52.3% of the month's error budget spent, over 50% (budget-50)",
+			ann:     map[string]string{"budget_consumed": "52.3%", "budget_threshold": "50%", "period": "month", "budget_left": "47.7%"},
+		},
+		{
+			name: "budget resolved", cs: budget, state: StateResolved, edit: func(a *Alert) { a.Consumed = 0.001 },
+			explain: "checkout-availability has spent 0.1% of its month's error budget, below the 50% threshold",
+			summary: "checkout-availability: error budget spent back below 50% (budget-50)",
+			ann:     map[string]string{"budget_consumed": "0.1%", "budget_threshold": "50%"},
+		},
+		{
+			name: "exhaustion firing", cs: exhaustion, state: StateFiring,
+			explain: "checkout-availability will exhaust its error budget in 18h 20m at the 1h burn rate 3.2x (alert within 1d)",
+			summary: "checkout-availability: error budget exhausted in 18h 20m at the 1h burn rate (exhaustion-1d)",
+			ann:     map[string]string{"burn_rate": "3.20", "window": "1h", "time_to_exhaustion": "18h 20m", "within": "1d"},
+		},
+		{
+			name: "exhaustion overspent", cs: exhaustion, state: StateFiring,
+			edit:    func(a *Alert) { a.BudgetLeft, a.TimeToExhaustion = -0.125, 0 },
+			explain: "checkout-availability has exhausted its month's error budget (12.5% overspent); the 1h burn rate is 3.2x (alert within 1d)",
+			summary: "checkout-availability: error budget exhausted (exhaustion-1d)",
+			ann:     map[string]string{"time_to_exhaustion": "0s", "budget_left": "-12.5%"},
+		},
+		{
+			name: "exhaustion resolved", cs: exhaustion, state: StateResolved,
+			edit:    func(a *Alert) { a.TimeToExhaustion, a.Long.Burn = 76*time.Hour, 0.4 },
+			explain: "checkout-availability no longer exhausts its error budget within 1d: it lasts 3d 4h at the 1h burn rate 0.4x",
+			summary: "checkout-availability: error budget lasts beyond 1d again (exhaustion-1d)",
+			ann:     map[string]string{"time_to_exhaustion": "3d 4h", "burn_rate": "0.40"},
+		},
+		{
+			name: "no data firing", cs: noData, state: StateFiring,
+			explain: "checkout has sent no events for 12m (alert after 10m)",
+			summary: "checkout-availability: flow checkout sent no events for 12m (no-data)",
+			ann:     map[string]string{"silence": "12m", "after": "10m"},
+		},
+		{
+			name: "no data never seen", cs: noData, state: StateFiring, edit: func(a *Alert) { a.Silence = NeverExhausted },
+			explain: "checkout has sent no events (alert after 10m)",
+			summary: "checkout-availability: flow checkout sends no events (no-data)",
+		},
+		{
+			name: "no data resolved", cs: noData, state: StateResolved, edit: func(a *Alert) { a.Silence = 0 },
+			explain: "checkout sends events again (alert after 10m without any)",
+			summary: "checkout-availability: flow checkout sends events again (no-data)",
+			ann:     map[string]string{"after": "10m"},
+		},
+	}
+	// Annotations of burn alerts that no condition alert carries.
+	burnOnly := []string{"burn_rate_long", "burn_rate_short", "window_long", "window_short", "factor"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := conditionAlert(tt.cs, tt.state)
+			if tt.edit != nil {
+				tt.edit(&a)
+			}
+			if got := a.Explain(); got != tt.explain {
+				t.Errorf("Explain()\n got %s\nwant %s", got, tt.explain)
+			}
+			if got := a.Summary(); got != tt.summary {
+				t.Errorf("Summary()\n got %s\nwant %s", got, tt.summary)
+			}
+			ann := a.Annotations()
+			if ann["summary"] != tt.summary || ann["description"] != tt.explain {
+				t.Errorf("summary/description annotations %q / %q", ann["summary"], ann["description"])
+			}
+			for k, v := range tt.ann {
+				if ann[k] != v {
+					t.Errorf("annotation %s = %q, want %q", k, ann[k], v)
+				}
+			}
+			for _, k := range burnOnly {
+				if v, ok := ann[k]; ok {
+					t.Errorf("annotation %s = %q on a %s alert", k, v, a.Kind)
+				}
+			}
+		})
+	}
+}
+
+func TestNewConditionAlert(t *testing.T) {
+	a := conditionAlert(slo.ConditionStatus{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page,
+		Value: 3600.5, Threshold: 86400, Window: time.Hour, Burn: 3.2}, StateFiring)
+	wantLabels := map[string]string{
+		"alertname": "SLOErrorBudgetExhaustion", "slo": "checkout-availability", "flow": "checkout",
+		"tier": "exhaustion-1d", "severity": "page", "team": "payments",
+	}
+	if fmt.Sprint(a.Labels) != fmt.Sprint(wantLabels) {
+		t.Errorf("labels = %v, want %v", a.Labels, wantLabels)
+	}
+	if a.Kind != KindExhaustion || a.Fingerprint != Fingerprint("checkout-availability", "exhaustion-1d") || a.Calendar != "month" {
+		t.Errorf("kind %q fingerprint %s calendar %q", a.Kind, a.Fingerprint, a.Calendar)
+	}
+	if a.TimeToExhaustion != time.Hour+500*time.Millisecond || a.Within != 24*time.Hour || a.Long.Window != time.Hour || a.Long.Burn != 3.2 {
+		t.Errorf("tte %v within %v window %+v", a.TimeToExhaustion, a.Within, a.Long)
+	}
+	if len(a.TraceIDs) != MaxTraceIDs {
+		t.Errorf("TraceIDs = %v, want the status's exemplars", a.TraceIDs)
+	}
+	// A no-data alert links no traces: the last bad events say nothing
+	// about the silence.
+	if a := conditionAlert(slo.ConditionStatus{Name: "no-data", Kind: slo.NoData, Value: 700, Threshold: 600}, StateFiring); a.TraceIDs != nil ||
+		a.Labels["alertname"] != "SLONoData" || a.Silence != 700*time.Second || a.After != 10*time.Minute {
+		t.Errorf("no-data alert: traces %v alertname %q silence %v after %v", a.TraceIDs, a.Labels["alertname"], a.Silence, a.After)
+	}
+
+	// Values the engine may hand over at the edges: none may break JSON.
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -5, 1e300} {
+		for _, kind := range []slo.ConditionKind{slo.BudgetConsumed, slo.Exhaustion, slo.NoData} {
+			a := conditionAlert(slo.ConditionStatus{Name: "c", Kind: kind, Value: v, Threshold: v, Burn: v}, StateFiring)
+			if _, err := json.Marshal(a); err != nil {
+				t.Errorf("%s with %v: %v", kind, v, err)
+			}
+			if a.TimeToExhaustion < 0 || a.Silence < 0 || a.Within < 0 || a.After < 0 {
+				t.Errorf("%s with %v: negative duration in %+v", kind, v, a)
+			}
+		}
+	}
+	if got := seconds(math.Inf(1)); got != NeverExhausted {
+		t.Errorf("seconds(+Inf) = %v, want NeverExhausted", got)
 	}
 }
 

@@ -73,13 +73,15 @@ type AlertState struct {
 
 type alertKey struct{ slo, tier string }
 
-// Manager follows the alert of every (SLO, tier) across evaluations. It is
-// safe for concurrent use.
+// Manager follows the alert of every (SLO, tier) across evaluations, where a
+// tier is a burn-rate tier or another alert condition of the SLO. It is safe
+// for concurrent use.
 type Manager struct {
 	opts Options
 
 	// mu guards alerts, which holds firing alerts only: an alert is deleted
-	// when it resolves, so the map is bounded by the configured tiers.
+	// when it resolves, so the map is bounded by the configured tiers and
+	// conditions.
 	mu     sync.Mutex
 	alerts map[alertKey]*AlertState
 }
@@ -91,12 +93,20 @@ func NewManager(opts Options) *Manager {
 }
 
 // Update applies one evaluation and returns the notifications it causes, in
-// the order of statuses and their tiers, then resolutions of alerts whose SLO
-// or tier is gone (sorted by SLO and tier).
+// the order of statuses and, within one, of its tiers and then its
+// conditions; then resolutions of alerts whose SLO, tier or condition is
+// gone (sorted by SLO and tier).
 //
-// statuses must hold every SLO being evaluated: an SLO or tier missing from
-// them (removed by a config reload) resolves its alert at once, without
-// waiting for KeepFiringFor.
+// Each tier and each condition (budget consumed, exhaustion, no data) is an
+// alert of its own, keyed (SLO, name), with one lifecycle: it notifies when
+// it starts firing, repeats after RepeatInterval, and resolves once it has
+// not held for KeepFiringFor. Names are unique per SLO across tiers and
+// conditions (package specs checks); should a condition share a tier's
+// name, the tier wins and the condition is ignored.
+//
+// statuses must hold every SLO being evaluated: an SLO, tier or condition
+// missing from them (removed by a config reload) resolves its alert at once,
+// without waiting for KeepFiringFor.
 func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,38 +121,26 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
 		for j := range st.Tiers {
 			ts := &st.Tiers[j]
 			k := alertKey{st.SLO.Name, ts.Tier.Name}
+			if seen[k] {
+				continue
+			}
 			seen[k] = true
-			cur := m.alerts[k]
-			if cur == nil && !ts.Firing {
+			if m.alerts[k] == nil && !ts.Firing {
 				continue
 			}
-			a := newAlert(now, st, ts)
-			if cur == nil {
-				a.State = StateFiring
-				a.StartsAt = now
-				m.alerts[k] = &AlertState{Alert: a, LastNotified: now}
-				out = append(out, m.notification(now, a))
+			out = m.step(now, k, ts.Firing, newAlert(now, st, ts), out)
+		}
+		for j := range st.Conditions {
+			cs := &st.Conditions[j]
+			k := alertKey{st.SLO.Name, cs.Name}
+			if seen[k] {
 				continue
 			}
-			a.StartsAt = cur.Alert.StartsAt
-			if ts.Firing {
-				cur.KeepFiringSince = time.Time{}
-			} else if cur.KeepFiringSince.IsZero() {
-				cur.KeepFiringSince = now
-			}
-			if !ts.Firing && now.Sub(cur.KeepFiringSince) >= m.opts.KeepFiringFor {
-				a.State = StateResolved
-				a.EndsAt = now
-				delete(m.alerts, k)
-				out = append(out, m.notification(now, a))
+			seen[k] = true
+			if m.alerts[k] == nil && !cs.Firing {
 				continue
 			}
-			a.State = StateFiring
-			cur.Alert = a
-			if m.opts.RepeatInterval > 0 && now.Sub(cur.LastNotified) >= m.opts.RepeatInterval {
-				cur.LastNotified = now
-				out = append(out, m.notification(now, a))
-			}
+			out = m.step(now, k, cs.Firing, newConditionAlert(now, st, cs), out)
 		}
 	}
 
@@ -164,6 +162,41 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
 		a.State = StateResolved
 		a.EndsAt = now
 		delete(m.alerts, k)
+		out = append(out, m.notification(now, a))
+	}
+	return out
+}
+
+// step moves the alert k, freshly built as a from this evaluation, through
+// its lifecycle and appends the notification it causes, if any, to out. The
+// caller holds m.mu.
+func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []Notification) []Notification {
+	cur := m.alerts[k]
+	if cur == nil {
+		if !firing {
+			return out
+		}
+		a.State = StateFiring
+		a.StartsAt = now
+		m.alerts[k] = &AlertState{Alert: a, LastNotified: now}
+		return append(out, m.notification(now, a))
+	}
+	a.StartsAt = cur.Alert.StartsAt
+	if firing {
+		cur.KeepFiringSince = time.Time{}
+	} else if cur.KeepFiringSince.IsZero() {
+		cur.KeepFiringSince = now
+	}
+	if !firing && now.Sub(cur.KeepFiringSince) >= m.opts.KeepFiringFor {
+		a.State = StateResolved
+		a.EndsAt = now
+		delete(m.alerts, k)
+		return append(out, m.notification(now, a))
+	}
+	a.State = StateFiring
+	cur.Alert = a
+	if m.opts.RepeatInterval > 0 && now.Sub(cur.LastNotified) >= m.opts.RepeatInterval {
+		cur.LastNotified = now
 		out = append(out, m.notification(now, a))
 	}
 	return out
@@ -238,6 +271,10 @@ func (m *Manager) Restore(states []AlertState) error {
 		// The fingerprint is a function of the names; recompute it rather
 		// than trust a checkpoint written by another version.
 		c.Alert.Fingerprint = Fingerprint(c.Alert.SLO, c.Alert.Tier)
+		if c.Alert.Kind == "" {
+			// Written before alerts had kinds, when all were burn alerts.
+			c.Alert.Kind = KindBurn
+		}
 		c.Alert.EndsAt = time.Time{}
 		alerts[alertKey{c.Alert.SLO, c.Alert.Tier}] = &c
 	}

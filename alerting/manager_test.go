@@ -243,3 +243,244 @@ func TestManagerRestoreSkipsInvalid(t *testing.T) {
 		t.Errorf("fingerprint %s was not recomputed", f[0].Fingerprint)
 	}
 }
+
+// condStep is one evaluation in a condition lifecycle test: at that time the
+// SLO's only condition is cond; want lists the states of the notifications
+// it must produce, and explain the Explain of the last one.
+type condStep struct {
+	at      time.Time
+	cond    slo.ConditionStatus
+	want    []State
+	explain string
+}
+
+func TestManagerConditions(t *testing.T) {
+	F, R := StateFiring, StateResolved
+	// budget is the budget-50 condition with consumed spent.
+	budget := func(consumed float64) slo.ConditionStatus {
+		return slo.ConditionStatus{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket,
+			Firing: consumed >= 0.5, Value: consumed, Threshold: 0.5}
+	}
+	// exhaustion is the exhaustion-1d condition at a 1h burn rate that
+	// spends the budget left in tte.
+	exhaustion := func(tte time.Duration, burn float64) slo.ConditionStatus {
+		return slo.ConditionStatus{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page,
+			Firing: tte <= 24*time.Hour, Value: tte.Seconds(), Threshold: 86400, Window: time.Hour, Burn: burn}
+	}
+	// noData is the no-data condition after silence without events.
+	noData := func(silence time.Duration) slo.ConditionStatus {
+		return slo.ConditionStatus{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket,
+			Firing: silence >= 10*time.Minute, Value: silence.Seconds(), Threshold: 600}
+	}
+	at := func(month time.Month, day, hour, min int) time.Time {
+		return time.Date(2026, month, day, hour, min, 0, 0, time.UTC)
+	}
+	tests := []struct {
+		name      string
+		opts      Options
+		kind      Kind
+		alertName string
+		severity  slo.Severity
+		steps     []condStep
+	}{
+		{
+			// A calendar month in Berlin: the engine resets what is spent
+			// at local midnight on the 1st, 22:00 UTC on 31 March 2026.
+			name: "budget consumed fires and resolves when a new month starts",
+			opts: DefaultOptions(), kind: KindBudget, alertName: "SLOErrorBudgetConsumed", severity: slo.Ticket,
+			steps: []condStep{
+				{at: at(3, 20, 10, 0), cond: budget(0.45)},
+				{at: at(3, 20, 11, 0), cond: budget(0.523), want: []State{F},
+					explain: "checkout-availability has spent 52.3% of its month's error budget (threshold 50%)"},
+				{at: at(3, 20, 14, 59), cond: budget(0.6)},
+				{at: at(3, 20, 15, 0), cond: budget(0.61), want: []State{F}, // repeat after 4h
+					explain: "checkout-availability has spent 61.0% of its month's error budget (threshold 50%)"},
+				{at: at(3, 31, 21, 59), cond: budget(0.9), want: []State{F},
+					explain: "checkout-availability has spent 90.0% of its month's error budget (threshold 50%)"},
+				{at: at(3, 31, 22, 0), cond: budget(0), want: []State{R},
+					explain: "checkout-availability has spent 0.0% of its month's error budget, below the 50% threshold"},
+				{at: at(4, 1, 9, 0), cond: budget(0.1)},
+			},
+		},
+		{
+			name: "exhaustion fires within the horizon and resolves beyond it",
+			opts: DefaultOptions(), kind: KindExhaustion, alertName: "SLOErrorBudgetExhaustion", severity: slo.Page,
+			steps: []condStep{
+				{at: t0, cond: exhaustion(3*24*time.Hour, 1.1)},
+				{at: t0.Add(time.Minute), cond: exhaustion(18*time.Hour+20*time.Minute, 3.2), want: []State{F},
+					explain: "checkout-availability will exhaust its error budget in 18h 20m at the 1h burn rate 3.2x (alert within 1d)"},
+				{at: t0.Add(time.Hour), cond: exhaustion(10*time.Hour, 5)},
+				{at: t0.Add(2 * time.Hour), cond: exhaustion(NeverExhausted, 0), want: []State{R},
+					explain: "checkout-availability no longer exhausts its error budget within 1d: it does not run out at the 1h burn rate 0.0x"},
+			},
+		},
+		{
+			name: "no data fires after the silence and resolves when events return",
+			opts: Options{KeepFiringFor: 5 * time.Minute}, kind: KindNoData, alertName: "SLONoData", severity: slo.Ticket,
+			steps: []condStep{
+				{at: t0, cond: noData(9 * time.Minute)},
+				{at: t0.Add(3 * time.Minute), cond: noData(12 * time.Minute), want: []State{F},
+					explain: "checkout has sent no events for 12m (alert after 10m)"},
+				{at: t0.Add(4 * time.Minute), cond: noData(0)}, // kept firing for 5m
+				{at: t0.Add(6 * time.Minute), cond: noData(11 * time.Minute)},
+				{at: t0.Add(7 * time.Minute), cond: noData(0)},
+				{at: t0.Add(12*time.Minute - time.Second), cond: noData(time.Second)},
+				{at: t0.Add(12 * time.Minute), cond: noData(0), want: []State{R},
+					explain: "checkout sends events again (alert after 10m without any)"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewManager(tt.opts)
+			spec := checkoutSpec()
+			spec.Calendar = &slo.Calendar{Unit: slo.Month}
+			var firstAt time.Time
+			for i, s := range tt.steps {
+				st := checkoutStatus(spec, nil)
+				st.Conditions = []slo.ConditionStatus{s.cond}
+				ns := m.Update(s.at, []slo.Status{st})
+				var got []State
+				for _, n := range ns {
+					got = append(got, n.Alert.State)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(s.want) {
+					t.Fatalf("step %d (%v): notifications %v, want %v", i, s.at, got, s.want)
+				}
+				if len(ns) == 0 {
+					continue
+				}
+				a := ns[0].Alert
+				if firstAt.IsZero() {
+					firstAt = s.at
+				}
+				if got := a.Explain(); got != s.explain {
+					t.Errorf("step %d: Explain()\n got %s\nwant %s", i, got, s.explain)
+				}
+				if a.Kind != tt.kind || a.Tier != s.cond.Name || a.Severity != tt.severity ||
+					a.Fingerprint != Fingerprint(spec.Name, s.cond.Name) || !a.StartsAt.Equal(firstAt) {
+					t.Errorf("step %d: kind %q tier %q severity %q fingerprint %s startsAt %v", i, a.Kind, a.Tier, a.Severity, a.Fingerprint, a.StartsAt)
+				}
+				if a.Labels["alertname"] != tt.alertName || a.Labels["tier"] != s.cond.Name || a.Labels["severity"] != string(tt.severity) {
+					t.Errorf("step %d: labels %v", i, a.Labels)
+				}
+				if a.State == StateResolved && !a.EndsAt.Equal(s.at) {
+					t.Errorf("step %d: EndsAt %v, want %v", i, a.EndsAt, s.at)
+				}
+			}
+			if f := m.Firing(); len(f) != 0 {
+				t.Errorf("still firing at the end: %+v", f)
+			}
+		})
+	}
+}
+
+// TestManagerTiersAndConditions runs tiers and conditions of two SLOs
+// together: each is its own alert, a disabled tier (absent from the spec and
+// so from the status) makes none, and a reload that drops a condition or an
+// SLO resolves its alerts at once.
+func TestManagerTiersAndConditions(t *testing.T) {
+	m := NewManager(Options{KeepFiringFor: time.Hour, RepeatInterval: time.Hour})
+	checkout := checkoutSpec()
+	// page-fast is disabled: the spec has the other three tiers only.
+	checkout.Tiers = checkout.Tiers[1:]
+	login := checkoutSpec()
+	login.Name, login.Flow = "login-availability", "login"
+	conds := []slo.ConditionStatus{
+		{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 0.7, Threshold: 0.5},
+		{Name: "no-data", Kind: slo.NoData, Severity: slo.Page, Firing: true, Value: 900, Threshold: 600},
+		// Named like a tier: the tier wins, this is ignored.
+		{Name: "page-slow", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 1, Threshold: 0.9},
+	}
+	// Every window burns at 20x: page-fast would fire were it enabled.
+	all := map[string]bool{"page-fast": true, "page-slow": true, "ticket-fast": true, "ticket-slow": true}
+	statuses := func(checkoutConds, loginConds []slo.ConditionStatus, withLogin bool) []slo.Status {
+		c := checkoutStatus(checkout, all)
+		c.Conditions = checkoutConds
+		out := []slo.Status{c}
+		if withLogin {
+			l := checkoutStatus(login, nil)
+			l.Conditions = loginConds
+			out = append(out, l)
+		}
+		return out
+	}
+	names := func(ns []Notification) string {
+		var s []string
+		for _, n := range ns {
+			s = append(s, n.Alert.SLO+"/"+n.Alert.Tier+"/"+string(n.Alert.Kind)+"/"+string(n.Alert.State))
+		}
+		return strings.Join(s, " ")
+	}
+
+	ns := m.Update(t0, statuses(conds, conds[1:2], true))
+	want := "checkout-availability/page-slow/burn/firing checkout-availability/ticket-fast/burn/firing checkout-availability/ticket-slow/burn/firing " +
+		"checkout-availability/budget-50/budget/firing checkout-availability/no-data/nodata/firing login-availability/no-data/nodata/firing"
+	if got := names(ns); got != want {
+		t.Errorf("first evaluation:\n got %s\nwant %s", got, want)
+	}
+	for _, n := range ns {
+		if n.Alert.SLO == "checkout-availability" && n.Alert.Tier == "page-slow" && n.Alert.Kind != KindBurn {
+			t.Errorf("page-slow is a %s alert, want the tier", n.Alert.Kind)
+		}
+	}
+
+	// The condition's value moves; no notification before the repeat.
+	conds[0].Value = 0.8
+	if ns := m.Update(t0.Add(30*time.Minute), statuses(conds, conds[1:2], true)); len(ns) != 0 {
+		t.Errorf("re-notified before the repeat interval: %s", names(ns))
+	}
+	if f := m.Firing(); len(f) != 6 || f[0].Tier != "budget-50" || f[0].Consumed != 0.8 {
+		t.Errorf("Firing() = %+v, want 6 alerts with budget-50 first at 80%% spent", f)
+	}
+
+	// A reload drops checkout's no-data condition and the login SLO: both
+	// resolve at once, KeepFiringFor notwithstanding.
+	t1 := t0.Add(40 * time.Minute)
+	ns = m.Update(t1, statuses(conds[:1], nil, false))
+	want = "checkout-availability/no-data/nodata/resolved login-availability/no-data/nodata/resolved"
+	if got := names(ns); got != want {
+		t.Errorf("after the reload:\n got %s\nwant %s", got, want)
+	}
+
+	// Snapshot and Restore keep condition alerts, with their kind, through
+	// JSON; the next repeat counts from before the restart.
+	b, err := json.Marshal(m.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []AlertState
+	if err := json.Unmarshal(b, &states); err != nil {
+		t.Fatal(err)
+	}
+	after := NewManager(Options{KeepFiringFor: time.Hour, RepeatInterval: time.Hour})
+	if err := after.Restore(states); err != nil {
+		t.Fatal(err)
+	}
+	f := after.Firing()
+	if len(f) != 4 || f[0].Tier != "budget-50" || f[0].Kind != KindBudget || f[0].ConsumedThreshold != 0.5 {
+		t.Fatalf("restored %+v, want budget-50 and three tiers", f)
+	}
+	ns = after.Update(t0.Add(time.Hour), statuses(conds[:1], nil, false))
+	want = "checkout-availability/page-slow/burn/firing checkout-availability/ticket-fast/burn/firing checkout-availability/ticket-slow/burn/firing " +
+		"checkout-availability/budget-50/budget/firing"
+	if got := names(ns); got != want {
+		t.Errorf("repeat after restore:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestManagerRestoreOldSnapshotIsBurn(t *testing.T) {
+	// A checkpoint from before alerts had kinds.
+	old := `[{"alert":{"slo":"checkout","tier":"page-fast","state":"firing","starts_at":"2026-03-01T12:00:00Z"},"last_notified":"2026-03-01T12:00:00Z"}]`
+	var states []AlertState
+	if err := json.Unmarshal([]byte(old), &states); err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(DefaultOptions())
+	if err := m.Restore(states); err != nil {
+		t.Fatal(err)
+	}
+	if f := m.Firing(); len(f) != 1 || f[0].Kind != KindBurn {
+		t.Errorf("restored %+v, want one burn alert", f)
+	}
+}

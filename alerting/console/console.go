@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +63,8 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 //	  objective:  99.9% of requests succeed over 30d, flow checkout
 //	  burn rate:  20.1x over 1h (201 bad of 10000), 35.2x over 5m (35 bad of 1000), factor 14.4
 //	  ...
+//
+// The rows after the objective are those of the alert's kind.
 func Format(n alerting.Notification) string {
 	a := n.Alert
 	var b strings.Builder
@@ -70,16 +74,36 @@ func Format(n alerting.Notification) string {
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-12s%s\n", name+":", fmt.Sprintf(format, args...))
 	}
-	row("objective", "%s over %s, flow %s", a.ObjectiveText(), alerting.FormatDuration(a.Period), a.Flow)
-	row("burn rate", "%.1fx over %s (%d bad of %d), %.1fx over %s (%d bad of %d), factor %g",
-		a.Long.Burn, alerting.FormatDuration(a.Long.Window), a.Long.Bad, a.Long.Total,
-		a.Short.Burn, alerting.FormatDuration(a.Short.Window), a.Short.Bad, a.Short.Total, a.Factor)
+	over := alerting.FormatDuration(a.Period)
+	if a.Calendar != "" {
+		over = "the calendar " + a.Calendar
+	}
+	row("objective", "%s over %s, flow %s", a.ObjectiveText(), over, a.Flow)
 	exhaust := "never at this rate"
 	if a.TimeToExhaustion < alerting.NeverExhausted {
 		exhaust = "in " + alerting.FormatDuration(a.TimeToExhaustion)
 	}
-	row("budget", "%.1f%% left, exhausted %s", a.BudgetLeft*100, exhaust)
-	row("events", "%d good of %d over %s", a.Good, a.Total, alerting.FormatDuration(a.Period))
+	switch a.Kind {
+	case alerting.KindBudget:
+		// Rounded so that a threshold of 0.07 reads 7%, not 7.000000000000001%.
+		threshold := strconv.FormatFloat(math.Round(a.ConsumedThreshold*100*1e4)/1e4, 'f', -1, 64)
+		row("budget", "%.1f%% spent, alert at %s%%; %.1f%% left", a.Consumed*100, threshold, a.BudgetLeft*100)
+	case alerting.KindExhaustion:
+		row("burn rate", "%.1fx over %s", a.Long.Burn, alerting.FormatDuration(a.Long.Window))
+		row("budget", "%.1f%% left, exhausted %s, alert within %s", a.BudgetLeft*100, exhaust, alerting.FormatDuration(a.Within))
+	case alerting.KindNoData:
+		silence := "no events"
+		if a.Silence > 0 && a.Silence < alerting.NeverExhausted {
+			silence += " for " + alerting.FormatDuration(a.Silence)
+		}
+		row("silence", "%s, alert after %s", silence, alerting.FormatDuration(a.After))
+	default:
+		row("burn rate", "%.1fx over %s (%d bad of %d), %.1fx over %s (%d bad of %d), factor %g",
+			a.Long.Burn, alerting.FormatDuration(a.Long.Window), a.Long.Bad, a.Long.Total,
+			a.Short.Burn, alerting.FormatDuration(a.Short.Window), a.Short.Bad, a.Short.Total, a.Factor)
+		row("budget", "%.1f%% left, exhausted %s", a.BudgetLeft*100, exhaust)
+	}
+	row("events", "%d good of %d over %s", a.Good, a.Total, over)
 	since := "since " + a.StartsAt.UTC().Format(time.RFC3339)
 	if a.State == alerting.StateResolved {
 		since = fmt.Sprintf("from %s to %s (%s)", a.StartsAt.UTC().Format(time.RFC3339),

@@ -104,6 +104,62 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+// TestFormatConditions renders one notification of each condition kind,
+// made by a real Manager from a percentile SLO on a calendar month.
+func TestFormatConditions(t *testing.T) {
+	st := status(false)
+	spec := st.SLO
+	spec.Objective, spec.Percentile, spec.Slice = slo.PercentileSlices, 0.99, time.Minute
+	spec.Calendar = &slo.Calendar{Unit: slo.Month}
+	st.BudgetLeft = 0.477
+	st.Conditions = []slo.ConditionStatus{
+		{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 0.523, Threshold: 0.5},
+		{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page, Firing: true,
+			Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 3.2},
+		{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600},
+	}
+	ns := alerting.NewManager(alerting.DefaultOptions()).Update(t0, []slo.Status{st})
+	if len(ns) != 3 {
+		t.Fatalf("got %d notifications, want 3", len(ns))
+	}
+	want := []string{`FIRING ticket checkout-latency / budget-50 (fingerprint ` + alerting.Fingerprint("checkout-latency", "budget-50") + `)
+  checkout-latency has spent 52.3% of its month's error budget (threshold 50%)
+  objective:  99% of 1m slices have p99 latency within 300ms over the calendar month, flow checkout
+  budget:     52.3% spent, alert at 50%; 47.7% left
+  events:     999730 good of 1000000 over the calendar month
+  firing:     since 2026-03-01T12:00:00Z, last evaluated 2026-03-01T12:00:00Z
+  about:      Checkout answers fast.
+  runbook:    https://runbooks.example.com/checkout-latency
+  traces:     abcd0000000000000000000000000000, ef000000000000000000000000000000
+
+`, `FIRING page checkout-latency / exhaustion-1d (fingerprint ` + alerting.Fingerprint("checkout-latency", "exhaustion-1d") + `)
+  checkout-latency will exhaust its error budget in 18h 20m at the 1h burn rate 3.2x (alert within 1d)
+  objective:  99% of 1m slices have p99 latency within 300ms over the calendar month, flow checkout
+  burn rate:  3.2x over 1h
+  budget:     47.7% left, exhausted in 18h 20m, alert within 1d
+  events:     999730 good of 1000000 over the calendar month
+  firing:     since 2026-03-01T12:00:00Z, last evaluated 2026-03-01T12:00:00Z
+  about:      Checkout answers fast.
+  runbook:    https://runbooks.example.com/checkout-latency
+  traces:     abcd0000000000000000000000000000, ef000000000000000000000000000000
+
+`, `FIRING ticket checkout-latency / no-data (fingerprint ` + alerting.Fingerprint("checkout-latency", "no-data") + `)
+  checkout has sent no events for 12m (alert after 10m)
+  objective:  99% of 1m slices have p99 latency within 300ms over the calendar month, flow checkout
+  silence:    no events for 12m, alert after 10m
+  events:     999730 good of 1000000 over the calendar month
+  firing:     since 2026-03-01T12:00:00Z, last evaluated 2026-03-01T12:00:00Z
+  about:      Checkout answers fast.
+  runbook:    https://runbooks.example.com/checkout-latency
+
+`}
+	for i, n := range ns {
+		if got := Format(n); got != want[i] {
+			t.Errorf("Format(%s) =\n%s\nwant\n%s", n.Alert.Tier, got, want[i])
+		}
+	}
+}
+
 // writeLog is a writer that is not safe for concurrent use on its own and
 // records each Write, to check that blocks are written whole.
 type writeLog struct {

@@ -189,24 +189,7 @@ func TestPayloadGolden(t *testing.T) {
 		}
 	}
 
-	var got bytes.Buffer
-	if err := json.Indent(&got, reqs[0].body, "", "  "); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, reqs[0].body)
-	}
-	got.WriteByte('\n')
-	golden := filepath.Join("testdata", "payload.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("payload differs from %s (go test -update rewrites it):\n%s", golden, got.Bytes())
-	}
+	checkGolden(t, "payload.golden.json", reqs[0].body)
 
 	// The points of the golden file that matter, checked on their own.
 	var msg Message
@@ -225,6 +208,103 @@ func TestPayloadGolden(t *testing.T) {
 	}
 	if msg.CommonLabels["slo"] != "checkout-availability" || msg.CommonLabels["tier"] != "" {
 		t.Errorf("commonLabels %v", msg.CommonLabels)
+	}
+}
+
+// checkGolden compares the indented JSON body with testdata/name (go test
+// -update rewrites it).
+func checkGolden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := json.Indent(&got, body, "", "  "); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, body)
+	}
+	got.WriteByte('\n')
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("payload differs from %s (go test -update rewrites it):\n%s", golden, got.Bytes())
+	}
+}
+
+// TestPayloadGoldenConditions sends one alert of each condition kind of a
+// calendar-month SLO, as a real Manager makes them: a budget alert that
+// resolved when a new month started, and firing exhaustion and no-data
+// alerts.
+func TestPayloadGoldenConditions(t *testing.T) {
+	st := checkoutStatus()
+	st.SLO.Calendar = &slo.Calendar{Unit: slo.Month}
+	// The exhaustion numbers hold for a whole budget: at 39.27x, 30d of
+	// budget lasts 18h 20m.
+	conds := func(consumed float64) []slo.ConditionStatus {
+		return []slo.ConditionStatus{
+			{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: consumed >= 0.5, Value: consumed, Threshold: 0.5},
+			{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page, Firing: true,
+				Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 39.27},
+			{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600},
+		}
+	}
+	m := alerting.NewManager(alerting.Options{GroupBy: []string{alerting.LabelSLO}})
+	st.Conditions = conds(0.523)
+	if ns := m.Update(t0, []slo.Status{st}); len(ns) != 3 {
+		t.Fatalf("got %d firing notifications, want 3", len(ns))
+	}
+	// A new month: nothing spent yet.
+	st.Conditions, st.BudgetLeft = conds(0), 1
+	ns := m.Update(t0.Add(10*time.Minute), []slo.Status{st})
+	if len(ns) != 1 || ns[0].Alert.State != alerting.StateResolved {
+		t.Fatalf("got %+v, want budget-50 resolved", ns)
+	}
+	for _, a := range m.Firing() {
+		ns = append(ns, alerting.Notification{ID: a.Fingerprint + "-firing", Alert: a, At: t0, GroupLabels: map[string]string{"slo": a.SLO}})
+	}
+
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.MaxAlerts = 0
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Notify(context.Background(), ns); err != nil {
+		t.Fatalf("Notify = %v", err)
+	}
+	reqs := rec.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(reqs))
+	}
+	checkGolden(t, "payload_conditions.golden.json", reqs[0].body)
+
+	var msg Message
+	if err := json.Unmarshal(reqs[0].body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Alerts) != 3 {
+		t.Fatalf("got %d alerts, want 3", len(msg.Alerts))
+	}
+	for i, want := range []struct{ status, alertname, tier, severity, descr string }{
+		{"resolved", "SLOErrorBudgetConsumed", "budget-50", "ticket", "checkout-availability has spent 0.0% of its month's error budget, below the 50% threshold"},
+		{"firing", "SLOErrorBudgetExhaustion", "exhaustion-1d", "page", "checkout-availability will exhaust its error budget in 18h 20m at the 1h burn rate 39.3x (alert within 1d)"},
+		{"firing", "SLONoData", "no-data", "ticket", "checkout has sent no events for 12m (alert after 10m)"},
+	} {
+		a := msg.Alerts[i]
+		if a.Status != want.status || a.Labels["alertname"] != want.alertname || a.Labels["tier"] != want.tier ||
+			a.Labels["severity"] != want.severity || a.Annotations["description"] != want.descr {
+			t.Errorf("alert %d: status %s labels %v description %q, want %+v", i, a.Status, a.Labels, a.Annotations["description"], want)
+		}
+	}
+	if msg.CommonLabels["alertname"] != "" || msg.CommonAnnotations["period"] != "month" {
+		t.Errorf("commonLabels %v commonAnnotations %v", msg.CommonLabels, msg.CommonAnnotations)
 	}
 }
 
