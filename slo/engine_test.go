@@ -18,7 +18,7 @@ func ev(flow string, at time.Time, bad bool) Event {
 	return Event{Flow: flow, End: at.UnixNano(), Duration: 10 * time.Millisecond, Error: bad}
 }
 
-func mustEngine(t *testing.T, specs []Spec, opts Options) *Engine {
+func mustEngine(t testing.TB, specs []Spec, opts Options) *Engine {
 	t.Helper()
 	e, err := NewEngine(specs, opts)
 	if err != nil {
@@ -80,10 +80,10 @@ func TestLateAndFutureEvents(t *testing.T) {
 	e := mustEngine(t, []Spec{availability("s", "f", 24*time.Hour, tiers)}, Options{AllowedLateness: 30 * time.Second})
 	now := base.Add(10 * time.Minute)
 	e.Observe(now, []Event{
-		ev("f", now.Add(-20*time.Second), true),  // late, within lateness: in its own slot
-		ev("f", now.Add(-31*time.Second), true),  // beyond lateness: counted, kept out
-		ev("f", now.Add(5*time.Second), false),   // future: clamped to now
-		ev("f", now, false), // in the newest slot: not late
+		ev("f", now.Add(-20*time.Second), true), // late, within lateness: in its own slot
+		ev("f", now.Add(-31*time.Second), true), // beyond lateness: counted, kept out
+		ev("f", now.Add(5*time.Second), false),  // future: clamped to now
+		ev("f", now, false),                     // in the newest slot: not late
 	})
 	st := e.Stats()
 	if st.Events != 4 || st.Late != 1 || st.TooLate != 1 || st.Future != 1 {

@@ -3,6 +3,7 @@ package slo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -65,7 +66,9 @@ type Spec struct {
 	Threshold time.Duration
 	// Target is the good fraction, in (0, 1): 0.999 for "99.9%".
 	Target float64
-	// Period is the rolling compliance period (default 30 d).
+	// Period is the rolling compliance period (default 30 d). With a
+	// Calendar it is the nominal length default tiers scale from (0 means
+	// 30 d for a month, 7 d for a week).
 	Period time.Duration
 	// Tiers are the alert conditions; nil means DefaultTiers(Period).
 	Tiers []Tier
@@ -75,15 +78,19 @@ type Spec struct {
 	Runbook   string
 	Dashboard string
 
-	// Slice is the slice length of a PercentileSlices objective.
+	// Slice is the slice length of a PercentileSlices objective, a whole
+	// number of milliseconds dividing the period (a day, for a calendar
+	// period). Slices are aligned to the Unix epoch; each is judged once the
+	// engine's AllowedLateness has passed after its end.
 	Slice time.Duration
 	// Percentile is the quantile in (0, 1) a slice is judged by: 0.99.
 	Percentile float64
 	// EmptySlices says how a slice without traffic counts.
 	EmptySlices EmptySlicePolicy
 	// Calendar, when set, replaces the rolling Period for the budget: the
-	// budget resets at each calendar month or week in its time zone. Burn
-	// windows stay rolling.
+	// budget resets at each calendar month or week in its time zone, and
+	// TimeToExhaustion scales by the current period's length. Burn windows
+	// stay rolling.
 	Calendar *Calendar
 	// BudgetAlerts fire when a share of the period's budget is spent.
 	BudgetAlerts []BudgetAlert
@@ -94,6 +101,7 @@ type Spec struct {
 	// this long.
 	NoData time.Duration
 	// NoDataSeverity is the severity of the no-data alert (default ticket).
+	// The alert is named NoDataName.
 	NoDataSeverity Severity
 }
 
@@ -128,7 +136,8 @@ type Calendar struct {
 }
 
 // BudgetAlert fires once Consumed (a share in (0, 1]) of the period's
-// error budget is spent: "50% of the period's budget gone".
+// error budget is spent: "50% of the period's budget gone". An empty Name
+// is "budget-50" for 0.5; an empty Severity is ticket.
 type BudgetAlert struct {
 	Name     string
 	Severity Severity
@@ -136,7 +145,10 @@ type BudgetAlert struct {
 }
 
 // ExhaustionAlert fires when, at the burn rate over Window, the budget left
-// is gone within Within: "budget gone within 24 h at the current burn".
+// is gone within Within: "budget gone within 24 h at the current burn". It
+// needs the SLO's MinEvents in Window. An empty Name is "exhaustion-1d" for
+// 24 h (durations written as spec files write them); an empty Severity is
+// ticket.
 type ExhaustionAlert struct {
 	Name     string
 	Severity Severity
@@ -180,7 +192,13 @@ func (s *Spec) Validate() error {
 	if !(s.Target > 0 && s.Target < 1) {
 		errs = append(errs, fmt.Errorf("target %v is not in (0, 1)", s.Target))
 	}
-	if s.Period <= 0 {
+	switch {
+	case s.Calendar != nil:
+		errs = append(errs, s.Calendar.validate()...)
+		if s.Period < 0 {
+			errs = append(errs, fmt.Errorf("period %v is negative (with a calendar it may be 0: the nominal 30 d or 7 d)", s.Period))
+		}
+	case s.Period <= 0:
 		errs = append(errs, fmt.Errorf("period %v is not positive", s.Period))
 	}
 	switch s.Objective {
@@ -189,6 +207,8 @@ func (s *Spec) Validate() error {
 		if s.Threshold <= 0 {
 			errs = append(errs, fmt.Errorf("latency threshold %v is not positive", s.Threshold))
 		}
+	case PercentileSlices:
+		errs = append(errs, s.validateSlices()...)
 	default:
 		errs = append(errs, fmt.Errorf("unknown objective %d", int(s.Objective)))
 	}
@@ -200,8 +220,168 @@ func (s *Spec) Validate() error {
 			errs = append(errs, fmt.Errorf("tier %q: factor %v is not positive", t.Name, t.Factor))
 		}
 	}
+	errs = append(errs, s.validateAlerts()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("slo %q: %w", s.Name, errors.Join(errs...))
 	}
 	return nil
+}
+
+// NominalPeriod is the rolling length a calendar unit stands for when
+// default tiers are scaled and a spec leaves Period at 0: 30 d for a month,
+// 7 d for a week.
+func (u CalendarUnit) NominalPeriod() time.Duration {
+	if u == Week {
+		return 7 * 24 * time.Hour
+	}
+	return DefaultPeriod
+}
+
+func (c *Calendar) validate() []error {
+	var errs []error
+	if c.Unit != Month && c.Unit != Week {
+		errs = append(errs, fmt.Errorf("calendar unit %d is neither month nor week", int(c.Unit)))
+	}
+	if c.WeekStart < time.Sunday || c.WeekStart > time.Saturday {
+		errs = append(errs, fmt.Errorf("week start %d is not a weekday", int(c.WeekStart)))
+	}
+	return errs
+}
+
+// validateSlices checks the fields of a PercentileSlices objective.
+func (s *Spec) validateSlices() []error {
+	var errs []error
+	if s.Threshold <= 0 {
+		errs = append(errs, fmt.Errorf("percentile threshold %v is not positive", s.Threshold))
+	}
+	if !(s.Percentile > 0 && s.Percentile < 1) {
+		errs = append(errs, fmt.Errorf("percentile %v is not in (0, 1)", s.Percentile))
+	}
+	switch {
+	case s.Slice < time.Millisecond || s.Slice%time.Millisecond != 0:
+		errs = append(errs, fmt.Errorf("slice %v is not a positive whole number of milliseconds", s.Slice))
+	case s.Calendar != nil && (24*time.Hour)%s.Slice != 0:
+		errs = append(errs, fmt.Errorf("slice %v does not divide a day, which a calendar period needs", s.Slice))
+	case s.Calendar == nil && s.Period > 0 && s.Period%s.Slice != 0:
+		errs = append(errs, fmt.Errorf("slice %v does not divide the period %v", s.Slice, s.Period))
+	}
+	if s.EmptySlices < EmptyGood || s.EmptySlices > EmptySkip {
+		errs = append(errs, fmt.Errorf("empty slice policy %d is not good, bad or skip", int(s.EmptySlices)))
+	}
+	return errs
+}
+
+func validSeverity(s Severity) bool { return s == "" || s == Page || s == Ticket }
+
+// validateAlerts checks budget, exhaustion and no-data alerts, and that
+// every alert of the SLO has its own name (alerts are keyed (SLO, name)).
+func (s *Spec) validateAlerts() []error {
+	var errs []error
+	names := make(map[string]bool, len(s.Tiers)+len(s.BudgetAlerts)+len(s.ExhaustionAlerts)+1)
+	claim := func(name string) {
+		if names[name] {
+			errs = append(errs, fmt.Errorf("alert name %q is used twice", name))
+		}
+		names[name] = true
+	}
+	for _, t := range s.Tiers {
+		claim(t.Name)
+	}
+	for _, a := range s.BudgetAlerts {
+		if !(a.Consumed > 0 && a.Consumed <= 1) {
+			errs = append(errs, fmt.Errorf("budget alert %q: consumed %v is not in (0, 1]", a.Name, a.Consumed))
+		}
+		if !validSeverity(a.Severity) {
+			errs = append(errs, fmt.Errorf("budget alert %q: severity %q is not page or ticket", a.Name, a.Severity))
+		}
+		claim(a.name())
+	}
+	period := s.Period
+	if s.Calendar != nil && period == 0 {
+		period = s.Calendar.Unit.NominalPeriod()
+	}
+	for _, a := range s.ExhaustionAlerts {
+		if a.Window <= 0 || a.Within <= 0 {
+			errs = append(errs, fmt.Errorf("exhaustion alert %q: window %v and within %v must be positive", a.Name, a.Window, a.Within))
+		} else if period > 0 && a.Window > period {
+			errs = append(errs, fmt.Errorf("exhaustion alert %q: window %v is longer than the period %v", a.Name, a.Window, period))
+		}
+		if !validSeverity(a.Severity) {
+			errs = append(errs, fmt.Errorf("exhaustion alert %q: severity %q is not page or ticket", a.Name, a.Severity))
+		}
+		claim(a.name())
+	}
+	if s.NoData < 0 {
+		errs = append(errs, fmt.Errorf("no-data %v is negative", s.NoData))
+	}
+	if !validSeverity(s.NoDataSeverity) {
+		errs = append(errs, fmt.Errorf("no-data severity %q is not page or ticket", s.NoDataSeverity))
+	}
+	if s.NoData > 0 {
+		claim(NoDataName)
+	}
+	return errs
+}
+
+// NoDataName is the name of an SLO's no-data alert.
+const NoDataName = "no-data"
+
+// name is the alert's name: its own, or "budget-50" for half the budget.
+// The share is rounded to 9 decimals so that 0.07 names "budget-7", as a
+// spec file's "7" does.
+func (a BudgetAlert) name() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return fmt.Sprintf("budget-%g", math.Round(a.Consumed*100*1e9)/1e9)
+}
+
+// name is the alert's name: its own, or "exhaustion-1d" for Within 24 h.
+func (a ExhaustionAlert) name() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return "exhaustion-" + formatDuration(a.Within)
+}
+
+// durationUnits are the units FormatDuration writes, largest first.
+var durationUnits = []struct {
+	name string
+	d    time.Duration
+}{
+	{"w", 7 * 24 * time.Hour},
+	{"d", 24 * time.Hour},
+	{"h", time.Hour},
+	{"m", time.Minute},
+	{"s", time.Second},
+	{"ms", time.Millisecond},
+}
+
+// formatDuration writes d compactly with days and weeks, as spec files
+// write durations: 24h is "1d", 90m is "1h30m", 336h is "2w". Weeks are used
+// only for whole weeks. It names default alerts, so it matches
+// specs.FormatDuration, which names them for spec files.
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b []byte
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
+	units := durationUnits[1:]
+	if d%durationUnits[0].d == 0 {
+		units = durationUnits[:1]
+	}
+	for _, u := range units {
+		if n := d / u.d; n > 0 {
+			b = fmt.Appendf(b, "%d%s", int64(n), u.name)
+			d -= n * u.d
+		}
+	}
+	if d > 0 {
+		b = append(b, d.String()...)
+	}
+	return string(b)
 }

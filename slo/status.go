@@ -26,6 +26,10 @@ type TierStatus struct {
 	Enough bool
 	// Firing says both burn rates exceed the factor and Enough holds.
 	Firing bool
+	// Exemplars are up to three of the newest bad events (newest first)
+	// inside the tier's long window, for the tier's alert to link: a prefix
+	// of Status.Exemplars, sharing its storage.
+	Exemplars []Exemplar
 }
 
 // Exemplar is a recent bad event, for an alert to link a trace.
@@ -40,14 +44,29 @@ type Exemplar struct {
 type Status struct {
 	SLO *Spec
 	At  time.Time
-	// Period is the counts over the whole rolling period.
+	// Period is the counts over the whole rolling period, or over the
+	// current calendar period so far (its Window is then the calendar
+	// period's full length).
 	Period WindowStats
+	// PeriodStart is where the counted period begins: the start of the
+	// current calendar month or week, or for a rolling period the start of
+	// its oldest slot. PeriodLength is the length the budget is spread
+	// over, which TimeToExhaustion scales by: the current calendar period's
+	// length (DST and month lengths included), or Period.
+	PeriodStart  time.Time
+	PeriodLength time.Duration
 	// BudgetLeft is the share of the period's error budget not yet spent: 1
 	// when nothing is spent, negative when overspent.
 	BudgetLeft float64
 	Tiers      []TierStatus
-	// Exemplars are up to three recent bad events, newest first.
+	// Exemplars are up to three recent bad events, newest (by event time)
+	// first. For a PercentileSlices SLO a bad event is one slower than the
+	// threshold.
 	Exemplars []Exemplar
+	// Latency holds latency percentiles of the SLO's flow (all its events,
+	// errors included) over each distinct window of the SLO's tiers,
+	// shortest first. See Engine.FlowPercentiles for their accuracy.
+	Latency []Percentiles
 	// Conditions are the SLO's alerts beyond the burn-rate tiers: budget
 	// consumed, exhaustion time and no data, in spec order.
 	Conditions []ConditionStatus
@@ -84,7 +103,8 @@ type Percentiles struct {
 	Window time.Duration
 	Count  uint64
 	// P50 ... P999 are nearest-rank estimates within the sketch's relative
-	// error (≤ 1.08% at scale 5); zero when Count is 0.
+	// error (≤ 1.08% at scale 5, ≤ 4.33% for windows longer than
+	// Options.FinePercentilesUpTo); zero when Count is 0.
 	P50, P90, P95, P99, P999 time.Duration
 }
 

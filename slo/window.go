@@ -2,7 +2,8 @@ package slo
 
 import "time"
 
-// counts are exact event counts; good is total - bad.
+// counts are exact event counts; good is total - bad. Slice SLOs count
+// slices in them instead of events.
 type counts struct {
 	total, bad uint64
 }
@@ -13,12 +14,13 @@ func (c *counts) sub(o counts) { c.total -= o.total; c.bad -= o.bad }
 // window keeps exact counts over the last n slots of width res, the newest
 // slot being the one that holds "now". It covers [(head-n+1)·res, now]: a
 // subset of (now-dur, now], so nothing from outside the window is counted and
-// at most one slot's width of its oldest edge is left out. The running total
-// is kept exact by adding each event to it and subtracting each slot as it
-// leaves.
+// at most one slot's width of its oldest edge is left out (plus dur - n·res
+// when res does not divide dur, see newWindowRes). The running total is kept
+// exact by adding each event to it and subtracting each slot as it leaves.
 type window struct {
 	dur   time.Duration
 	res   int64 // slot width, ns
+	per   int64 // res over the SLO's base slot width
 	n     int64
 	slots []counts // ring indexed by absolute slot index mod n
 	head  int64    // absolute index of the newest slot
@@ -28,22 +30,47 @@ type window struct {
 	sum       counts
 }
 
-func newWindow(dur time.Duration, slots int) *window {
+// naturalRes is the slot width that cuts dur into slots slots: dur/slots,
+// or 1 ns for a window of a few nanoseconds.
+func naturalRes(dur time.Duration, slots int) int64 {
 	n := int64(slots)
 	if int64(dur) < n {
-		n = int64(dur) // a window of a few ns: one slot per ns
+		n = int64(dur)
 	}
-	res := int64(dur) / n
-	return &window{dur: dur, res: res, n: n, slots: make([]counts, n)}
+	return int64(dur) / n
+}
+
+func newWindow(dur time.Duration, slots int) *window {
+	return newWindowRes(dur, naturalRes(dur, slots))
+}
+
+// newWindowRes returns a window of floor(dur/res) slots of width res. When
+// res does not divide dur the window is a little shorter than dur, never
+// longer.
+func newWindowRes(dur time.Duration, res int64) *window {
+	n := max(int64(dur)/res, 1)
+	return &window{dur: dur, res: res, per: 1, n: n, slots: make([]counts, n)}
+}
+
+// floorDiv is ⌊t/d⌋ for d > 0, also for negative t.
+func floorDiv(t, d int64) int64 {
+	if t >= 0 {
+		return t / d
+	}
+	return (t - d + 1) / d
+}
+
+// ring is the position of absolute slot k in a ring of n: k mod n, also
+// for slots before the epoch.
+func ring(k, n int64) int64 {
+	if r := k % n; r >= 0 {
+		return r
+	}
+	return k%n + n
 }
 
 // slot is the absolute slot index of time t (ns since the Unix epoch).
-func (w *window) slot(t int64) int64 {
-	if t >= 0 {
-		return t / w.res
-	}
-	return (t - w.res + 1) / w.res
-}
+func (w *window) slot(t int64) int64 { return floorDiv(t, w.res) }
 
 // advance moves the newest slot to the one holding now, subtracting each slot
 // that leaves the window and clearing it for reuse.
@@ -51,16 +78,20 @@ func (w *window) advance(now int64) {
 	if now >= w.headStart && now-w.headStart < w.res {
 		return // still in the newest slot: the hot path
 	}
-	k := w.slot(now)
+	w.advanceTo(w.slot(now))
+}
+
+func (w *window) advanceTo(k int64) {
 	if k <= w.head {
 		return
 	}
-	if k-w.head >= w.n {
+	// Unsigned, so that a jump too large for int64 also clears the ring.
+	if uint64(k-w.head) >= uint64(w.n) {
 		clear(w.slots)
 		w.sum = counts{}
 	} else {
 		for i := w.head + 1; i <= k; i++ {
-			s := &w.slots[i%w.n]
+			s := &w.slots[ring(i, w.n)]
 			w.sum.sub(*s)
 			*s = counts{}
 		}
@@ -75,13 +106,13 @@ func (w *window) advance(now int64) {
 func (w *window) add(t int64, bad bool) {
 	var s *counts
 	if t >= w.headStart {
-		s = &w.slots[w.head%w.n]
+		s = &w.slots[ring(w.head, w.n)]
 	} else {
 		k := w.slot(t)
 		if k <= w.head-w.n {
 			return
 		}
-		s = &w.slots[k%w.n]
+		s = &w.slots[ring(k, w.n)]
 	}
 	s.total++
 	w.sum.total++
@@ -90,6 +121,19 @@ func (w *window) add(t int64, bad bool) {
 		w.sum.bad++
 	}
 }
+
+// addSlot adds c to the window's slot k, if the window holds it: how
+// deltas, judged slices and restored data come in.
+func (w *window) addSlot(k int64, c counts) {
+	if k <= w.head-w.n || k > w.head {
+		return
+	}
+	w.slots[ring(k, w.n)].add(c)
+	w.sum.add(c)
+}
+
+// start is the first instant the window covers.
+func (w *window) start() int64 { return (w.head - w.n + 1) * w.res }
 
 // stats returns the window's counts and burn rate against budget 1-target.
 func (w *window) stats(budget float64) WindowStats {
@@ -101,4 +145,50 @@ func burnRate(c counts, budget float64) float64 {
 		return 0
 	}
 	return float64(c.bad) / float64(c.total) / budget
+}
+
+// gcd is the greatest common divisor of two positive integers.
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// minBase is the finest base resolution an SLO or a flow is given without
+// need: a finer one would cut deltas into many tiny slots.
+const minBase = int64(time.Second)
+
+// nestedRes picks a base resolution and, for each natural slot width in rs,
+// a width that is a multiple of it, so that every window's slots are unions
+// of whole base slots (all aligned to the Unix epoch). That makes a delta
+// keyed by base slot land in the same slot of every window, whatever its
+// resolution. With the usual durations (multiples of a minute) the greatest
+// common divisor of the natural widths is the base and no width changes;
+// otherwise the finest natural width is the base and the others are rounded
+// down to multiples of it, which keeps each window within its duration.
+func nestedRes(rs []int64, must ...int64) (base int64, out []int64) {
+	g, rmin := int64(0), int64(0)
+	for _, r := range rs {
+		g = gcd(r, g)
+		if rmin == 0 || r < rmin {
+			rmin = r
+		}
+	}
+	for _, m := range must {
+		g = gcd(m, g)
+	}
+	out = make([]int64, len(rs))
+	copy(out, rs)
+	if g >= min(rmin, minBase) || rmin == 0 {
+		return g, out
+	}
+	base = rmin
+	for _, m := range must {
+		base = gcd(m, base)
+	}
+	for i, r := range out {
+		out[i] = max(r/base, 1) * base
+	}
+	return base, out
 }
