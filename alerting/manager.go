@@ -128,7 +128,15 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
 			if m.alerts[k] == nil && !ts.Firing {
 				continue
 			}
-			out = m.step(now, k, ts.Firing, newAlert(now, st, ts), out)
+			firing := ts.Firing
+			if m.alerts[k] != nil && ts.Short.Total == 0 {
+				// No events in the short window is no evidence of recovery
+				// (a restart, a paused sender): a firing alert holds until
+				// events show the burn has stopped. Silence is the no-data
+				// alert's business.
+				firing = true
+			}
+			out = m.step(now, k, firing, newAlert(now, st, ts), out)
 		}
 		for j := range st.Conditions {
 			cs := &st.Conditions[j]

@@ -484,3 +484,37 @@ func TestManagerRestoreOldSnapshotIsBurn(t *testing.T) {
 		t.Errorf("restored %+v, want one burn alert", f)
 	}
 }
+
+// An empty short window is no evidence of recovery: a firing alert holds
+// until events show the burn stopped, and an alert never fires on none.
+func TestManagerHoldsOnEmptyShortWindow(t *testing.T) {
+	m := NewManager(DefaultOptions())
+	spec := checkoutSpec()
+	empty := func(firing bool) slo.Status {
+		st := checkoutStatus(spec, map[string]bool{"page-fast": firing})
+		for i := range st.Tiers {
+			st.Tiers[i].Short = slo.WindowStats{Window: st.Tiers[i].Tier.Short}
+			st.Tiers[i].Firing = false // burn over an empty window reads 0
+		}
+		return st
+	}
+	steps := []struct {
+		st   slo.Status
+		want string
+	}{
+		{empty(false), "[]"}, // nothing firing, nothing to hold
+		{checkoutStatus(spec, map[string]bool{"page-fast": true}), "[firing]"},
+		{empty(false), "[]"}, // a restart or a paused sender: hold
+		{empty(false), "[]"},
+		{checkoutStatus(spec, map[string]bool{"page-fast": false}), "[resolved]"}, // events, no burn
+	}
+	for i, s := range steps {
+		var got []State
+		for _, n := range m.Update(t0.Add(time.Duration(i)*time.Second), []slo.Status{s.st}) {
+			got = append(got, n.Alert.State)
+		}
+		if fmt.Sprint(got) != s.want {
+			t.Errorf("step %d: notifications %v, want %s", i, got, s.want)
+		}
+	}
+}
