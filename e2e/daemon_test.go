@@ -83,16 +83,43 @@ func (l *lineLog) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
+// daemonConfig is what a test varies in the daemon's config. Addresses left
+// empty are picked free; a restart passes the same config to keep them.
+type daemonConfig struct {
+	specs   string
+	webhook string
+	dataDir string // storage.directory; empty keeps state in memory
+	grpc    string
+	http    string
+	metrics string
+	// extra is YAML added under connectors.slo (indented by 4 spaces).
+	extra string
+}
+
 // startDaemon writes the spec file and a collector config and starts the
 // binary, waiting until its OTLP gRPC port accepts connections.
-func startDaemon(t *testing.T, specYAML, webhookURL string, extraEnv ...string) *daemon {
+func startDaemon(t *testing.T, specYAML, webhookURL string) *daemon {
+	t.Helper()
+	return startDaemonWith(t, &daemonConfig{specs: specYAML, webhook: webhookURL})
+}
+
+func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "slos.yaml")
-	if err := os.WriteFile(specPath, []byte(specYAML), 0o644); err != nil {
+	if err := os.WriteFile(specPath, []byte(dc.specs), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{grpc: freeAddr(t), http: freeAddr(t), metrics: freeAddr(t), stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	for _, a := range []*string{&dc.grpc, &dc.http, &dc.metrics} {
+		if *a == "" {
+			*a = freeAddr(t)
+		}
+	}
+	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	storage := ""
+	if dc.dataDir != "" {
+		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: 1s, wal_segment_size: 16384}\n", dc.dataDir)
+	}
 	cfg := fmt.Sprintf(`
 receivers:
   otlp:
@@ -111,6 +138,7 @@ connectors:
       webhooks:
         - name: test
           url: %q
+%s%s
 exporters:
   nop: {}
 extensions:
@@ -122,13 +150,12 @@ service:
   pipelines:
     traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
     metrics: {receivers: [slo], exporters: [nop]}
-`, d.grpc, d.http, specPath, specPath, webhookURL, d.metrics)
+`, d.grpc, d.http, specPath, specPath, dc.webhook, storage, dc.extra, d.metrics)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.cmd = exec.Command(binary, "--config", cfgPath)
-	d.cmd.Env = append(os.Environ(), extraEnv...)
 	stdout, _ := d.cmd.StdoutPipe()
 	stderr, _ := d.cmd.StderrPipe()
 	if err := d.cmd.Start(); err != nil {
@@ -138,13 +165,7 @@ service:
 	go d.stderr.collect(stderr)
 	go func() { _ = d.cmd.Wait(); close(d.exited) }()
 	t.Cleanup(func() {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.exited:
-		case <-time.After(10 * time.Second):
-			_ = d.cmd.Process.Kill()
-			<-d.exited
-		}
+		d.stop()
 		if t.Failed() {
 			t.Logf("burnwatch stderr:\n%s\nstdout:\n%s", d.stderr, d.stdout)
 		}
@@ -166,6 +187,29 @@ service:
 		}
 		time.Sleep(50 * time.Millisecond) // polling a real process, not standing in for a clock
 	}
+}
+
+// stop ends the daemon with SIGTERM (a clean shutdown), killing it if it
+// does not exit within 10 s. Safe to call after it exited.
+func (d *daemon) stop() {
+	select {
+	case <-d.exited:
+		return
+	default:
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+}
+
+// kill ends the daemon with SIGKILL: no shutdown code runs.
+func (d *daemon) kill() {
+	_ = d.cmd.Process.Kill()
+	<-d.exited
 }
 
 // delivery is one webhook request as the test server saw it.

@@ -22,6 +22,9 @@ type alertPath struct {
 	manager    *alerting.Manager
 	dispatcher *alerting.Dispatcher
 	logger     *zap.Logger
+	// persist, when storage is on, journals every transition and attempt
+	// and writes the alert state to the WAL; set before start.
+	persist *persistence
 
 	notifications *metrics.Counter
 }
@@ -57,6 +60,12 @@ func newAlertPath(cfg AlertingConfig, self *metrics.Set, logger *zap.Logger) (*a
 		if c := delivered[a.Receiver+"/"+string(a.Outcome)]; c != nil {
 			c.Inc()
 		}
+		if p.persist != nil {
+			p.persist.record(attemptRecord(a))
+			if a.Outcome != alerting.OutcomeRetry {
+				p.persist.appendAlerts(p.state()) // the pending set changed
+			}
+		}
 		if a.Err != nil {
 			// Delivery errors are bounded excerpts without secrets.
 			logger.Warn("alert delivery failed", zap.String("receiver", a.Receiver), zap.Int("attempt", a.Number),
@@ -78,8 +87,66 @@ func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 	p.notifications.Add(len(ns))
 	for _, n := range ns {
 		p.logger.Info("alert", zap.String("state", string(n.Alert.State)), zap.String("slo", n.Alert.SLO), zap.String("tier", n.Alert.Tier))
+		if p.persist != nil {
+			p.persist.record(transitionRecord(n)) // journaled before it is sent
+		}
 	}
 	p.dispatcher.Enqueue(ns...)
+	if p.persist != nil {
+		p.persist.appendAlerts(p.state())
+	}
+}
+
+// state is what a restart needs to resume alerting.
+func (p *alertPath) state() alertState {
+	return alertState{Alerts: p.manager.Snapshot(), Pending: p.dispatcher.Pending()}
+}
+
+// restore resumes firing alerts without paging again and re-sends what was
+// not delivered.
+func (p *alertPath) restore(s alertState) {
+	if err := p.manager.Restore(s.Alerts); err != nil {
+		p.logger.Warn("some alert states were not restored", zap.Error(err))
+	}
+	p.dispatcher.Enqueue(s.Pending...)
+}
+
+// historyRecord is one line of the alert history: a transition or a
+// delivery attempt.
+type historyRecord struct {
+	Time         time.Time         `json:"time"`
+	Event        string            `json:"event"` // transition | attempt
+	SLO          string            `json:"slo,omitempty"`
+	Tier         string            `json:"tier,omitempty"`
+	State        string            `json:"state,omitempty"`
+	Severity     string            `json:"severity,omitempty"`
+	BurnLong     *float64          `json:"burn_long,omitempty"`
+	BurnShort    *float64          `json:"burn_short,omitempty"`
+	BudgetLeft   *float64          `json:"budget_left,omitempty"`
+	Notification string            `json:"notification,omitempty"`
+	Receiver     string            `json:"receiver,omitempty"`
+	Attempt      int               `json:"attempt,omitempty"`
+	Outcome      string            `json:"outcome,omitempty"`
+	Error        string            `json:"error,omitempty"`
+	IDs          []string          `json:"notifications,omitempty"`
+	Fingerprints []string          `json:"fingerprints,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+}
+
+func transitionRecord(n alerting.Notification) historyRecord {
+	a := n.Alert
+	return historyRecord{Time: n.At, Event: "transition", SLO: a.SLO, Tier: a.Tier, State: string(a.State),
+		Severity: string(a.Severity), BurnLong: &a.Long.Burn, BurnShort: &a.Short.Burn, BudgetLeft: &a.BudgetLeft,
+		Notification: n.ID, Labels: a.Labels}
+}
+
+func attemptRecord(a alerting.Attempt) historyRecord {
+	r := historyRecord{Time: a.At, Event: "attempt", Receiver: a.Receiver, Attempt: a.Number, Outcome: string(a.Outcome),
+		IDs: a.IDs, Fingerprints: a.Fingerprints}
+	if a.Err != nil {
+		r.Error = a.Err.Error()
+	}
+	return r
 }
 
 func (p *alertPath) firing() int { return len(p.manager.Firing()) }

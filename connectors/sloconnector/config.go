@@ -25,6 +25,32 @@ type Config struct {
 	// (default 15s).
 	MetricsInterval time.Duration  `mapstructure:"metrics_interval"`
 	Alerting        AlertingConfig `mapstructure:"alerting"`
+	Storage         StorageConfig  `mapstructure:"storage"`
+}
+
+// StorageConfig says where state and alert history are kept.
+type StorageConfig struct {
+	// Directory holds the WAL, the checkpoints and (by default) the alert
+	// history. Empty keeps everything in memory: a restart starts afresh.
+	Directory string `mapstructure:"directory"`
+	// CheckpointInterval is how often the whole state is written, so a
+	// restart replays at most this much WAL (default 30s).
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// WALSegmentSize rotates WAL segments at this many bytes (default 64
+	// MiB); sealed segments are compressed in the background.
+	WALSegmentSize int64         `mapstructure:"wal_segment_size"`
+	History        HistoryConfig `mapstructure:"history"`
+}
+
+// HistoryConfig is the human-readable alert history (JSON lines).
+type HistoryConfig struct {
+	// Path of the history file (default <directory>/history/alerts.jsonl).
+	Path string `mapstructure:"path"`
+	// MaxSize and MaxAge rotate the file by rename; MaxFiles bounds how
+	// many rotated files are kept (defaults: 64 MiB, 24h, 10).
+	MaxSize  int64         `mapstructure:"max_size"`
+	MaxAge   time.Duration `mapstructure:"max_age"`
+	MaxFiles int           `mapstructure:"max_files"`
 }
 
 // AlertingConfig says how alerts live and where they go.
@@ -78,6 +104,8 @@ func createDefaultConfig() *Config {
 		MaxFlows:           10_000,
 		MetricsInterval:    15 * time.Second,
 		Alerting:           AlertingConfig{RepeatInterval: 4 * time.Hour, Console: true},
+		Storage: StorageConfig{CheckpointInterval: 30 * time.Second,
+			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
 	}
 }
 
@@ -104,6 +132,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Alerting.KeepFiringFor < 0 {
 		errs = append(errs, fmt.Errorf("alerting.keep_firing_for: %v must not be negative", c.Alerting.KeepFiringFor))
+	}
+	if c.Storage.CheckpointInterval <= 0 {
+		errs = append(errs, fmt.Errorf("storage.checkpoint_interval: %v must be positive", c.Storage.CheckpointInterval))
+	}
+	if c.Storage.WALSegmentSize < 0 {
+		errs = append(errs, fmt.Errorf("storage.wal_segment_size: %d must not be negative", c.Storage.WALSegmentSize))
+	}
+	if h := c.Storage.History; h.MaxSize < 0 || h.MaxAge < 0 || h.MaxFiles < 0 {
+		errs = append(errs, errors.New("storage.history: max_size, max_age and max_files must not be negative"))
+	}
+	if c.Storage.Directory == "" && c.Storage.History.Path != "" {
+		errs = append(errs, errors.New("storage.history.path: needs storage.directory for the state it records"))
 	}
 	names := map[string]bool{}
 	for i, w := range c.Alerting.Webhooks {
