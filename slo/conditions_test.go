@@ -83,7 +83,7 @@ func TestExhaustion(t *testing.T) {
 		e.Observe(now, spread("f", now, 50*time.Minute, 1000, 50))
 		st := e.Evaluate(now)[0]
 		c := st.Conditions[0]
-		if want := "exhaustion-" + formatDuration(tc.within); c.Name != want || c.Kind != Exhaustion || c.Window != time.Hour {
+		if want := "exhaustion-" + FormatDuration(tc.within); c.Name != want || c.Kind != Exhaustion || c.Window != time.Hour {
 			t.Errorf("condition %+v, want %s over 1h", c, want)
 		}
 		if !near(c.Burn, 5) || math.Abs(c.Value-(72*time.Hour).Seconds()) > 1e-3 || c.Threshold != tc.within.Seconds() {

@@ -341,7 +341,7 @@ func (a ExhaustionAlert) name() string {
 	if a.Name != "" {
 		return a.Name
 	}
-	return "exhaustion-" + formatDuration(a.Within)
+	return "exhaustion-" + FormatDuration(a.Within)
 }
 
 // durationUnits are the units FormatDuration writes, largest first.
@@ -357,11 +357,11 @@ var durationUnits = []struct {
 	{"ms", time.Millisecond},
 }
 
-// formatDuration writes d compactly with days and weeks, as spec files
+// FormatDuration writes d compactly with days and weeks, as spec files
 // write durations: 24h is "1d", 90m is "1h30m", 336h is "2w". Weeks are used
-// only for whole weeks. It names default alerts, so it matches
-// specs.FormatDuration, which names them for spec files.
-func formatDuration(d time.Duration) string {
+// only for whole weeks, since "30d" reads better than "4w2d". It names
+// default alerts, here and in package specs, so both name them alike.
+func FormatDuration(d time.Duration) string {
 	if d == 0 {
 		return "0s"
 	}

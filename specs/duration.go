@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 // durationUnits are the units ParseDuration accepts, largest first.
@@ -80,31 +82,6 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 // FormatDuration writes d the way ParseDuration reads it, with days and
-// weeks: 720h is "30d", 336h is "2w", 90m is "1h30m". Weeks are used only
-// for whole weeks, since "30d" reads better than "4w2d". It is for messages
-// and docs.
-func FormatDuration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	var b []byte
-	if d < 0 {
-		b = append(b, '-')
-		d = -d
-	}
-	units := durationUnits[1:]
-	if d%durationUnits[0].d == 0 {
-		units = durationUnits[:1]
-	}
-	for _, u := range units {
-		if n := d / u.d; n > 0 {
-			b = fmt.Appendf(b, "%d%s", int64(n), u.name)
-			d -= n * u.d
-		}
-	}
-	if d > 0 {
-		// Below a millisecond, fall back to Go's notation.
-		b = append(b, d.String()...)
-	}
-	return string(b)
-}
+// weeks: 720h is "30d", 336h is "2w", 90m is "1h30m". It is for messages and
+// docs, and names default alerts exactly as the engine does.
+func FormatDuration(d time.Duration) string { return slo.FormatDuration(d) }
