@@ -2,6 +2,8 @@ package sloconnector
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -92,5 +94,34 @@ func TestRestartRestoresWindows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A storage directory that cannot be used (here: a path under a regular
+// file) is reported and counted; spans are still counted and alerts still
+// evaluated, from memory.
+func TestUnusableStorageGoesOnFromMemory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	c, h := newStoredHost(t, filepath.Join(file, "data"), &now)
+	defer func() { _ = c.Shutdown(context.Background()) }()
+	if h.persist != nil {
+		t.Fatal("storage opened under a regular file")
+	}
+	if n := h.self.GetOrCreateCounter("burnwatch_storage_errors_total").Get(); n != 1 {
+		t.Errorf("burnwatch_storage_errors_total = %d, want 1", n)
+	}
+	if err := c.ConsumeTraces(context.Background(), annotated(10, "checkout", now, 5, 0)); err != nil {
+		t.Fatal(err)
+	}
+	h.evaluate(context.Background())
+	if p := h.engine.Evaluate(now)[0].Period; p.Total != 10 || p.Bad != 5 {
+		t.Errorf("period %d/%d bad/total, want 5/10", p.Bad, p.Total)
+	}
+	if h.alerts.firing() == 0 {
+		t.Error("no alert firing at a 50x burn with storage down")
 	}
 }
