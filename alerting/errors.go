@@ -61,7 +61,7 @@ type Secret string
 
 const redacted = "[REDACTED]"
 
-// String returns a placeholder, or "" when the secret is empty so a missing
+// String returns the redaction mark, or "" when the secret is empty so a missing
 // value is still visible.
 func (s Secret) String() string {
 	if s == "" {

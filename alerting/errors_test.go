@@ -150,7 +150,7 @@ func TestSecretRedacted(t *testing.T) {
 		}
 	}
 	if !strings.Contains(string(b), redacted) {
-		t.Errorf("json %s does not show the placeholder", b)
+		t.Errorf("json %s does not show the redaction mark", b)
 	}
 	if Secret("").String() != "" {
 		t.Errorf("empty secret renders as %q, want empty", Secret("").String())
