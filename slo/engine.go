@@ -32,9 +32,13 @@ type Options struct {
 	// percentiles for, besides the windows of its SLOs' tiers (nil means
 	// 5m, 1h and 1d; an empty non-nil slice means only the tier windows).
 	PercentileWindows []time.Duration
-	// PercentileSlots is how many histogram slots a percentile window is
-	// cut into (default 12): its percentiles leave out at most
-	// 1/PercentileSlots of its oldest edge.
+	// PercentileSlots is how many histogram slots a percentile window
+	// shorter than a day is cut into (default 12): its percentiles leave
+	// out at most 1/PercentileSlots of its oldest edge. Windows of a day or
+	// longer get half as many, rounded up (default 6), and leave out at
+	// most one of those (a sixth by default) of their oldest edge: their slots
+	// are most of a busy flow's histogram memory. The counting windows,
+	// and so burn rates and alerts, are not affected.
 	PercentileSlots int
 	// FinePercentilesUpTo is the longest percentile window kept at
 	// sketch.DefaultScale, within 1.083% of the exact value (default: every
@@ -899,11 +903,12 @@ func (f *flowState) percentiles(now int64) []Percentiles {
 // windows of its SLOs' tiers. It returns nil for a flow the engine does
 // not track.
 //
-// A window is cut into Options.PercentileSlots slots (12) and covers
-// [(head-n+1)·res, now] like the counting windows: it leaves out at most
-// one slot of its oldest edge. Windows up to Options.FinePercentilesUpTo
-// (6 h) are within 1.083% of the exact nearest-rank value of the events
-// they hold; longer ones within 4.33%. Counts are exact.
+// A window is cut into Options.PercentileSlots slots (12; half as many
+// for windows of a day or longer) and covers [(head-n+1)·res, now] like
+// the counting windows: it leaves out at most one slot of its oldest edge.
+// Windows up to Options.FinePercentilesUpTo (every window by default) are
+// within 1.083% of the exact nearest-rank value of the events they hold;
+// longer ones within 4.33%. Counts are exact.
 func (e *Engine) FlowPercentiles(flow string, now time.Time) []Percentiles {
 	f := e.lookup(flow)
 	if f == nil {

@@ -3,6 +3,7 @@ package slo
 import (
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/burnwatch/burnwatch/slo/sketch"
@@ -11,7 +12,8 @@ import (
 // Percentile windows: every flow keeps latency histograms for
 // Options.PercentileWindows (default 5m, 1h, 1d) and for every window of its
 // SLOs' tiers. Each window is cut into Options.PercentileSlots (default 12)
-// slots, so it leaves out at most a twelfth of its oldest edge; windows with
+// slots, so it leaves out at most a twelfth of its oldest edge (windows of
+// a day or longer: half as many slots, a sixth; see slotsFor); windows with
 // the same slot width share one ring of slot histograms and each keeps a
 // running total (an event is recorded in its slot and in the totals that
 // hold it; a slot is subtracted from a total as it leaves the window).
@@ -21,9 +23,27 @@ import (
 // sketch.CoarseScale (≤ 4.33%), a quarter of the buckets. Every window is
 // fine by default because the accuracy goal is for every window; a fleet
 // that needs less memory per busy flow can trade the long windows' accuracy
-// (a 30 d SLO's 1 d and 3 d windows coarse: 60 KiB instead of 78 KiB per
-// flow at 200 req/s with every slot full; BenchmarkMemoryPerFlow).
+// (a 30 d SLO's 1 d and 3 d windows coarse; BenchmarkMemoryPerFlow
+// -args -fine-up-to 6h measures it).
 var defaultPercentileWindows = []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour}
+
+// longPercentileWindow is the shortest percentile window cut into half as
+// many slots (see Options.PercentileSlots).
+const longPercentileWindow = 24 * time.Hour
+
+// slotsFor returns how many histogram slots a percentile window of
+// duration d gets when Options.PercentileSlots is slots: half of them
+// (rounded up) for a window of a day or longer. A slot of a long window
+// is mostly sealed, and its encoding grows with the buckets its latencies
+// span rather than with their count, so halving the slots of the two
+// longest windows of the default tiers (1d, 3d) saves about a sixth of a
+// busy flow's histogram memory; the counting windows are not affected.
+func slotsFor(d time.Duration, slots int) int {
+	if d >= longPercentileWindow {
+		return (slots + 1) / 2
+	}
+	return slots
+}
 
 const (
 	defaultPercentileSlots = 12
@@ -97,7 +117,7 @@ func newLatency(durs []time.Duration, slots int, sliceLens []int64, lateness int
 	}
 	rs := make([]int64, len(durs))
 	for i, d := range durs {
-		rs[i] = naturalRes(d, slots)
+		rs[i] = naturalRes(d, slotsFor(d, slots))
 	}
 	var res []int64
 	l.base, res = nestedRes(rs, sliceLens...)
@@ -308,7 +328,13 @@ func (lv *hlevel) seal(now int64) {
 		i := ring(k, lv.n)
 		if h := lv.slots[i]; h != nil {
 			if h.Count() > 0 {
-				lv.enc[i], _ = h.AppendBinary(make([]byte, 0, 16+h.SizeBytes()/4))
+				// Encode into scratch and keep an exact copy: a sealed
+				// slot lives for up to a whole window, and an estimated
+				// capacity is often twice what the encoding needs.
+				bp := sealScratch.Get().(*[]byte)
+				*bp, _ = h.AppendBinary((*bp)[:0])
+				lv.enc[i] = slices.Clone(*bp)
+				sealScratch.Put(bp)
 			}
 			lv.slots[i] = nil // an empty slot needs no counters either
 		}
@@ -316,6 +342,9 @@ func (lv *hlevel) seal(now int64) {
 	lv.sealed = max(lv.sealed, to)
 	lv.sealAt = (lv.sealed+2)*lv.res + lv.lateness
 }
+
+// sealScratch holds buffers for seal to encode into.
+var sealScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // rebuild recomputes the total, for a level about to move its head from
 // head to k, from the slots it will hold that exist already.
@@ -349,11 +378,12 @@ func percentilesOf(h *sketch.Histogram, w time.Duration) Percentiles {
 	if p.Count == 0 {
 		return p
 	}
-	p.P50 = time.Duration(h.Quantile(percentileQs[0]))
-	p.P90 = time.Duration(h.Quantile(percentileQs[1]))
-	p.P95 = time.Duration(h.Quantile(percentileQs[2]))
-	p.P99 = time.Duration(h.Quantile(percentileQs[3]))
-	p.P999 = time.Duration(h.Quantile(percentileQs[4]))
+	// One walk over the buckets for all five (sketch.Quantiles returns
+	// exactly what Quantile does for each).
+	var v [len(percentileQs)]int64
+	h.Quantiles(percentileQs[:], v[:])
+	p.P50, p.P90, p.P95 = time.Duration(v[0]), time.Duration(v[1]), time.Duration(v[2])
+	p.P99, p.P999 = time.Duration(v[3]), time.Duration(v[4])
 	return p
 }
 
