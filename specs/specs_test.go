@@ -508,8 +508,13 @@ func TestBuiltin(t *testing.T) {
 	if want := []string{"checkout", "search", "login"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("flows %q, want %q", names, want)
 	}
-	if len(set.SLOs) != 4 {
-		t.Errorf("%d SLOs, want 4", len(set.SLOs))
+	if len(set.SLOs) != 5 {
+		t.Errorf("%d SLOs, want 5", len(set.SLOs))
+	}
+	// The percentile example carries every alert kind beyond the tiers.
+	p := set.SLOs[4]
+	if p.Objective != slo.PercentileSlices || p.Calendar == nil || len(p.BudgetAlerts) != 1 || len(p.ExhaustionAlerts) != 1 || p.NoData != 15*time.Minute {
+		t.Errorf("percentile example = %+v", p)
 	}
 	if _, err := Load(BuiltinPrefix + "*.yaml"); err != nil {
 		t.Errorf("builtin glob: %v", err)
