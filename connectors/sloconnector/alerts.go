@@ -91,10 +91,15 @@ func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 			p.persist.record(transitionRecord(n)) // journaled before it is sent
 		}
 	}
-	p.dispatcher.Enqueue(ns...)
 	if p.persist != nil {
-		p.persist.appendAlerts(p.state())
+		// Write ahead: the new notifications are recorded as pending before
+		// they are handed to the dispatcher, so a kill in between re-sends
+		// them after the restart instead of losing them.
+		st := p.state()
+		st.Pending = append(st.Pending, ns...)
+		p.persist.appendAlerts(st)
 	}
+	p.dispatcher.Enqueue(ns...)
 }
 
 // state is what a restart needs to resume alerting.
