@@ -708,19 +708,11 @@ func (p *parser) objective(n *yaml.Node, s *slo.Spec) *yaml.Node {
 		return nil
 	}
 	if t := f["type"]; t != nil {
-		if v, ok := p.scalar(t, "spec.objective.type"); ok {
-			switch v {
-			case "availability":
-				s.Objective = slo.Availability
-			case "latency":
-				s.Objective = slo.LatencyThreshold
-			case "percentile":
-				s.Objective = slo.PercentileSlices
-			default:
-				p.errorf(t, "spec.objective.type", "%q is not an objective type (allowed: availability, latency, percentile)", v)
-				return nil
-			}
+		i, ok := p.choice(t, "spec.objective.type", "an objective type", "availability", "latency", "percentile")
+		if !ok {
+			return nil
 		}
+		s.Objective = [...]slo.Objective{slo.Availability, slo.LatencyThreshold, slo.PercentileSlices}[i]
 	}
 	th := f["threshold"]
 	switch {
@@ -756,17 +748,8 @@ func (p *parser) objective(n *yaml.Node, s *slo.Spec) *yaml.Node {
 	}
 	s.EmptySlices = slo.EmptyGood
 	if v := f["empty_slices"]; v != nil {
-		if e, ok := p.scalar(v, "spec.objective.empty_slices"); ok {
-			switch e {
-			case "good":
-				s.EmptySlices = slo.EmptyGood
-			case "bad":
-				s.EmptySlices = slo.EmptyBad
-			case "skip":
-				s.EmptySlices = slo.EmptySkip
-			default:
-				p.errorf(v, "spec.objective.empty_slices", "%q is not an empty-slice rule (allowed: good, bad, skip)", e)
-			}
+		if i, ok := p.choice(v, "spec.objective.empty_slices", "an empty-slice rule", "good", "bad", "skip"); ok {
+			s.EmptySlices = [...]slo.EmptySlicePolicy{slo.EmptyGood, slo.EmptyBad, slo.EmptySkip}[i]
 		}
 	}
 	return sliceAt
@@ -836,16 +819,27 @@ func share(n *yaml.Node, pct float64) float64 {
 }
 
 func (p *parser) severity(n *yaml.Node, path string) (slo.Severity, bool) {
-	sev, ok := p.scalar(n, path)
+	i, ok := p.choice(n, path, "a severity", string(slo.Page), string(slo.Ticket))
 	if !ok {
 		return "", false
 	}
-	switch slo.Severity(sev) {
-	case slo.Page, slo.Ticket:
-		return slo.Severity(sev), true
+	return [...]slo.Severity{slo.Page, slo.Ticket}[i], true
+}
+
+// choice reads a scalar that must be one of options and returns its index;
+// anything else is reported with the options it may take.
+func (p *parser) choice(n *yaml.Node, path, what string, options ...string) (int, bool) {
+	v, ok := p.scalar(n, path)
+	if !ok {
+		return 0, false
 	}
-	p.errorf(n, path, "%q is not a severity (allowed: page, ticket)", sev)
-	return "", false
+	for i, o := range options {
+		if v == o {
+			return i, true
+		}
+	}
+	p.errorf(n, path, "%q is not %s (allowed: %s)", v, what, strings.Join(options, ", "))
+	return 0, false
 }
 
 // Default alert names and settings of the conditions beyond the tiers.
