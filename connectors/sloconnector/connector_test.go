@@ -157,3 +157,35 @@ func TestBadSpecFileFailsCreation(t *testing.T) {
 		t.Fatal("a pattern matching no file was accepted")
 	}
 }
+
+func TestBadAnnotationIsCountedNotAFlow(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Files = []string{"testdata/specs.yaml"}
+	cfg.EvaluationInterval = time.Hour
+	cfg.Alerting.Console = false
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, new(consumertest.MetricsSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := conn.(*tracesConnector).shared.host
+	h.now = func() time.Time { return t0 }
+	if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Shutdown(context.Background()) }()
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	spans.AppendEmpty().Attributes().PutInt(flows.FlowAttribute, 7)
+	spans.AppendEmpty().Attributes().PutStr(flows.FlowAttribute, "")
+	if err := conn.ConsumeTraces(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.badAnnotations.Get(); n != 2 {
+		t.Errorf("bad annotations counted %d, want 2", n)
+	}
+	for _, f := range h.engine.Flows() {
+		if f.Flow == "" || f.Flow == "7" {
+			t.Errorf("a flow %q was made from a bad annotation", f.Flow)
+		}
+	}
+}

@@ -33,6 +33,9 @@ type host struct {
 	self       *metrics.Set
 	evalTime   *metrics.Histogram
 	exportErrs *metrics.Counter
+	// badAnnotations counts spans whose burnwatch.flow is not a non-empty
+	// string.
+	badAnnotations *metrics.Counter
 
 	startOnce, stopOnce sync.Once
 	startErr            error
@@ -58,6 +61,7 @@ func newHost(cfg *Config, set connector.Settings, next consumer.Metrics) (*host,
 	h := &host{cfg: cfg, logger: set.Logger, next: next, engine: engine, now: time.Now, self: metrics.NewSet()}
 	h.evalTime = h.self.NewHistogram("burnwatch_evaluation_duration_seconds")
 	h.exportErrs = h.self.NewCounter("burnwatch_sli_export_errors_total")
+	h.badAnnotations = h.self.NewCounter("burnwatch_spans_bad_annotation_total")
 	h.self.RegisterMetricsWriter(h.writeEngineMetrics)
 	if h.alerts, err = newAlertPath(cfg.Alerting, h.self, set.Logger); err != nil {
 		return nil, err

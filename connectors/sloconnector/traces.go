@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/burnwatch/burnwatch/flows"
@@ -54,6 +55,12 @@ func (c *tracesConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) err
 				attrs := span.Attributes()
 				fv, ok := attrs.Get(flows.FlowAttribute)
 				if !ok {
+					continue
+				}
+				if fv.Type() != pcommon.ValueTypeStr || fv.Str() == "" {
+					// Not set by a flow processor: count it, do not invent a
+					// flow named "".
+					c.shared.badAnnotations.Inc()
 					continue
 				}
 				ev := slo.Event{
