@@ -332,10 +332,19 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 	var res []int64
 	s.base, res = nestedRes(rs)
 	byDur := make(map[time.Duration]*window, len(durs))
+	// The windows, and their rings, each in one block: an evaluation reads
+	// them all.
+	ws := make([]window, len(durs))
+	var n int64
 	for i, d := range durs {
-		w := newWindowRes(d, res[i])
-		w.per = res[i] / s.base
-		byDur[d] = w
+		ws[i] = window{dur: d, res: res[i], per: res[i] / s.base, n: windowSlots(d, res[i])}
+		n += ws[i].n
+	}
+	block := make([]counts, n)
+	for i := range ws {
+		w := &ws[i]
+		w.slots, block = block[:w.n:w.n], block[w.n:]
+		byDur[w.dur] = w
 		s.windows = append(s.windows, w)
 	}
 	if spec.Calendar == nil {
@@ -767,24 +776,42 @@ func (s *sloState) placeSlice(at int64, n counts) {
 	}
 }
 
-// Evaluate returns every SLO's status at now, in spec order.
+// Evaluate returns every SLO's status at now, in spec order, in storage
+// of its own.
 func (e *Engine) Evaluate(now time.Time) []Status {
+	return e.EvaluateInto(new(Evaluation), now)
+}
+
+// Evaluation is storage for the statuses of an evaluation, for
+// EvaluateInto to reuse: writing thousands of statuses into fresh memory
+// every tick costs more than computing them.
+type Evaluation struct {
+	statuses []Status
+	tiers    []TierStatus
+	lat      []Percentiles
+	conds    []ConditionStatus
+	ex       []Exemplar
+}
+
+// EvaluateInto is Evaluate writing into ev, whose previous statuses (and
+// everything they point to) it overwrites.
+func (e *Engine) EvaluateInto(ev *Evaluation, now time.Time) []Status {
 	nowNs := now.UnixNano()
 	e.firstEval.CompareAndSwap(noTime, nowNs)
 	first := e.firstEval.Load()
-	out := make([]Status, len(e.slos))
-	// One allocation each for every SLO's tiers, percentiles and
-	// conditions: Evaluate runs every tick for thousands of SLOs.
+	// One block each for every SLO's tiers, percentiles, conditions and
+	// exemplars.
 	var nt, nl, nc int
 	for _, s := range e.slos {
 		nt += len(s.tiers)
 		nl += len(s.latIdx)
 		nc += s.nconditions()
 	}
-	a := statusArena{
-		tiers: make([]TierStatus, nt), lat: make([]Percentiles, nl),
-		conds: make([]ConditionStatus, nc),
+	a := arena{
+		tiers: grow(&ev.tiers, nt), lat: grow(&ev.lat, nl),
+		conds: grow(&ev.conds, nc), ex: grow(&ev.ex, len(e.slos)*maxExemplars),
 	}
+	out := grow(&ev.statuses, len(e.slos))
 	for i, s := range e.slos {
 		s.flow.mu.Lock()
 		out[i] = s.status(now, nowNs, first, &a)
@@ -793,11 +820,20 @@ func (e *Engine) Evaluate(now time.Time) []Status {
 	return out
 }
 
-// statusArena is the storage an Evaluate hands out to its Statuses.
-type statusArena struct {
+// grow returns (*buf)[:n], reallocating *buf when it is too short.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
+// arena is the storage an evaluation hands out to its statuses.
+type arena struct {
 	tiers []TierStatus
 	lat   []Percentiles
 	conds []ConditionStatus
+	ex    []Exemplar
 }
 
 // take returns the next n elements of *buf, with capacity n.
@@ -810,7 +846,7 @@ func take[T any](buf *[]T, n int) []T {
 	return out
 }
 
-func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *statusArena) Status {
+func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *arena) Status {
 	s.flow.flushStage()
 	s.advance(nowNs)
 	st := Status{SLO: s.spec, At: now, Tiers: take(&a.tiers, len(s.tiers))}
@@ -824,7 +860,7 @@ func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *statusArena)
 		st.PeriodLength = s.spec.Period
 	}
 	st.BudgetLeft = 1 - st.Period.Burn
-	st.Exemplars = s.ex.list()
+	st.Exemplars = s.ex.list(take(&a.ex, s.ex.n))
 	for i, t := range s.tiers {
 		ts := TierStatus{Tier: t.tier, Long: t.long.stats(s.budget), Short: t.short.stats(s.budget)}
 		ts.Enough = ts.Long.Total >= t.minEvents && ts.Long.Total > 0
@@ -988,11 +1024,12 @@ func (x *exemplars) add(e Exemplar) {
 	x.ex[i] = e
 }
 
-func (x *exemplars) list() []Exemplar {
+// list copies the exemplars into dst, which has room for them.
+func (x *exemplars) list(dst []Exemplar) []Exemplar {
 	if x.n == 0 {
 		return nil
 	}
-	return slices.Clone(x.ex[:x.n])
+	return dst[:copy(dst, x.ex[:x.n])]
 }
 
 // since returns the prefix of list (newest first) with event times at or

@@ -87,7 +87,9 @@ type hwindow struct {
 	dur   time.Duration
 	n     int64
 	level *hlevel
-	total sketch.Histogram
+	// total keeps cursors on its percentiles' buckets, so that reading a
+	// busy window costs a few counters, not a walk over its buckets.
+	total sketch.Tracked
 	// pct are the total's percentiles, valid unless dirty: a quiet
 	// window's percentiles are not computed again every evaluation.
 	pct   Percentiles
@@ -121,6 +123,11 @@ func newLatency(durs []time.Duration, slots int, sliceLens []int64, lateness int
 	}
 	var res []int64
 	l.base, res = nestedRes(rs, sliceLens...)
+	// A flow's levels, windows and rings each lie in one block, so that an
+	// evaluation, which visits them all, reads memory in order rather
+	// than chasing a pointer per window into a heap of gigabytes.
+	levels := make([]hlevel, 0, len(durs))
+	windows := make([]hwindow, len(durs))
 	for i, d := range durs {
 		scale := sketch.DefaultScale
 		if d > fineUpTo {
@@ -133,18 +140,25 @@ func newLatency(durs []time.Duration, slots int, sliceLens []int64, lateness int
 			}
 		}
 		if lv == nil {
-			lv = &hlevel{res: res[i], per: res[i] / l.base, scale: scale}
+			levels = append(levels, hlevel{res: res[i], per: res[i] / l.base, scale: scale})
+			lv = &levels[len(levels)-1]
 			l.levels = append(l.levels, lv)
 		}
-		w := &hwindow{dur: d, n: max(int64(d)/res[i], 1), level: lv, dirty: true}
-		w.total = *sketch.New(scale)
+		w := &windows[i]
+		*w = hwindow{dur: d, n: windowSlots(d, res[i]), level: lv, dirty: true}
+		w.total = *sketch.NewTracked(scale)
 		lv.windows = append(lv.windows, w)
 		lv.n = max(lv.n, w.n)
 		l.windows = append(l.windows, w)
 	}
+	var n int64
 	for _, lv := range l.levels {
-		lv.slots = make([]*sketch.Histogram, lv.n)
-		lv.enc = make([][]byte, lv.n)
+		n += lv.n
+	}
+	slotRing, encRing := make([]*sketch.Histogram, n), make([][]byte, n)
+	for _, lv := range l.levels {
+		lv.slots, slotRing = slotRing[:lv.n:lv.n], slotRing[lv.n:]
+		lv.enc, encRing = encRing[:lv.n:lv.n], encRing[lv.n:]
 		lv.lateness = lateness
 	}
 	l.fp = l.fingerprint()
@@ -253,17 +267,27 @@ func (lv *hlevel) move(k int64) {
 	// Unsigned, so that a jump too large for int64 also empties the ring.
 	d := uint64(k - lv.head)
 	for _, w := range lv.windows {
-		w.dirty = true
 		if d >= uint64(w.n) {
 			w.total.Reset()
+			w.dirty = true
 			continue
 		}
 		for i := lv.head + 1; i <= k; i++ {
-			h := lv.filled(ring(i-w.n, lv.n))
-			if h == nil {
-				continue
+			// A sealed slot is subtracted from its encoding: decoding it
+			// would cost more, and would leave it decoded in the ring for
+			// the level's longer windows.
+			var err error
+			j := ring(i-w.n, lv.n)
+			switch {
+			case lv.enc[j] != nil:
+				err = w.total.SubtractBinary(lv.enc[j])
+			case lv.slots[j] != nil && lv.slots[j].Count() > 0:
+				err = w.total.Subtract(lv.slots[j])
+			default:
+				continue // an empty slot leaves the total as it was
 			}
-			if err := w.total.Subtract(h); err != nil {
+			w.dirty = true
+			if err != nil {
 				// Cannot happen while the total is the sum of its slots;
 				// rebuild it from them rather than carry a wrong total.
 				w.rebuild(lv.head, k)
@@ -373,7 +397,7 @@ func (l *latency) percentiles(dst []Percentiles) []Percentiles {
 // percentileQs are the quantiles a Percentiles reports.
 var percentileQs = [...]float64{0.5, 0.9, 0.95, 0.99, 0.999}
 
-func percentilesOf(h *sketch.Histogram, w time.Duration) Percentiles {
+func percentilesOf(h *sketch.Tracked, w time.Duration) Percentiles {
 	p := Percentiles{Window: w, Count: h.Count()}
 	if p.Count == 0 {
 		return p

@@ -3,6 +3,7 @@ package slo
 import (
 	"bytes"
 	"cmp"
+	"encoding"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -265,7 +266,7 @@ func (f *flowState) appendSnapshot(b []byte) []byte {
 		}
 		b = binary.AppendUvarint(b, uint64(len(lv.windows)))
 		for _, w := range lv.windows {
-			b = appendHist(b, &w.total)
+			b = appendHist(b, w.total.Histogram())
 		}
 	}
 	if f.pend != nil {
@@ -418,7 +419,7 @@ func (d *decoder) time() int64 {
 	return t
 }
 
-func (d *decoder) hist(h *sketch.Histogram) {
+func (d *decoder) hist(h encoding.BinaryUnmarshaler) {
 	r := d.raw(4)
 	if r == nil {
 		return
@@ -676,7 +677,8 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 		}
 		if lv != nil && d.err == nil {
 			lv.head, lv.headStart = head, head*lv.res
-			lv.enc, lv.sealed = enc, head
+			copy(lv.enc, enc) // the same length, checked above
+			lv.sealed = head
 			lv.sealAt = (head+2)*lv.res + lv.lateness
 		}
 	}

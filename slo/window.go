@@ -48,9 +48,12 @@ func newWindow(dur time.Duration, slots int) *window {
 // res does not divide dur the window is a little shorter than dur, never
 // longer.
 func newWindowRes(dur time.Duration, res int64) *window {
-	n := max(int64(dur)/res, 1)
+	n := windowSlots(dur, res)
 	return &window{dur: dur, res: res, per: 1, n: n, slots: make([]counts, n)}
 }
+
+// windowSlots is how many slots of width res a window of duration dur has.
+func windowSlots(dur time.Duration, res int64) int64 { return max(int64(dur)/res, 1) }
 
 // floorDiv is ⌊t/d⌋ for d > 0, also for negative t.
 func floorDiv(t, d int64) int64 {

@@ -1,6 +1,7 @@
 package sloconnector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,9 +45,15 @@ type host struct {
 	lastExport          time.Time
 	lastCheckpoint      time.Time
 
-	// lastMu guards last, the newest evaluation, which /metrics shows.
-	lastMu sync.Mutex
+	// evals are storage for two evaluations: evaluate writes into the one
+	// /metrics does not show (evals[1-shown]) and then shows it. lastMu
+	// guards last, the statuses shown, and shown; a scrape holds it for
+	// reading while it renders last, so evaluate never overwrites statuses
+	// a scrape is reading.
+	evals  [2]slo.Evaluation
+	lastMu sync.RWMutex
 	last   []slo.Status
+	shown  int
 }
 
 func newHost(cfg *Config, set connector.Settings, next consumer.Metrics) (*host, error) {
@@ -142,10 +149,12 @@ func (h *host) run(ctx context.Context) {
 func (h *host) evaluate(ctx context.Context) {
 	began := time.Now()
 	now := h.now()
-	statuses := h.engine.Evaluate(now)
+	// Only this goroutine changes shown, so it reads it unlocked.
+	next := 1 - h.shown
+	statuses := h.engine.EvaluateInto(&h.evals[next], now)
 	h.alerts.update(now, statuses)
 	h.lastMu.Lock()
-	h.last = statuses
+	h.last, h.shown = statuses, next
 	h.lastMu.Unlock()
 	h.evalTime.UpdateDuration(began)
 	if h.persist != nil && now.Sub(h.lastCheckpoint) >= h.cfg.Storage.CheckpointInterval {
@@ -188,10 +197,13 @@ func (h *host) writeEngineMetrics(w io.Writer) {
 		}
 	}
 	metrics.WriteGaugeUint64(w, "burnwatch_alerts_firing", uint64(h.alerts.firing()))
-	h.lastMu.Lock()
-	last := h.last
-	h.lastMu.Unlock()
-	writeSLIs(w, last)
+	// Rendered into memory first: a slow client must not hold up the
+	// evaluation that waits to show its next statuses.
+	var buf bytes.Buffer
+	h.lastMu.RLock()
+	writeSLIs(&buf, h.last)
+	h.lastMu.RUnlock()
+	w.Write(buf.Bytes())
 }
 
 // writeSLIs shows the newest evaluation's windows, so Prometheus can scrape
