@@ -96,6 +96,15 @@ type Engine struct {
 	// that never had an event is silent since then.
 	firstEval atomic.Int64
 
+	// changed lists the flows that may have something for the next delta,
+	// each once (flowState.listed), so that a delta per batch costs the
+	// flows the batch touched, not every flow. changedMu guards it.
+	changedMu sync.Mutex
+	changed   []*flowState
+	// changedSpare is the other list's storage, for the next cut (under
+	// persistMu).
+	changedSpare []*flowState
+
 	// persistMu serialises AppendDelta, AppendSnapshot, Restore and
 	// ApplyDelta, and guards seq and reported.
 	persistMu sync.Mutex
@@ -136,6 +145,11 @@ type flowState struct {
 	// under the engine's persistMu as well).
 	reportedEvents, reportedErrors uint64
 	reportedLast                   int64
+	// engine and idx (the flow's place in engine.flowList) let the flow
+	// put itself on the engine's changed list; listed says it is on it.
+	engine *Engine
+	idx    int
+	listed atomic.Bool
 }
 
 type sloState struct {
@@ -283,7 +297,7 @@ func (s *sloState) tierWindows() []time.Duration {
 
 // newFlow adds a flow; e.mu must be held for writing (or e not shared yet).
 func (e *Engine) newFlow(name string) *flowState {
-	f := &flowState{name: name, reportedLast: noTime}
+	f := &flowState{name: name, reportedLast: noTime, engine: e, idx: len(e.flowList)}
 	f.lastEvent.Store(noTime)
 	if e.opts.Deltas {
 		f.pend = &pendHists{cur: -1}
@@ -462,10 +476,38 @@ func (r *flowRun) end() {
 			break
 		}
 	}
+	// After the counters: see cut.
+	r.f.markChanged()
 	if r.locked {
+		r.f.settle()
 		r.f.mu.Unlock()
 	}
 	*r = flowRun{}
+}
+
+// markChanged puts the flow on the engine's changed list unless it is on
+// it already.
+func (f *flowState) markChanged() {
+	if f.listed.Load() || !f.listed.CompareAndSwap(false, true) {
+		return
+	}
+	e := f.engine
+	e.changedMu.Lock()
+	e.changed = append(e.changed, f)
+	e.changedMu.Unlock()
+}
+
+// settle records the stage at the end of an Observe run while it holds a
+// few latencies: recording them one by one costs the same now as later,
+// and paying it on the ingest path, where receivers run in parallel, keeps
+// it out of the evaluation tick, which is serial and decides pages. A
+// stage that outgrew stageBuf is a histogram, whose merge costs its range
+// of buckets however many events it holds, so it waits for a later slot
+// or a read. f.mu must be held.
+func (f *flowState) settle() {
+	if f.staged && f.stageN <= len(f.stageBuf) {
+		f.flushStage()
+	}
 }
 
 // Observe counts events observed at now. Events are placed by their end
@@ -751,7 +793,10 @@ func (s *sloState) advance(now int64) {
 	if c := s.slices; c != nil {
 		if !c.born || now >= c.nextClose {
 			s.flow.flushStage()
-			s.bornDirty = s.bornDirty || !c.born
+			if !c.born {
+				s.bornDirty = true
+				s.flow.markChanged()
+			}
 			horizon := now
 			for _, w := range s.windows {
 				horizon = min(horizon, w.start())

@@ -129,7 +129,25 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 	e.persistMu.Lock()
 	defer e.persistMu.Unlock()
 	st := e.Stats()
-	flows := e.flowsInOrder()
+	// A delta looks at the flows that marked themselves changed since the
+	// last cut; a snapshot at all of them. Either way each flow's mark is
+	// cleared under its lock before its state is read, so an event counted
+	// after that read marks the flow again (markChanged comes after the
+	// counters it guards).
+	e.changedMu.Lock()
+	listed := e.changed
+	e.changed, e.changedSpare = e.changedSpare[:0], nil
+	e.changedMu.Unlock()
+	defer func() { e.changedSpare = listed[:0] }()
+	var flows []*flowState
+	if withSnap {
+		flows = e.flowsInOrder()
+	} else {
+		flows = listed
+		// In the engine's order, so that a replay creates flows as the
+		// engine did.
+		slices.SortFunc(flows, func(a, b *flowState) int { return a.idx - b.idx })
+	}
 	var countAt, snapStart int
 	if withDelta {
 		e.seq++
@@ -159,6 +177,7 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 	n := uint32(0)
 	for _, f := range flows {
 		f.mu.Lock()
+		f.listed.Store(false)
 		f.flushStage()
 		for _, s := range f.slos {
 			s.flush()

@@ -489,3 +489,70 @@ func TestCheckpointDeltaCarriesSliceStart(t *testing.T) {
 	}
 	sameState(t, now, a, b)
 }
+
+// TestDeltaVisitsChangedFlows: a delta looks only at the flows that
+// changed since the last cut (a delta per batch must not cost every flow
+// the engine tracks), and a flow whose slices begin at an evaluation is
+// among them.
+func TestDeltaVisitsChangedFlows(t *testing.T) {
+	specs := benchSpecs(3, 3) // each flow has a slice SLO
+	e := mustEngine(t, specs, Options{Deltas: true})
+	listed := func() []string {
+		e.changedMu.Lock()
+		defer e.changedMu.Unlock()
+		var names []string
+		for _, f := range e.changed {
+			names = append(names, f.name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	for i := range 200 {
+		e.Observe(base, []Event{{Flow: fmt.Sprintf("extra-%03d", i), End: base.UnixNano(), Duration: time.Millisecond}})
+	}
+	if n := len(listed()); n != 200 {
+		t.Fatalf("%d flows listed after observing 200", n)
+	}
+	e.AppendDelta(nil)
+	if got := listed(); len(got) != 0 {
+		t.Fatalf("listed after a delta: %v", got)
+	}
+	// Evaluating begins the slices of every slice SLO: their flows have
+	// news for the next delta, and nothing else does.
+	e.Evaluate(base)
+	if got, want := listed(), []string{"flow-00000", "flow-00001", "flow-00002"}; !slices.Equal(got, want) {
+		t.Fatalf("listed after the first evaluation %v, want %v", got, want)
+	}
+	e.AppendDelta(nil)
+	at := base.Add(time.Second)
+	e.Observe(at, []Event{
+		{Flow: "extra-007", End: at.UnixNano(), Duration: time.Millisecond},
+		{Flow: "flow-00001", End: at.UnixNano(), Duration: time.Millisecond},
+		{Flow: "extra-007", End: at.UnixNano(), Duration: time.Millisecond},
+		// Too late for any window: counted without the flow's lock, and
+		// still news for the delta.
+		{Flow: "extra-150", End: base.Add(-time.Hour).UnixNano(), Duration: time.Millisecond},
+	})
+	if got, want := listed(), []string{"extra-007", "extra-150", "flow-00001"}; !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+	// The delta carries them: replayed on an engine that saw what came
+	// before, it gives the same counts.
+	b := mustEngine(t, specs, Options{Deltas: true})
+	if _, err := b.Restore(e.AppendSnapshot(nil, base)); err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(at, []Event{{Flow: "extra-150", End: at.UnixNano(), Duration: time.Millisecond, Error: true}})
+	if err := b.ApplyDelta(e.AppendDelta(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if sa, sb := e.Stats(), b.Stats(); sa != sb {
+		t.Fatalf("stats %+v, replayed %+v", sa, sb)
+	}
+	for _, name := range []string{"extra-150", "flow-00001"} {
+		fa, fb := e.lookup(name), b.lookup(name)
+		if fa.events.Load() != fb.events.Load() || fa.errors.Load() != fb.errors.Load() {
+			t.Fatalf("%s: %d/%d events/errors, replayed %d/%d", name, fa.events.Load(), fa.errors.Load(), fb.events.Load(), fb.errors.Load())
+		}
+	}
+}
