@@ -185,7 +185,9 @@ func newAlert(now time.Time, st *slo.Status, ts *slo.TierStatus) Alert {
 	a.Short = window(ts.Short)
 	a.Factor = finite(ts.Tier.Factor)
 	a.TimeToExhaustion = slo.TimeToExhaustion(a.BudgetLeft, a.Long.Burn, a.Period)
-	a.TraceIDs = traceIDs(st.Exemplars)
+	// The tier's own: bad events inside its long window, the ones that
+	// burned what it alerts on.
+	a.TraceIDs = traceIDs(ts.Exemplars)
 	return a
 }
 

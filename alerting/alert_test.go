@@ -55,6 +55,8 @@ func checkoutStatus(spec *slo.Spec, firing map[string]bool) slo.Status {
 			Short:  slo.WindowStats{Window: tier.Short, Total: 1_000, Bad: 35, Burn: 35.2},
 			Enough: true,
 			Firing: firing[tier.Name],
+			// As the engine gives them: the prefix inside the long window.
+			Exemplars: st.Exemplars,
 		}
 		st.Tiers = append(st.Tiers, ts)
 	}
@@ -99,6 +101,15 @@ func TestNewAlert(t *testing.T) {
 	wantTraces := []string{"4bf92f3577b34da6a3ce929d0e0e4736", "01000000000000000000000000000000", "02000000000000000000000000000000"}
 	if strings.Join(a.TraceIDs, ",") != strings.Join(wantTraces, ",") {
 		t.Errorf("TraceIDs = %v, want %v", a.TraceIDs, wantTraces)
+	}
+	// A tier links only the bad events inside its long window.
+	st.Tiers[0].Exemplars = st.Exemplars[2:3]
+	if a := newAlert(t0, &st, &st.Tiers[0]); strings.Join(a.TraceIDs, ",") != wantTraces[1] {
+		t.Errorf("TraceIDs = %v, want the tier's one exemplar %s", a.TraceIDs, wantTraces[1])
+	}
+	st.Tiers[0].Exemplars = nil
+	if a := newAlert(t0, &st, &st.Tiers[0]); a.TraceIDs != nil {
+		t.Errorf("TraceIDs = %v for a tier without exemplars in its window", a.TraceIDs)
 	}
 	if a.Good != 1_000_000-27 || a.Total != 1_000_000 {
 		t.Errorf("good/total = %d/%d", a.Good, a.Total)

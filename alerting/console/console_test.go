@@ -42,12 +42,14 @@ func status(firing bool) slo.Status {
 		ts.Long = slo.WindowStats{Window: time.Hour, Total: 10_000, Bad: 50, Burn: 0.5}
 		ts.Short = slo.WindowStats{Window: 5 * time.Minute, Total: 1_000, Bad: 0, Burn: 0}
 	}
+	ex := []slo.Exemplar{{TraceID: [16]byte{0xab, 0xcd}}, {TraceID: [16]byte{0xef}}}
+	ts.Exemplars = ex // both inside the tier's long window
 	return slo.Status{
 		SLO:        spec,
 		Period:     slo.WindowStats{Window: spec.Period, Total: 1_000_000, Bad: 270},
 		BudgetLeft: 0.973,
 		Tiers:      []slo.TierStatus{ts},
-		Exemplars:  []slo.Exemplar{{TraceID: [16]byte{0xab, 0xcd}}, {TraceID: [16]byte{0xef}}},
+		Exemplars:  ex,
 	}
 }
 

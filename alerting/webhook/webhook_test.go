@@ -61,10 +61,11 @@ func checkoutStatus(firing ...string) slo.Status {
 	}
 	for _, tier := range spec.Tiers {
 		ts := slo.TierStatus{
-			Tier:   tier,
-			Long:   slo.WindowStats{Window: tier.Long, Total: 10_000, Bad: 5, Burn: 0.5},
-			Short:  slo.WindowStats{Window: tier.Short, Total: 1_000, Bad: 0, Burn: 0},
-			Enough: true,
+			Tier:      tier,
+			Long:      slo.WindowStats{Window: tier.Long, Total: 10_000, Bad: 5, Burn: 0.5},
+			Short:     slo.WindowStats{Window: tier.Short, Total: 1_000, Bad: 0, Burn: 0},
+			Enough:    true,
+			Exemplars: st.Exemplars, // inside every tier's long window
 		}
 		if on[tier.Name] {
 			ts.Long.Bad, ts.Long.Burn = 201, 20.1
