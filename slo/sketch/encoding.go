@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // ErrCorrupt is wrapped by UnmarshalBinary's errors: the data is not a
@@ -40,6 +41,19 @@ func (h *Histogram) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(h.n))
 	if h.n > 0 {
 		b = binary.AppendVarint(b, int64(h.lo))
+		if h.c.wsh == 0 {
+			// 8-bit counters, most sealed slots: a count is one byte
+			// below 128 and two up to 255, so the room is known up front.
+			b = slices.Grow(b, 2*int(h.n))
+			for i := h.lo; i <= h.hi(); i++ {
+				if c := h.c.at(i - h.base); c < 0x80 {
+					b = append(b, byte(c))
+				} else {
+					b = append(b, byte(c)|0x80, byte(c>>7))
+				}
+			}
+			return b, nil
+		}
 		for i := h.lo; i <= h.hi(); i++ {
 			b = binary.AppendUvarint(b, h.c.at(i-h.base))
 		}

@@ -106,3 +106,30 @@ func TestUnmarshalRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryNarrowCounts covers the 8-bit fast path: every count from 0 to
+// 255 in one histogram (one and two byte varints) encodes to the bytes the
+// general path writes for the same data in 16-bit counters, and decodes
+// back exactly.
+func TestBinaryNarrowCounts(t *testing.T) {
+	h := New(DefaultScale)
+	for c := range 257 {
+		// Bucket i at scale 5 ends at 2^(i/32) ns: one value per bucket.
+		v := int64(math.Exp2(float64(1000+c)/32)) - 1
+		h.RecordN(v, uint64(min(c, 255)))
+	}
+	if h.c.wsh != 0 || h.n < 250 {
+		t.Fatalf("counters %d bits wide over %d buckets, want 8 over 256", 8<<h.c.wsh, h.n)
+	}
+	wide := h.Clone()
+	wide.c.widen(1)
+	b, _ := h.AppendBinary(nil)
+	ref, _ := wide.AppendBinary(nil)
+	if !bytes.Equal(b, ref) {
+		t.Fatalf("8-bit path wrote %d bytes, the general path %d, or other bytes", len(b), len(ref))
+	}
+	var g Histogram
+	if err := g.UnmarshalBinary(b); err != nil || !g.Equal(h) {
+		t.Fatalf("round trip: %v, %v vs %v", err, &g, h)
+	}
+}

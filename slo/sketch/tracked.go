@@ -329,25 +329,44 @@ func (t *Tracked) SubtractBinary(data []byte) error {
 	if h.n == 0 || d.lo < h.lo || hi > h.hi() {
 		return fmt.Errorf("%w: buckets %d..%d outside %v", ErrNotContained, d.lo, hi, h)
 	}
-	// Check every bucket first, so that a failure changes nothing.
+	// One pass that subtracts as it goes and, should a bucket hold less
+	// than the data removes, adds back what it took: the buckets of a
+	// window total are cold, so they are read once.
 	rest := d.counts
 	for i := d.lo; i <= hi; i++ {
 		n, k := binary.Uvarint(rest)
 		rest = rest[k:]
 		if have := h.c.at(i - h.base); have < n {
+			undo := d.counts
+			for j := d.lo; j < i; j++ {
+				m, k := binary.Uvarint(undo)
+				undo = undo[k:]
+				h.c.add(j-h.base, m) // restores, cannot overflow
+			}
 			return fmt.Errorf("%w: bucket %d at scale %d holds %d, cannot remove %d", ErrNotContained, i, h.Scale(), have, n)
 		}
+		h.c.sub(i-h.base, n)
 	}
-	track := t.valid()
-	rest = d.counts
+	if t.valid() {
+		t.countBinary(d)
+	}
+	h.trim()
+	h.zero -= d.zero
+	h.count -= d.count
+	var borrow uint64
+	h.sumLo, borrow = bits.Sub64(h.sumLo, d.sumLo, 0)
+	h.sumHi -= d.sumHi + borrow
+	return nil
+}
+
+// countBinary subtracts the values of d, a decoded histogram at t's scale,
+// at or below each cursor from its le, and those in its bucket from its n.
+func (t *Tracked) countBinary(d decoded) {
+	rest := d.counts
 	acc, k := d.zero, 0
-	for i := d.lo; i <= hi; i++ {
+	for i := d.lo; i < d.lo+d.n && k < len(t.cur); i++ {
 		n, m := binary.Uvarint(rest)
 		rest = rest[m:]
-		h.c.sub(i-h.base, n)
-		if !track {
-			continue
-		}
 		for k < len(t.cur) && t.cur[k].b < i {
 			t.cur[k].le -= acc
 			k++
@@ -360,14 +379,7 @@ func (t *Tracked) SubtractBinary(data []byte) error {
 			k++
 		}
 	}
-	for ; track && k < len(t.cur); k++ {
+	for ; k < len(t.cur); k++ {
 		t.cur[k].le -= acc
 	}
-	h.trim()
-	h.zero -= d.zero
-	h.count -= d.count
-	var borrow uint64
-	h.sumLo, borrow = bits.Sub64(h.sumLo, d.sumLo, 0)
-	h.sumHi -= d.sumHi + borrow
-	return nil
 }
