@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -245,6 +247,63 @@ func BenchmarkMemoryPerFlow(b *testing.B) {
 			b.ReportMetric(perFlow*n/(1<<20), "MiB/10k")
 		})
 	}
+}
+
+// BenchmarkRSS10kFlows measures the process's resident memory with 10,000
+// flows at rate requests a second (every slot of every window full, as in
+// BenchmarkMemoryPerFlow), in the steady state of the daemon with storage:
+// after the fill's garbage is returned to the OS, an hour of 10 s ticks in
+// which every flow gets ten events, its delta is cut and every SLO is
+// evaluated. It reports the live heap and the highest RSS seen, which
+// includes the garbage the collector lets accumulate (GOGC, GOMEMLIMIT):
+// the goal is 1 GiB. One iteration is enough (-benchtime 1x).
+func BenchmarkRSS10kFlows(b *testing.B) {
+	for _, rate := range []float64{20, 200} {
+		b.Run(fmt.Sprintf("rps=%g", rate), func(b *testing.B) {
+			var live, peak uint64
+			for b.Loop() {
+				e, now := fillFlows(b, 10_000, rate, Options{Deltas: true})
+				r := rand.New(rand.NewPCG(9, 10))
+				lat := latencies(r, 1<<12)
+				evs := make([]Event, 10)
+				var ev Evaluation
+				delta := e.AppendDelta(nil)
+				e.EvaluateInto(&ev, now)
+				live = heapInUse()
+				debug.FreeOSMemory()
+				peak = 0
+				for i := range 360 {
+					now = now.Add(10 * time.Second)
+					for _, f := range e.flowList {
+						for j := range evs {
+							evs[j] = Event{Flow: f.name, End: now.UnixNano() - int64(j)*int64(time.Second), Duration: lat[(i*10+j)&(len(lat)-1)]}
+						}
+						e.Observe(now, evs)
+					}
+					delta = e.AppendDelta(delta[:0])
+					e.EvaluateInto(&ev, now)
+					peak = max(peak, rss(b))
+				}
+				runtime.KeepAlive(e)
+			}
+			b.ReportMetric(float64(live)/(1<<20), "live-MiB")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MiB")
+		})
+	}
+}
+
+// rss is the process's resident set size in bytes.
+func rss(tb testing.TB) uint64 {
+	tb.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		tb.Skip("no /proc/self/statm:", err)
+	}
+	var size, resident uint64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		tb.Fatal(err)
+	}
+	return resident * uint64(os.Getpagesize())
 }
 
 // BenchmarkEvaluate10kSLOs evaluates 10,000 SLOs, one per flow with the

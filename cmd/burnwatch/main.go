@@ -25,6 +25,7 @@ var defaultConfig string
 var version = "0.1.0-dev"
 
 func main() {
+	setMemoryLimit("/")
 	set := otelcol.CollectorSettings{
 		BuildInfo: component.BuildInfo{
 			Command:     "burnwatch",
