@@ -1,10 +1,13 @@
 package sloconnector
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,6 +189,58 @@ func TestBadAnnotationIsCountedNotAFlow(t *testing.T) {
 	for _, f := range h.engine.Flows() {
 		if f.Flow == "" || f.Flow == "7" {
 			t.Errorf("a flow %q was made from a bad annotation", f.Flow)
+		}
+	}
+}
+
+// TestScrapeWhileEvaluating renders /metrics while evaluations run: the
+// host writes each evaluation into the storage /metrics is not showing,
+// so a scrape always sees one whole evaluation (run with -race).
+func TestScrapeWhileEvaluating(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Files = []string{"testdata/specs.yaml"}
+	cfg.EvaluationInterval = time.Hour // evaluations are driven by hand below
+	cfg.Alerting.Console = false
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, new(consumertest.MetricsSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := conn.(*tracesConnector).shared.host
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	h.now = func() time.Time { return time.Unix(0, now.Load()) }
+	if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Shutdown(context.Background()) }()
+	if err := conn.ConsumeTraces(context.Background(), annotated(10, "checkout", t0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	h.evaluate(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			now.Add(int64(time.Second))
+			if i%10 == 0 {
+				_ = conn.ConsumeTraces(context.Background(), annotated(10, "checkout", h.now(), 1, 0))
+			}
+			h.evaluate(context.Background())
+		}
+	}()
+	for scrapes := 0; ; scrapes++ {
+		select {
+		case <-done:
+			if scrapes == 0 {
+				t.Fatal("no scrape ran during the evaluations")
+			}
+			return
+		default:
+		}
+		var buf bytes.Buffer
+		h.writeEngineMetrics(&buf)
+		if n := strings.Count(buf.String(), "burnwatch_slo_error_budget_remaining{"); n != 2 {
+			t.Fatalf("a scrape shows %d SLOs' budgets, want 2:\n%s", n, buf.String())
 		}
 	}
 }
