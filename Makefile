@@ -19,9 +19,13 @@ test-deps: ## install what the tests need (logrotate, for the journal rotation t
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq logrotate e2fsprogs >/dev/null; \
 	  else echo "logrotate is missing: sudo apt-get install logrotate (its tests skip without it)"; fi; }
 
-test: test-deps ## run every test (unit, component, end-to-end)
+test: test-deps ## run every test (unit, component, end-to-end), then the concurrent packages under -race
 	go vet ./...
 	go test -count=1 -timeout 20m ./...
+	@if command -v gcc >/dev/null 2>&1 && [ "$$(go env CGO_ENABLED)" = 1 ]; then \
+	  echo "go test -race ./slo/... ./connectors/... ./alerting/... ./storage/..."; \
+	  go test -race -count=1 -timeout 10m ./slo/... ./connectors/... ./alerting/... ./storage/...; \
+	else echo "no C compiler for the race detector: skipping its pass"; fi
 
 bench: ## run the Go benchmarks recorded in docs/benchmarks.md
 	go test -run '^$$' -bench . -benchmem ./...
