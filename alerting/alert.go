@@ -199,12 +199,12 @@ func newConditionAlert(now time.Time, st *slo.Status, cs *slo.ConditionStatus) A
 	case slo.BudgetConsumed:
 		a.Consumed = finite(cs.Value)
 		a.ConsumedThreshold = finite(cs.Threshold)
-		a.TraceIDs = traceIDs(st.Exemplars)
+		a.TraceIDs = traceIDs(cs.Exemplars)
 	case slo.Exhaustion:
 		a.Long = Window{Window: cs.Window, Burn: finite(cs.Burn)}
 		a.TimeToExhaustion = seconds(cs.Value)
 		a.Within = seconds(cs.Threshold)
-		a.TraceIDs = traceIDs(st.Exemplars)
+		a.TraceIDs = traceIDs(cs.Exemplars)
 	case slo.NoData:
 		// No exemplars: the flow's last bad events say nothing about why
 		// it went quiet.

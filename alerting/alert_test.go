@@ -271,6 +271,9 @@ func conditionAlert(cs slo.ConditionStatus, state State) Alert {
 	spec.Calendar = &slo.Calendar{Unit: slo.Month}
 	st := checkoutStatus(spec, nil)
 	st.BudgetLeft = 0.477
+	if cs.Kind != slo.NoData && cs.Exemplars == nil {
+		cs.Exemplars = st.Exemplars // as the engine gives them: all inside the window
+	}
 	a := newConditionAlert(t0, &st, &cs)
 	a.State = state
 	return a
@@ -390,6 +393,12 @@ func TestNewConditionAlert(t *testing.T) {
 	}
 	if len(a.TraceIDs) != MaxTraceIDs {
 		t.Errorf("TraceIDs = %v, want the status's exemplars", a.TraceIDs)
+	}
+	// Only the exemplars inside the exhaustion window: here the newest.
+	st := checkoutStatus(checkoutSpec(), nil)
+	one := slo.ConditionStatus{Name: "exhaustion-1d", Kind: slo.Exhaustion, Window: time.Hour, Exemplars: st.Exemplars[:1]}
+	if a := conditionAlert(one, StateFiring); len(a.TraceIDs) != 1 || a.TraceIDs[0] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("TraceIDs = %v, want the one exemplar inside the window", a.TraceIDs)
 	}
 	// A no-data alert links no traces: the last bad events say nothing
 	// about the silence.

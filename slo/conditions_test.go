@@ -165,7 +165,10 @@ func TestTierExemplarsFromTheirWindow(t *testing.T) {
 		{Name: "fast", Severity: Page, Long: time.Hour, Short: 5 * time.Minute, Factor: 1},
 		{Name: "slow", Severity: Ticket, Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 1},
 	}
-	e := mustEngine(t, []Spec{availability("s", "f", 24*time.Hour, tiers)}, Options{})
+	spec := availability("s", "f", 24*time.Hour, tiers)
+	spec.ExhaustionAlerts = []ExhaustionAlert{{Window: time.Hour, Within: time.Hour}}
+	spec.BudgetAlerts = []BudgetAlert{{Consumed: 0.5}}
+	e := mustEngine(t, []Spec{spec}, Options{})
 	now := base.Add(12 * time.Hour)
 	for i, ago := range []time.Duration{3 * time.Hour, 30 * time.Minute, time.Minute} {
 		x := ev("f", now.Add(-ago), true)
@@ -188,6 +191,17 @@ func TestTierExemplarsFromTheirWindow(t *testing.T) {
 	}
 	if got := ids(st.Tiers[1].Exemplars); got != "321" {
 		t.Errorf("6 h tier exemplars %s, want 321", got)
+	}
+	// Conditions link theirs too: a budget alert all, an exhaustion alert
+	// those inside its burn window.
+	for _, c := range st.Conditions {
+		want := map[ConditionKind]string{BudgetConsumed: "321", Exhaustion: "32"}[c.Kind]
+		if got := ids(c.Exemplars); got != want {
+			t.Errorf("%s exemplars %s, want %s", c.Name, got, want)
+		}
+	}
+	if len(st.Conditions) != 2 {
+		t.Fatalf("%d conditions, want 2", len(st.Conditions))
 	}
 	// A late bad event sorts by its time, not by arrival.
 	late := ev("f", now.Add(-90*time.Second), true)

@@ -943,6 +943,7 @@ func (s *sloState) conditions(st *Status, now, firstEval int64, out []ConditionS
 		out = append(out, ConditionStatus{
 			Name: a.Name, Kind: BudgetConsumed, Severity: a.Severity,
 			Firing: consumed >= a.Consumed, Value: consumed, Threshold: a.Consumed,
+			Exemplars: st.Exemplars,
 		})
 	}
 	for i, a := range sp.ExhaustionAlerts {
@@ -952,6 +953,7 @@ func (s *sloState) conditions(st *Status, now, firstEval int64, out []ConditionS
 			Name: a.Name, Kind: Exhaustion, Severity: a.Severity,
 			Firing: ws.Burn > 0 && tte <= a.Within && ws.Total >= sp.MinEvents,
 			Value:  tte.Seconds(), Threshold: a.Within.Seconds(), Window: a.Window, Burn: ws.Burn,
+			Exemplars: s.ex.since(st.Exemplars, s.exh[i].start()),
 		})
 	}
 	if sp.NoData > 0 {

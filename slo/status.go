@@ -96,6 +96,10 @@ type ConditionStatus struct {
 	Window time.Duration
 	// Burn is the burn rate over Window of an Exhaustion condition.
 	Burn float64
+	// Exemplars are the bad events for the alert to link, a prefix of
+	// Status.Exemplars: those inside Window for an Exhaustion condition,
+	// all of them for a BudgetConsumed one, none for NoData.
+	Exemplars []Exemplar
 }
 
 // Percentiles are latency percentiles over one window.

@@ -115,9 +115,9 @@ func TestFormatConditions(t *testing.T) {
 	spec.Calendar = &slo.Calendar{Unit: slo.Month}
 	st.BudgetLeft = 0.477
 	st.Conditions = []slo.ConditionStatus{
-		{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 0.523, Threshold: 0.5},
+		{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: true, Value: 0.523, Threshold: 0.5, Exemplars: st.Exemplars},
 		{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page, Firing: true,
-			Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 3.2},
+			Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 3.2, Exemplars: st.Exemplars},
 		{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600},
 	}
 	ns := alerting.NewManager(alerting.DefaultOptions()).Update(t0, []slo.Status{st})

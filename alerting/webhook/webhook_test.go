@@ -247,9 +247,11 @@ func TestPayloadGoldenConditions(t *testing.T) {
 	// budget lasts 18h 20m.
 	conds := func(consumed float64) []slo.ConditionStatus {
 		return []slo.ConditionStatus{
-			{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: consumed >= 0.5, Value: consumed, Threshold: 0.5},
+			{Name: "budget-50", Kind: slo.BudgetConsumed, Severity: slo.Ticket, Firing: consumed >= 0.5, Value: consumed, Threshold: 0.5,
+				Exemplars: st.Exemplars},
 			{Name: "exhaustion-1d", Kind: slo.Exhaustion, Severity: slo.Page, Firing: true,
-				Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 39.27},
+				Value: (18*time.Hour + 20*time.Minute).Seconds(), Threshold: 86400, Window: time.Hour, Burn: 39.27,
+				Exemplars: st.Exemplars},
 			{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600},
 		}
 	}
