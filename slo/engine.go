@@ -893,7 +893,11 @@ func take[T any](buf *[]T, n int) []T {
 
 func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *arena) Status {
 	s.flow.flushStage()
-	s.advance(nowNs)
+	if nowNs >= s.until {
+		s.advance(nowNs)
+	} else {
+		s.flush()
+	}
 	st := Status{SLO: s.spec, At: now, Tiers: take(&a.tiers, len(s.tiers))}
 	if s.cal != nil {
 		st.Period = s.cal.stats(s.budget)

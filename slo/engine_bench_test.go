@@ -31,12 +31,24 @@ func latencies(r *rand.Rand, n int) []time.Duration {
 // benchSpecs returns perFlow SLOs on each of flows flows, with the default
 // 30 d tiers: availability, a latency threshold and a percentile slice SLO.
 func benchSpecs(flows, perFlow int) []Spec {
+	return benchSpecsFrom(flows, perFlow, 0)
+}
+
+// mixedSpecs returns one SLO on each of flows flows, the three kinds in
+// turn.
+func mixedSpecs(flows int) []Spec {
+	return benchSpecsFrom(flows, 1, 1)
+}
+
+// benchSpecsFrom is benchSpecs with the kind of SLO i on flow f chosen by
+// i + f·rotate.
+func benchSpecsFrom(flows, perFlow, rotate int) []Spec {
 	var specs []Spec
 	for f := range flows {
 		flow := fmt.Sprintf("flow-%05d", f)
 		for i := range perFlow {
 			s := Spec{Name: fmt.Sprintf("%s-%d", flow, i), Flow: flow, Target: 0.999, Period: 30 * 24 * time.Hour, MinEvents: 10}
-			switch i % 3 {
+			switch (i + f*rotate) % 3 {
 			case 0:
 				s.Objective = Availability
 			case 1:
@@ -164,14 +176,17 @@ func (sh slotHists) get(r *rand.Rand, count uint64) *sketch.Histogram {
 }
 
 // fillFlows builds an engine with one default-tier SLO on each of n flows
-// and gives every histogram slot of every window the latencies of rate
+// (specs, benchSpecs(n, 1) when nil) and gives every histogram slot of every window the latencies of rate
 // requests per second (and every counter slot its counts), as three days
 // of traffic would. It feeds each time range at the width of the finest
 // ring that holds it, through the path deltas take, so that 10,000 flows
 // fill in seconds instead of replaying billions of events.
-func fillFlows(tb testing.TB, n int, rate float64, opts Options) (*Engine, time.Time) {
+func fillFlows(tb testing.TB, n int, rate float64, opts Options, specs []Spec) (*Engine, time.Time) {
 	tb.Helper()
-	e, err := NewEngine(benchSpecs(n, 1), opts)
+	if specs == nil {
+		specs = benchSpecs(n, 1)
+	}
+	e, err := NewEngine(specs, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -232,7 +247,7 @@ func BenchmarkMemoryPerFlow(b *testing.B) {
 			var perFlow, hist float64
 			for b.Loop() {
 				before := heapInUse()
-				e, _ := fillFlows(b, n, rate, Options{FinePercentilesUpTo: benchFineUpTo})
+				e, _ := fillFlows(b, n, rate, Options{FinePercentilesUpTo: benchFineUpTo}, nil)
 				after := heapInUse()
 				perFlow = float64(after-before) / n
 				var h int
@@ -262,7 +277,7 @@ func BenchmarkRSS10kFlows(b *testing.B) {
 		b.Run(fmt.Sprintf("rps=%g", rate), func(b *testing.B) {
 			var live, peak uint64
 			for b.Loop() {
-				e, now := fillFlows(b, 10_000, rate, Options{Deltas: true})
+				e, now := fillFlows(b, 10_000, rate, Options{Deltas: true}, nil)
 				r := rand.New(rand.NewPCG(9, 10))
 				lat := latencies(r, 1<<12)
 				evs := make([]Event, 10)
@@ -324,7 +339,7 @@ func BenchmarkEvaluate10kSLOs(b *testing.B) {
 	lat := latencies(r, 1<<12)
 	evs := make([]Event, 10)
 	for _, wal := range []bool{true, false} {
-		e, now := fillFlows(b, 10_000, 20, Options{Deltas: wal})
+		e, now := fillFlows(b, 10_000, 20, Options{Deltas: wal}, mixedSpecs(10_000))
 		var delta []byte
 		if wal {
 			delta = e.AppendDelta(nil)
@@ -383,7 +398,7 @@ func onOff(on bool) string {
 // rings (one default-tier SLO each, 20 requests a second). The goal for
 // Restore is 2 s.
 func BenchmarkSnapshot(b *testing.B) {
-	e, now := fillFlows(b, 10_000, 20, Options{Deltas: true})
+	e, now := fillFlows(b, 10_000, 20, Options{Deltas: true}, nil)
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
@@ -393,7 +408,7 @@ func BenchmarkSnapshot(b *testing.B) {
 }
 
 func BenchmarkRestore(b *testing.B) {
-	e, now := fillFlows(b, 10_000, 20, Options{Deltas: true})
+	e, now := fillFlows(b, 10_000, 20, Options{Deltas: true}, nil)
 	snap := e.AppendSnapshot(nil, now)
 	specs := benchSpecs(10_000, 1)
 	b.ReportAllocs()

@@ -58,6 +58,11 @@ type latency struct {
 	levels  []*hlevel
 	windows []*hwindow // by duration, shortest first
 	fp      uint64     // fingerprint of the layout, for snapshots
+	// next is the earliest time at which some level has work (its newest
+	// slot ends, or one can be sealed), as of the last advance: before it,
+	// advance has nothing to do. Levels only move forward, so a next
+	// that is too early costs a pass, never a missed move.
+	next int64
 }
 
 // hlevel is a ring of slot histograms of one width and scale.
@@ -68,16 +73,18 @@ type hlevel struct {
 	// slots are by absolute slot index mod n; nil for an empty slot
 	// without storage, or a sealed one.
 	slots []*sketch.Histogram
-	// enc holds sealed slots: a slot no event can reach any more (it ended
-	// more than the allowed lateness ago) keeps only its compact encoding
-	// (sketch.AppendBinary: no spare or wide counters) until it is touched
-	// again, by leaving a window, which subtracts it, or by a delta.
+	// enc holds sealed slots: in a ring of sealFrom or longer, a slot no
+	// event can reach any more (it ended more than the allowed lateness
+	// ago) keeps only its compact encoding (sketch.AppendBinary: no spare
+	// or wide counters) until it is touched again, by leaving a window,
+	// which subtracts it, or by a delta.
 	// Restore seals every slot, so a restart does not decode days of slots
 	// up front. By ring position, like slots.
 	enc [][]byte
 	// sealed is the newest absolute slot index sealed; sealAt is when the
 	// one after it can be (its end plus lateness).
 	sealed, sealAt, lateness int64
+	seals                    bool // the ring is long enough to seal (sealFrom)
 	head, headStart          int64
 	windows                  []*hwindow
 }
@@ -157,6 +164,7 @@ func newLatency(durs []time.Duration, slots int, sliceLens []int64, lateness int
 	}
 	slotRing, encRing := make([]*sketch.Histogram, n), make([][]byte, n)
 	for _, lv := range l.levels {
+		lv.seals = time.Duration(lv.n*lv.res) >= sealFrom
 		lv.slots, slotRing = slotRing[:lv.n:lv.n], slotRing[lv.n:]
 		lv.enc, encRing = encRing[:lv.n:lv.n], encRing[lv.n:]
 		lv.lateness = lateness
@@ -243,9 +251,18 @@ func (l *latency) addSlot(k int64, h *sketch.Histogram) {
 }
 
 func (l *latency) advance(now int64) {
+	if now < l.next {
+		return // most evaluations of a quiet flow
+	}
+	next := int64(math.MaxInt64)
 	for _, lv := range l.levels {
 		lv.advance(now)
+		next = min(next, lv.headStart+lv.res)
+		if lv.seals {
+			next = min(next, lv.sealAt)
+		}
 	}
+	l.next = next
 }
 
 // advance moves the level's newest slot to the one holding now: each slot
@@ -255,7 +272,7 @@ func (lv *hlevel) advance(now int64) {
 	if now < lv.headStart || now-lv.headStart >= lv.res {
 		lv.move(floorDiv(now, lv.res))
 	}
-	if now >= lv.sealAt {
+	if lv.seals && now >= lv.sealAt {
 		lv.seal(now)
 	}
 }
@@ -366,6 +383,14 @@ func (lv *hlevel) seal(now int64) {
 	lv.sealed = max(lv.sealed, to)
 	lv.sealAt = (lv.sealed+2)*lv.res + lv.lateness
 }
+
+// sealFrom is the shortest ring whose slots are sealed. A slot of a
+// shorter ring (the 5 m window's 25 s slots) leaves it minutes after it
+// could be sealed: encoding it, then reading the encoding to subtract it,
+// cost more of every evaluation than its counters cost memory (a busy
+// flow's 5 m ring holds about 2 KiB more unsealed), and its storage is
+// reused when the ring comes round instead of allocated again.
+const sealFrom = 30 * time.Minute
 
 // sealScratch holds buffers for seal to encode into.
 var sealScratch = sync.Pool{New: func() any { return new([]byte) }}

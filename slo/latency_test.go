@@ -179,3 +179,57 @@ func TestPercentileAccuracy(t *testing.T) {
 		})
 	}
 }
+
+// TestSealingLongRingsOnly: slots of rings shorter than sealFrom keep
+// their counters (reused as the ring comes round); in longer rings a slot
+// is sealed once the allowed lateness has passed, and the windows'
+// counts are the same either way.
+func TestSealingLongRingsOnly(t *testing.T) {
+	lat := Spec{Name: "lat", Flow: "f", Objective: LatencyThreshold, Threshold: 300 * time.Millisecond, Target: 0.99, Period: 30 * 24 * time.Hour}
+	e := mustEngine(t, []Spec{lat}, Options{AllowedLateness: 2 * time.Minute})
+	now := base
+	var n uint64
+	for range 2 * 360 { // two hours, an event every 10 s
+		now = now.Add(10 * time.Second)
+		e.Observe(now, []Event{{Flow: "f", End: now.UnixNano(), Duration: 50 * time.Millisecond}})
+		n++
+	}
+	e.Evaluate(now)
+	f := e.lookup("f")
+	var short, long int
+	for _, lv := range f.lat.levels {
+		sealed, open := 0, 0
+		for i := range lv.slots {
+			switch {
+			case lv.enc[i] != nil:
+				sealed++
+			case lv.slots[i] != nil && lv.slots[i].Count() > 0:
+				open++
+			}
+		}
+		ring := time.Duration(lv.n * lv.res)
+		if ring < sealFrom {
+			short++
+			if sealed != 0 || open == 0 {
+				t.Errorf("%v ring: %d slots sealed, %d open; want none sealed", ring, sealed, open)
+			}
+			continue
+		}
+		long++
+		// Only the slots inside the lateness (and the newest) stay open,
+		// once the two hours span more than that.
+		if time.Duration(lv.res)+2*time.Minute < 2*time.Hour && sealed == 0 || open > int(2*time.Minute/time.Duration(lv.res))+2 {
+			t.Errorf("%v ring of %v slots: %d sealed, %d open", ring, time.Duration(lv.res), sealed, open)
+		}
+	}
+	if short == 0 || long == 0 {
+		t.Fatalf("%d short and %d long rings: the test needs both", short, long)
+	}
+	for _, p := range e.FlowPercentiles("f", now) {
+		want := min(n, uint64(p.Window/(10*time.Second)))
+		// A window leaves out up to one slot of its oldest edge.
+		if p.Count > want || p.Count+uint64(p.Window/12/(10*time.Second))+1 < want {
+			t.Errorf("%v window holds %d events, want about %d", p.Window, p.Count, want)
+		}
+	}
+}

@@ -649,6 +649,9 @@ func (s *sloState) install(r *sloState) {
 // Slot histograms keep their encodings, decoded when first touched (see
 // hlevel.slot); window totals are decoded now, for percentiles.
 func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
+	if l != nil {
+		l.next = 0 // the levels' times are replaced
+	}
 	nlevels := d.count(2)
 	if l != nil && nlevels != len(l.levels) && d.err == nil {
 		d.fail("%d histogram levels, layout has %d", nlevels, len(l.levels))
