@@ -322,7 +322,8 @@ func rss(tb testing.TB) uint64 {
 }
 
 // BenchmarkEvaluate10kSLOs evaluates 10,000 SLOs, one per flow with the
-// default 30 d tiers (7 percentile windows each), every histogram slot
+// default 30 d tiers (7 percentile windows each; availability, latency
+// threshold and percentile time slices in turn), every histogram slot
 // full, a tick every 10 s. Before each tick a share of the flows gets ten
 // new events: with all of them busy, every window of every flow changed
 // and its percentiles are read again; a quiet flow's are reused. Run it
