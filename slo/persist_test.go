@@ -556,3 +556,30 @@ func TestDeltaVisitsChangedFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateIntoReusesStorage: an evaluation written into the storage of
+// the ones before it equals one in fresh storage, step after step of
+// random traffic (SLOs of every kind and alert, exemplars coming and
+// going, quiet gaps).
+func TestEvaluateIntoReusesStorage(t *testing.T) {
+	specs := persistSpecs(t)
+	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
+	a, b := mustEngine(t, specs, opts), mustEngine(t, specs, opts)
+	start := time.Date(2026, 10, 29, 12, 0, 0, 0, time.UTC)
+	ta := &traffic{r: rand.New(rand.NewPCG(5, 55)), now: start}
+	tb := &traffic{r: rand.New(rand.NewPCG(5, 55)), now: start}
+	var ev Evaluation
+	for i := range 1500 {
+		ta.step(t, a, opts.AllowedLateness)
+		tb.step(t, b, opts.AllowedLateness)
+		got, want := a.EvaluateInto(&ev, ta.now), b.Evaluate(tb.now)
+		if !reflect.DeepEqual(got, want) {
+			for j := range want {
+				if !reflect.DeepEqual(got[j], want[j]) {
+					t.Fatalf("step %d, SLO %s: reused storage gives\n%+v\nfresh gives\n%+v", i, want[j].SLO.Name, got[j], want[j])
+				}
+			}
+			t.Fatalf("step %d: %d statuses, want %d", i, len(got), len(want))
+		}
+	}
+}
