@@ -10,7 +10,7 @@ import (
 
 // The engine's state is long-lived (every flow's rings), so with the Go
 // default (GOGC=100) the heap grows to twice that state before each
-// collection: 10,000 busy flows hold ~600 MiB and would reach ~1.5 GiB of
+// collection: 10,000 busy flows hold ~620 MiB and reach ~1.4 GiB of
 // resident memory. A soft limit makes the collector work harder only near
 // the limit instead (docs/operations.md, BenchmarkRSS10kFlows). As
 // Prometheus 3 does, Burnwatch sets one by default inside a container
