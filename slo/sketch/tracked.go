@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"unsafe"
 )
 
 // TrackedQuantiles is how many quantiles a Tracked answers without a walk.
@@ -81,11 +82,8 @@ func (t *Tracked) ConfiguredScale() int { return t.h.ConfiguredScale() }
 
 // SizeBytes returns the memory t holds.
 func (t *Tracked) SizeBytes() int {
-	return t.h.SizeBytes() + int(unsafeSizeofCursors)
+	return int(unsafe.Sizeof(*t)) - int(unsafe.Sizeof(t.h)) + t.h.SizeBytes()
 }
-
-// unsafeSizeofCursors is what the cursors add to a Histogram.
-const unsafeSizeofCursors = TrackedQuantiles*16 + 8
 
 // valid reports whether the cursors can be kept up to date, dropping them
 // if the histogram's scale changed under them.
