@@ -343,24 +343,35 @@ func (h *Histogram) Subtract(o *Histogram) error {
 	} else if o.Scale() < h.Scale() {
 		h.downscale(h.Scale() - o.Scale())
 	}
-	h.zero -= o.zero
-	h.count -= o.count
-	var borrow uint64
-	h.sumLo, borrow = bits.Sub64(h.sumLo, o.sumLo, 0)
-	h.sumHi -= o.sumHi + borrow
+	h.subTotals(o.zero, o.count, o.sumHi, o.sumLo)
 	return nil
 }
 
 // checkTotals reports whether h holds at least o's counts and sum.
 func (h *Histogram) checkTotals(o *Histogram) error {
-	if o.zero > h.zero || o.count > h.count {
+	return h.holdsTotals(o.zero, o.count, o.sumHi, o.sumLo)
+}
+
+// holdsTotals reports whether h holds at least zero values in the zero
+// bucket, count in all and the sum sumHi:sumLo.
+func (h *Histogram) holdsTotals(zero, count, sumHi, sumLo uint64) error {
+	if zero > h.zero || count > h.count {
 		return fmt.Errorf("%w: %d values (%d zero), histogram has %d (%d zero)",
-			ErrNotContained, o.count, o.zero, h.count, h.zero)
+			ErrNotContained, count, zero, h.count, h.zero)
 	}
-	if o.sumHi > h.sumHi || o.sumHi == h.sumHi && o.sumLo > h.sumLo {
-		return fmt.Errorf("%w: sum %g ns, histogram has %g ns", ErrNotContained, o.Sum(), h.Sum())
+	if sumHi > h.sumHi || sumHi == h.sumHi && sumLo > h.sumLo {
+		return fmt.Errorf("%w: sum %g ns, histogram has %g ns", ErrNotContained, math.Ldexp(float64(sumHi), 64)+float64(sumLo), h.Sum())
 	}
 	return nil
+}
+
+// subTotals removes the counts and sum holdsTotals checked.
+func (h *Histogram) subTotals(zero, count, sumHi, sumLo uint64) {
+	h.zero -= zero
+	h.count -= count
+	var borrow uint64
+	h.sumLo, borrow = bits.Sub64(h.sumLo, sumLo, 0)
+	h.sumHi -= sumHi + borrow
 }
 
 // subtractSameScale subtracts o's buckets from h, both at the same scale and

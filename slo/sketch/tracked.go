@@ -3,7 +3,6 @@ package sketch
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"unsafe"
 )
 
@@ -320,8 +319,8 @@ func (t *Tracked) SubtractBinary(data []byte) error {
 		}
 		return t.Subtract(o)
 	}
-	if d.zero > h.zero || d.count > h.count || d.sumHi > h.sumHi || d.sumHi == h.sumHi && d.sumLo > h.sumLo {
-		return fmt.Errorf("%w: %d values (%d zero), histogram has %d (%d zero)", ErrNotContained, d.count, d.zero, h.count, h.zero)
+	if err := h.holdsTotals(d.zero, d.count, d.sumHi, d.sumLo); err != nil {
+		return err
 	}
 	hi := d.lo + d.n - 1
 	if h.n == 0 || d.lo < h.lo || hi > h.hi() {
@@ -349,11 +348,7 @@ func (t *Tracked) SubtractBinary(data []byte) error {
 		t.countBinary(d)
 	}
 	h.trim()
-	h.zero -= d.zero
-	h.count -= d.count
-	var borrow uint64
-	h.sumLo, borrow = bits.Sub64(h.sumLo, d.sumLo, 0)
-	h.sumHi -= d.sumHi + borrow
+	h.subTotals(d.zero, d.count, d.sumHi, d.sumLo)
 	return nil
 }
 
