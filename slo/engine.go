@@ -642,9 +642,16 @@ func (f *flowState) stageAdd(d int64) {
 
 // addValues records latencies of base slot k in the histograms, the open
 // slices and the pending delta, like addSlot does for a histogram.
-func (f *flowState) addValues(k int64, ds []int64) {
-	if len(ds) == 0 {
+func (f *flowState) addValues(k int64, vs []int64) {
+	if len(vs) == 0 {
 		return
+	}
+	// Each value goes into a dozen or more histograms: map it to its
+	// bucket once.
+	var buf [len(f.stageBuf)]sketch.Prepared
+	ds := buf[:0]
+	for _, v := range vs {
+		ds = append(ds, sketch.Prepare(v))
 	}
 	t := k * f.lat.base
 	f.lat.advance(t)
@@ -655,7 +662,7 @@ func (f *flowState) addValues(k int64, ds []int64) {
 		}
 		if sh := s.slices.slot(t); sh != nil {
 			for _, d := range ds {
-				sh.Record(d)
+				sh.RecordPrepared(d)
 			}
 		}
 	}
@@ -663,7 +670,7 @@ func (f *flowState) addValues(k int64, ds []int64) {
 		f.pend.find(k)
 		h := f.pend.entries[f.pend.cur].h
 		for _, d := range ds {
-			h.Record(d)
+			h.RecordPrepared(d)
 		}
 	}
 }

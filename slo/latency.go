@@ -211,7 +211,7 @@ func (l *latency) record(now, t int64, d int64) {
 
 // recordSlot records latencies ds of base slot k in every slot and total
 // that holds it; the levels must be advanced to k's start or later.
-func (l *latency) recordSlot(k int64, ds []int64) {
+func (l *latency) recordSlot(k int64, ds []sketch.Prepared) {
 	for _, lv := range l.levels {
 		kl := floorDiv(k, lv.per)
 		if kl <= lv.head-lv.n || kl > lv.head {
@@ -219,12 +219,12 @@ func (l *latency) recordSlot(k int64, ds []int64) {
 		}
 		slot := lv.slot(ring(kl, lv.n))
 		for _, d := range ds {
-			slot.Record(d)
+			slot.RecordPrepared(d)
 		}
 		for _, w := range lv.windows {
 			if kl > lv.head-w.n {
 				for _, d := range ds {
-					w.total.Record(d)
+					w.total.RecordPrepared(d)
 				}
 				w.dirty = true
 			}

@@ -113,19 +113,49 @@ func (h *Histogram) SizeBytes() int {
 // the histogram's storage covers the data's range.
 func (h *Histogram) Record(v int64) {
 	// The fast path handles a positive value in the current range whose
-	// counter does not overflow; everything else goes to recordSlow, which
+	// counter does not overflow; everything else goes to RecordN, which
 	// keeps this function small enough for the compiler to avoid spills.
-	if v > 0 {
-		idx := index8(uint64(v)) >> (uint(MaxScale-DefaultScale-int(h.dscale)) & 31)
-		if uint32(idx-h.lo) < uint32(h.n) && h.c.add(idx-h.base, 1) {
-			h.count++
-			var carry uint64
-			h.sumLo, carry = bits.Add64(h.sumLo, uint64(v), 0)
-			h.sumHi += carry
-			return
-		}
+	if v <= 0 || !h.recordFast(v, index8(uint64(v))) {
+		h.RecordN(v, 1)
 	}
-	h.RecordN(v, 1)
+}
+
+// Prepared is a value with its scale-8 bucket index computed once, for
+// recording it into several histograms (a flow's ring slots and window
+// totals) without mapping it again for each.
+type Prepared struct {
+	v  int64
+	i8 int32 // valid when v > 0
+}
+
+// Prepare maps v to its bucket once.
+func Prepare(v int64) Prepared {
+	if v <= 0 {
+		return Prepared{v: v}
+	}
+	return Prepared{v: v, i8: index8(uint64(v))}
+}
+
+// RecordPrepared records p's value, as Record does.
+func (h *Histogram) RecordPrepared(p Prepared) {
+	if p.v <= 0 || !h.recordFast(p.v, p.i8) {
+		h.RecordN(p.v, 1)
+	}
+}
+
+// recordFast records positive v, whose scale-8 index is i8, if its bucket
+// is in the current range and its counter does not overflow, and reports
+// whether it did.
+func (h *Histogram) recordFast(v int64, i8 int32) bool {
+	idx := i8 >> (uint(MaxScale-DefaultScale-int(h.dscale)) & 31)
+	if uint32(idx-h.lo) < uint32(h.n) && h.c.add(idx-h.base, 1) {
+		h.count++
+		var carry uint64
+		h.sumLo, carry = bits.Add64(h.sumLo, uint64(v), 0)
+		h.sumHi += carry
+		return true
+	}
+	return false
 }
 
 // RecordN adds n copies of v, as from a pre-aggregated source.

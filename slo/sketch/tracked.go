@@ -94,18 +94,21 @@ func (t *Tracked) valid() bool {
 }
 
 // Record adds one value, as Histogram.Record.
-func (t *Tracked) Record(v int64) {
-	t.h.Record(v)
+func (t *Tracked) Record(v int64) { t.RecordPrepared(Prepare(v)) }
+
+// RecordPrepared adds p's value, as Histogram.RecordPrepared.
+func (t *Tracked) RecordPrepared(p Prepared) {
+	t.h.RecordPrepared(p)
 	if !t.valid() {
 		return
 	}
-	if v <= 0 {
+	if p.v <= 0 {
 		for k := range t.cur {
 			t.cur[k].le++
 		}
 		return
 	}
-	idx := index8(uint64(v)) >> (uint(MaxScale-int(t.scale)) & 31)
+	idx := p.i8 >> (uint(MaxScale-int(t.scale)) & 31)
 	for k := range t.cur {
 		c := &t.cur[k]
 		if idx <= c.b {

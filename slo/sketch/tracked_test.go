@@ -203,3 +203,38 @@ func mustEncode(h *Histogram) []byte {
 	b, _ := h.AppendBinary(nil)
 	return b
 }
+
+// TestRecordPreparedMatchesRecord: a value mapped once and recorded into
+// histograms of every scale, tracked or not, gives what Record gives,
+// including zero and negative values, values that widen the range or the
+// counters, and values that lower the scale.
+func TestRecordPreparedMatchesRecord(t *testing.T) {
+	r := rand.New(rand.NewPCG(97, 98))
+	for _, scale := range []int{MinScale, 0, CoarseScale, DefaultScale, MaxScale} {
+		a, b := New(scale), New(scale)
+		ta, tb := NewTracked(scale), NewTracked(scale)
+		out := make([]int64, 5)
+		qs := []float64{0.5, 0.9, 0.95, 0.99, 0.999}
+		for i := range 20_000 {
+			v := randomLatency(r)
+			switch i % 1000 {
+			case 0:
+				v = int64(1) << (10 + r.IntN(52)) // far out: lowers the scale
+			case 1:
+				v = 1
+			}
+			p := Prepare(v)
+			a.Record(v)
+			b.RecordPrepared(p)
+			ta.Record(v)
+			tb.RecordPrepared(p)
+			if i%500 == 0 {
+				tb.Quantiles(qs, out) // sets the cursors RecordPrepared keeps
+			}
+		}
+		if !a.Equal(b) || !ta.Histogram().Equal(a) || !tb.Histogram().Equal(a) {
+			t.Fatalf("scale %d: Record %v, RecordPrepared %v, tracked %v and %v", scale, a, b, ta.Histogram(), tb.Histogram())
+		}
+		checkCursors(t, tb, a)
+	}
+}
