@@ -11,8 +11,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/alerting"
-	"github.com/burnwatch/burnwatch/alerting/console"
-	"github.com/burnwatch/burnwatch/alerting/webhook"
+	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/console"
+	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -20,7 +21,7 @@ import (
 // evaluation goroutine calls update; the dispatcher owns its own goroutines.
 type alertPath struct {
 	manager    *alerting.Manager
-	dispatcher *alerting.Dispatcher
+	dispatcher *notify.Dispatcher
 	logger     *zap.Logger
 	// persist, when storage is on, journals every transition and attempt
 	// and writes the alert state to the WAL; set before start.
@@ -33,7 +34,7 @@ func newAlertPath(cfg AlertingConfig, self *metrics.Set, logger *zap.Logger) (*a
 	opts := alerting.DefaultOptions()
 	opts.RepeatInterval = cfg.RepeatInterval
 	opts.KeepFiringFor = cfg.KeepFiringFor
-	var notifiers []alerting.Notifier
+	var notifiers []notify.Notifier
 	if cfg.Console {
 		notifiers = append(notifiers, console.New("console", os.Stdout))
 	}
@@ -52,17 +53,17 @@ func newAlertPath(cfg AlertingConfig, self *metrics.Set, logger *zap.Logger) (*a
 		notifications: self.NewCounter("burnwatch_alert_notifications_total")}
 	delivered := map[string]*metrics.Counter{}
 	for _, n := range notifiers {
-		for _, o := range []alerting.Outcome{alerting.OutcomeDelivered, alerting.OutcomeRetry, alerting.OutcomeFailed, alerting.OutcomeAborted} {
+		for _, o := range []notify.Outcome{notify.OutcomeDelivered, notify.OutcomeRetry, notify.OutcomeFailed, notify.OutcomeAborted} {
 			delivered[n.Name()+"/"+string(o)] = self.NewCounter(fmt.Sprintf(`burnwatch_notification_attempts_total{receiver=%q,outcome=%q}`, n.Name(), o))
 		}
 	}
-	d, err := alerting.NewDispatcher(notifiers, alerting.DispatchOptions{OnAttempt: func(a alerting.Attempt) {
+	d, err := notify.NewDispatcher(notifiers, notify.DispatchOptions{OnAttempt: func(a notify.Attempt) {
 		if c := delivered[a.Receiver+"/"+string(a.Outcome)]; c != nil {
 			c.Inc()
 		}
 		if p.persist != nil {
 			p.persist.record(attemptRecord(a))
-			if a.Outcome != alerting.OutcomeRetry {
+			if a.Outcome != notify.OutcomeRetry {
 				p.persist.appendAlerts(p.state()) // the pending set changed
 			}
 		}
@@ -145,7 +146,7 @@ func transitionRecord(n alerting.Notification) historyRecord {
 		Notification: n.ID, Labels: a.Labels}
 }
 
-func attemptRecord(a alerting.Attempt) historyRecord {
+func attemptRecord(a notify.Attempt) historyRecord {
 	r := historyRecord{Time: a.At, Event: "attempt", Receiver: a.Receiver, Attempt: a.Number, Outcome: string(a.Outcome),
 		IDs: a.IDs, Fingerprints: a.Fingerprints}
 	if a.Err != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/burnwatch/burnwatch/alerting"
-	"github.com/burnwatch/burnwatch/alerting/webhook"
+	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
 )
 
 // Config is the slo connector's configuration.
@@ -71,13 +71,13 @@ type AlertingConfig struct {
 // WebhookConfig is one webhook receiver: webhook.Config's fields, except
 // that an empty url disables it rather than being an error.
 type WebhookConfig struct {
-	Name        string                     `mapstructure:"name"`
-	URL         string                     `mapstructure:"url"`
-	Headers     map[string]alerting.Secret `mapstructure:"headers"`
-	BearerToken alerting.Secret            `mapstructure:"bearer_token"`
-	Timeout     time.Duration              `mapstructure:"timeout"`
-	MaxAlerts   int                        `mapstructure:"max_alerts"`
-	ExternalURL string                     `mapstructure:"external_url"`
+	Name        string                   `mapstructure:"name"`
+	URL         string                   `mapstructure:"url"`
+	Headers     map[string]notify.Secret `mapstructure:"headers"`
+	BearerToken notify.Secret            `mapstructure:"bearer_token"`
+	Timeout     time.Duration            `mapstructure:"timeout"`
+	MaxAlerts   int                      `mapstructure:"max_alerts"`
+	ExternalURL string                   `mapstructure:"external_url"`
 }
 
 func (w *WebhookConfig) notifierConfig() webhook.Config {

@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 )
 
 // pipeListener is an in-memory network for a synctest bubble: goroutines
@@ -83,9 +83,9 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
-		var attempts []alerting.Attempt
-		d, err := alerting.NewDispatcher([]alerting.Notifier{hook}, alerting.DispatchOptions{
-			OnAttempt: func(a alerting.Attempt) {
+		var attempts []notify.Attempt
+		d, err := notify.NewDispatcher([]notify.Notifier{hook}, notify.DispatchOptions{
+			OnAttempt: func(a notify.Attempt) {
 				mu.Lock()
 				attempts = append(attempts, a)
 				mu.Unlock()
@@ -133,7 +133,7 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 
 		mu.Lock()
 		defer mu.Unlock()
-		want := []alerting.Outcome{alerting.OutcomeRetry, alerting.OutcomeRetry, alerting.OutcomeDelivered}
+		want := []notify.Outcome{notify.OutcomeRetry, notify.OutcomeRetry, notify.OutcomeDelivered}
 		if len(attempts) != len(want) {
 			t.Fatalf("journaled %d attempts, want %d", len(attempts), len(want))
 		}

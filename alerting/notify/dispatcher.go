@@ -1,4 +1,4 @@
-package alerting
+package notify
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/burnwatch/burnwatch/alerting"
 )
 
 // Notifier delivers notifications to one receiver (a webhook, PagerDuty, a
@@ -20,9 +22,9 @@ import (
 // knows whether to try again; other errors are retried.
 type Notifier interface {
 	// Name is the receiver's name, unique within a Dispatcher; it is what
-	// Notification.Receiver refers to.
+	// alerting.Notification.Receiver refers to.
 	Name() string
-	Notify(ctx context.Context, ns []Notification) error
+	Notify(ctx context.Context, ns []alerting.Notification) error
 }
 
 // Outcome is what became of a delivery attempt.
@@ -72,7 +74,7 @@ type DispatchOptions struct {
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
 	// MaxAge is how long a notification is retried, counted from
-	// Notification.At (or from Enqueue when At is zero); then it is counted
+	// alerting.Notification.At (or from Enqueue when At is zero); then it is counted
 	// as failed (default 1h).
 	MaxAge time.Duration
 	// OnAttempt, when set, is called after every attempt from the
@@ -157,7 +159,7 @@ type Dispatcher struct {
 }
 
 type queued struct {
-	n        Notification
+	n        alerting.Notification
 	groupKey string
 	deadline time.Time
 }
@@ -225,7 +227,7 @@ func NewDispatcher(notifiers []Notifier, opts DispatchOptions) (*Dispatcher, err
 //
 // After Close, notifications are still queued (not sent) so that Pending can
 // hand them to a checkpoint.
-func (d *Dispatcher) Enqueue(ns ...Notification) {
+func (d *Dispatcher) Enqueue(ns ...alerting.Notification) {
 	now := time.Now()
 	for _, n := range ns {
 		base := n.At
@@ -269,8 +271,8 @@ func (r *receiver) push(q queued, limit int) {
 // included, each with its Receiver set, receiver by receiver in queue order.
 // Re-enqueued after a restart, each reaches only the receiver that had not
 // acknowledged it.
-func (d *Dispatcher) Pending() []Notification {
-	var out []Notification
+func (d *Dispatcher) Pending() []alerting.Notification {
+	var out []alerting.Notification
 	for _, r := range d.receivers {
 		r.mu.Lock()
 		for _, q := range r.queue {
@@ -364,7 +366,7 @@ func (d *Dispatcher) next(r *receiver) []queued {
 
 // deliver sends one batch until it is delivered, fails, or Close aborts.
 func (d *Dispatcher) deliver(r *receiver, batch []queued) {
-	ns := make([]Notification, len(batch))
+	ns := make([]alerting.Notification, len(batch))
 	ids := make([]string, len(batch))
 	fps := make([]string, len(batch))
 	deadline := batch[0].deadline

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -157,7 +158,7 @@ func testConfig(url string) Config {
 	return Config{
 		Name:        "team-hook",
 		URL:         url + secretPath + "?token=q-s3cr3t",
-		Headers:     map[string]alerting.Secret{"X-Api-Key": secretHeader},
+		Headers:     map[string]notify.Secret{"X-Api-Key": secretHeader},
 		BearerToken: secretToken,
 		MaxAlerts:   2,
 		ExternalURL: "https://burnwatch.example.com",
@@ -349,7 +350,7 @@ func TestNotifyClassifiesResponses(t *testing.T) {
 			if err == nil {
 				return
 			}
-			var de *alerting.DeliveryError
+			var de *notify.DeliveryError
 			if !errors.As(err, &de) || de.Retryable != tt.retryable {
 				t.Fatalf("Notify = %v, want a DeliveryError retryable=%v", err, tt.retryable)
 			}
@@ -376,7 +377,7 @@ func TestNotifyNetworkErrorIsRetryable(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = n.Notify(context.Background(), batch(t))
-	if retryable, _ := alerting.IsRetryable(err); err == nil || !retryable {
+	if retryable, _ := notify.IsRetryable(err); err == nil || !retryable {
 		t.Fatalf("Notify = %v, want a retryable error", err)
 	}
 	assertNoSecret(t, err.Error())
@@ -402,7 +403,7 @@ func TestNotifyTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = n.Notify(context.Background(), batch(t))
-	if retryable, _ := alerting.IsRetryable(err); !retryable || !errors.Is(err, context.DeadlineExceeded) {
+	if retryable, _ := notify.IsRetryable(err); !retryable || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Notify = %v, want a retryable deadline error", err)
 	}
 }
@@ -454,9 +455,9 @@ func TestConfigValidate(t *testing.T) {
 		{"no url", func(c *Config) { c.URL = "" }, "url: must be set"},
 		{"bad scheme", func(c *Config) { c.URL = "ftp://h.example.com/x-s3cr3t" }, "url: want http:// or https://"},
 		{"unparsable", func(c *Config) { c.URL = "http://h.example.com/%zz-s3cr3t" }, "url: is not a valid URL"},
-		{"header name", func(c *Config) { c.Headers = map[string]alerting.Secret{"Bad Name": "x"} }, `headers: "Bad Name" is not a valid header name`},
-		{"header value", func(c *Config) { c.Headers = map[string]alerting.Secret{"X-Key": "a-s3cr3t\r\nInjected: 1"} }, `headers: value of "X-Key" contains a line break`},
-		{"authorization twice", func(c *Config) { c.Headers = map[string]alerting.Secret{"authorization": "Basic x"} }, "Authorization is set twice"},
+		{"header name", func(c *Config) { c.Headers = map[string]notify.Secret{"Bad Name": "x"} }, `headers: "Bad Name" is not a valid header name`},
+		{"header value", func(c *Config) { c.Headers = map[string]notify.Secret{"X-Key": "a-s3cr3t\r\nInjected: 1"} }, `headers: value of "X-Key" contains a line break`},
+		{"authorization twice", func(c *Config) { c.Headers = map[string]notify.Secret{"authorization": "Basic x"} }, "Authorization is set twice"},
 		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout: -1s is negative"},
 		{"max alerts", func(c *Config) { c.MaxAlerts = -1 }, "max_alerts: -1 is negative"},
 	}

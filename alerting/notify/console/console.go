@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 )
 
 // DefaultName is the receiver name of a Notifier created without one.
@@ -42,7 +43,7 @@ func (n *Notifier) Name() string { return n.name }
 // not come back.
 func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error {
 	if err := ctx.Err(); err != nil {
-		return alerting.Retryable(err, 0)
+		return notify.Retryable(err, 0)
 	}
 	var b strings.Builder
 	for _, x := range ns {
@@ -51,7 +52,7 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if _, err := io.WriteString(n.w, b.String()); err != nil {
-		return alerting.Permanent(fmt.Errorf("write %s: %w", n.name, err))
+		return notify.Permanent(fmt.Errorf("write %s: %w", n.name, err))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package alerting
+package notify
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/burnwatch/burnwatch/alerting"
 )
 
 // fakeNotifier answers calls with results in order, then nil; with block set,
@@ -30,7 +32,7 @@ type fakeCall struct {
 
 func (f *fakeNotifier) Name() string { return f.name }
 
-func (f *fakeNotifier) Notify(ctx context.Context, ns []Notification) error {
+func (f *fakeNotifier) Notify(ctx context.Context, ns []alerting.Notification) error {
 	ids := make([]string, len(ns))
 	for i, n := range ns {
 		ids[i] = n.ID
@@ -83,10 +85,10 @@ func (j *journal) outcomes() string {
 	return strings.Join(s, " ")
 }
 
-func notif(id, sloName string) Notification {
-	return Notification{
+func notif(id, sloName string) alerting.Notification {
+	return alerting.Notification{
 		ID:          id,
-		Alert:       Alert{Fingerprint: "fp-" + id, SLO: sloName, Tier: "page-fast", State: StateFiring},
+		Alert:       alerting.Alert{Fingerprint: "fp-" + id, SLO: sloName, Tier: "page-fast", State: alerting.StateFiring},
 		At:          time.Now(),
 		GroupLabels: map[string]string{"slo": sloName},
 	}
@@ -334,7 +336,7 @@ func TestDispatcherCloseAbortsAndResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var restored []Notification
+		var restored []alerting.Notification
 		if err := json.Unmarshal(b, &restored); err != nil {
 			t.Fatal(err)
 		}

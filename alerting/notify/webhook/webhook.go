@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 )
 
 // Version is the Alertmanager webhook payload version Burnwatch speaks.
@@ -79,7 +80,7 @@ func (n *Notifier) String() string { return "webhook " + n.cfg.Name + " to " + n
 // Format keeps the unexported config out of %+v and %#v.
 func (n *Notifier) Format(f fmt.State, _ rune) { fmt.Fprint(f, n.String()) }
 
-// Notify POSTs ns as one Message. Errors are *alerting.DeliveryError:
+// Notify POSTs ns as one Message. Errors are *notify.DeliveryError:
 // network errors and 408, 429, 5xx are retryable (with Retry-After); other
 // statuses are permanent.
 func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error {
@@ -88,7 +89,7 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	}
 	body, err := json.Marshal(n.Message(ns))
 	if err != nil {
-		return alerting.Permanent(fmt.Errorf("encode webhook payload: %w", err))
+		return notify.Permanent(fmt.Errorf("encode webhook payload: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
 	defer cancel()
@@ -96,7 +97,7 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	if err != nil {
 		// Validate accepted the URL, so this is unexpected; its text would
 		// quote the URL.
-		return alerting.Permanent(fmt.Errorf("build request to %s", n.target))
+		return notify.Permanent(fmt.Errorf("build request to %s", n.target))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Burnwatch")
@@ -109,14 +110,14 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return alerting.Retryable(fmt.Errorf("post to %s: %w", n.target, stripURL(err)), 0)
+		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, stripURL(err)), 0)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
 	}()
-	if err := alerting.CheckResponse(resp, time.Now()); err != nil {
+	if err := notify.CheckResponse(resp, time.Now()); err != nil {
 		return fmt.Errorf("post to %s: %w", n.target, err)
 	}
 	return nil

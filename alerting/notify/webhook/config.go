@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 )
 
 // Defaults of Config.
@@ -31,9 +31,9 @@ type Config struct {
 	// credentials (as Slack- or Teams-style URLs do) and are redacted.
 	URL string `mapstructure:"url"`
 	// Headers are sent with every request; values are secrets.
-	Headers map[string]alerting.Secret `mapstructure:"headers"`
+	Headers map[string]notify.Secret `mapstructure:"headers"`
 	// BearerToken, when set, is sent as "Authorization: Bearer <token>".
-	BearerToken alerting.Secret `mapstructure:"bearer_token"`
+	BearerToken notify.Secret `mapstructure:"bearer_token"`
 	// Timeout bounds one request, response included (default 10s).
 	Timeout time.Duration `mapstructure:"timeout"`
 	// MaxAlerts, when positive, caps the alerts of one payload; the rest

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/notify"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -209,7 +210,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken p
 func TestNotifyErrors(t *testing.T) {
 	firing, _ := notifications(t)
 	err := New("stdout", failingWriter{}).Notify(context.Background(), []alerting.Notification{firing})
-	if retryable, _ := alerting.IsRetryable(err); err == nil || retryable || !strings.Contains(err.Error(), "write stdout: broken pipe") {
+	if retryable, _ := notify.IsRetryable(err); err == nil || retryable || !strings.Contains(err.Error(), "write stdout: broken pipe") {
 		t.Errorf("Notify on a failing writer = %v, want a permanent write error", err)
 	}
 
@@ -217,7 +218,7 @@ func TestNotifyErrors(t *testing.T) {
 	cancel()
 	var buf bytes.Buffer
 	err = New("", &buf).Notify(ctx, []alerting.Notification{firing})
-	if retryable, _ := alerting.IsRetryable(err); !retryable || buf.Len() != 0 {
+	if retryable, _ := notify.IsRetryable(err); !retryable || buf.Len() != 0 {
 		t.Errorf("Notify with a cancelled context = %v and wrote %d bytes, want retryable and nothing", err, buf.Len())
 	}
 }
