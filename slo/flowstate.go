@@ -1,0 +1,319 @@
+package slo
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/burnwatch/burnwatch/slo/sketch"
+)
+
+type flowState struct {
+	name           string
+	events, errors atomic.Uint64
+	// lastEvent is the latest event time seen (noTime before any), for
+	// no-data alerts.
+	lastEvent atomic.Int64
+
+	// mu guards everything below and the state of slos.
+	mu   sync.Mutex
+	slos []*sloState
+	lat  *latency
+	pend *pendHists // nil without Options.Deltas
+	// stage holds the latencies of base slot stageK (when staged): an
+	// event of the current slot costs an append to stageBuf (or, past 64,
+	// a Record into stage), and the slot goes into every level, window
+	// total, open slice and pending delta when a later slot begins or
+	// before anything reads them (flushStage).
+	stage      sketch.Histogram
+	stageK     int64
+	stageStart int64
+	staged     bool
+	stageN     int // latencies staged: in stageBuf while they fit
+	stageBuf   [64]int64
+	// sliceSLOs are the PercentileSlices SLOs among slos.
+	sliceSLOs []*sloState
+	// pcts is storage for percentiles.
+	pcts []Percentiles
+	// reported are the counters as of the last delta or snapshot (written
+	// under the engine's persistMu as well).
+	reportedEvents, reportedErrors uint64
+	reportedLast                   int64
+	// engine and idx (the flow's place in engine.flowList) let the flow
+	// put itself on the engine's changed list; listed says it is on it.
+	engine *Engine
+	idx    int
+	listed atomic.Bool
+}
+
+// newFlow adds a flow; e.mu must be held for writing (or e not shared yet).
+func (e *Engine) newFlow(name string) *flowState {
+	f := &flowState{name: name, reportedLast: noTime, engine: e, idx: len(e.flowList)}
+	f.lastEvent.Store(noTime)
+	if e.opts.Deltas {
+		f.pend = &pendHists{cur: -1}
+	}
+	e.flows[name] = f
+	e.flowList = append(e.flowList, f)
+	return f
+}
+
+// newLatency lays out the histograms of a flow with the given SLOs.
+func (e *Engine) newLatency(ss []*sloState) *latency {
+	durs := slices.Clone(e.opts.PercentileWindows)
+	var sliceLens []int64
+	for _, s := range ss {
+		durs = append(durs, s.tierWindows()...)
+		if s.slices != nil {
+			sliceLens = append(sliceLens, s.slices.length)
+		}
+	}
+	return newLatency(durs, e.opts.PercentileSlots, sliceLens, int64(e.opts.AllowedLateness), e.opts.FinePercentilesUpTo)
+}
+
+// flow returns the state of a flow, creating one for a flow without SLOs
+// while under MaxFlows; nil means the event overflowed.
+func (e *Engine) flow(name string) *flowState {
+	e.mu.RLock()
+	f := e.flows[name]
+	e.mu.RUnlock()
+	if f != nil {
+		return f
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f = e.flows[name]; f != nil {
+		return f
+	}
+	if len(e.flows) >= e.opts.MaxFlows+len(e.slos) {
+		return nil
+	}
+	// The name may point into a request's buffer: keep a copy, not the request.
+	f = e.newFlow(strings.Clone(name))
+	f.setLatency(e.newLatency(nil))
+	return f
+}
+
+// lookup returns a tracked flow or nil, creating none.
+func (e *Engine) lookup(name string) *flowState {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.flows[name]
+}
+
+// markChanged puts the flow on the engine's changed list unless it is on
+// it already.
+func (f *flowState) markChanged() {
+	if f.listed.Load() || !f.listed.CompareAndSwap(false, true) {
+		return
+	}
+	e := f.engine
+	e.changedMu.Lock()
+	e.changed = append(e.changed, f)
+	e.changedMu.Unlock()
+}
+
+// settle records the stage at the end of an Observe run while it holds a
+// few latencies: recording them one by one costs the same now as later,
+// and paying it on the ingest path, where receivers run in parallel, keeps
+// it out of the evaluation tick, which is serial and decides pages. A
+// stage that outgrew stageBuf is a histogram, whose merge costs its range
+// of buckets however many events it holds, so it waits for a later slot
+// or a read. f.mu must be held.
+func (f *flowState) settle() {
+	if f.staged && f.stageN <= len(f.stageBuf) {
+		f.flushStage()
+	}
+}
+
+// observe adds one event at time t to the flow's histograms and SLOs; it
+// reports whether the event was late: placed in a slot older than the
+// newest of the finest window (for a flow without SLOs, older than the
+// staged slot). f.mu must be held.
+func (f *flowState) observe(now, t int64, ev *Event) (late bool) {
+	d := int64(ev.Duration)
+	base := f.lat.base
+	switch {
+	case f.staged && t >= f.stageStart && t-f.stageStart < base:
+		f.stageAdd(d)
+	case !f.staged || t >= f.stageStart+base:
+		f.flushStage()
+		k := floorDiv(t, base)
+		f.stageK, f.stageStart, f.staged = k, k*base, true
+		f.stageAdd(d)
+	default:
+		late = true
+		f.recordLate(now, t, d)
+	}
+	for _, s := range f.slos {
+		late = s.observe(now, t, ev)
+	}
+	return late
+}
+
+// recordLate records an event older than the staged slot straight into
+// the histograms, the open slices and the pending delta.
+func (f *flowState) recordLate(now, t, d int64) {
+	f.lat.record(now, t, d)
+	for _, s := range f.sliceSLOs {
+		if now >= s.until {
+			s.advance(now)
+		}
+		if h := s.slices.slot(t); h != nil {
+			h.Record(d)
+		}
+	}
+	if f.pend != nil {
+		f.pend.record(t, d)
+	}
+}
+
+// flushStage merges the staged slot into the histograms, the open slices
+// and the pending delta. Everything that reads them (or judges a slice)
+// calls it first. f.mu must be held.
+func (f *flowState) flushStage() {
+	if !f.staged {
+		return
+	}
+	// First: judging slices below flushes the stage again.
+	f.staged = false
+	if f.stageN <= len(f.stageBuf) {
+		f.addValues(f.stageK, f.stageBuf[:f.stageN])
+	} else {
+		f.addSlot(f.stageK, f.lat.base, &f.stage, true, f.sliceSLOs)
+		if f.pend != nil {
+			f.pend.merge(f.stageK, &f.stage)
+		}
+		f.stage.Reset()
+	}
+	f.stageN = 0
+}
+
+// stageAdd stages one latency: in stageBuf while it has room, then in the
+// stage histogram. Merging a histogram costs its range of buckets in every
+// level, so a sparse slot is cheaper to record value by value.
+func (f *flowState) stageAdd(d int64) {
+	switch {
+	case f.stageN < len(f.stageBuf):
+		f.stageBuf[f.stageN] = d
+	case f.stageN == len(f.stageBuf):
+		for _, v := range f.stageBuf {
+			f.stage.Record(v)
+		}
+		f.stage.Record(d)
+	default:
+		f.stage.Record(d)
+	}
+	f.stageN++
+}
+
+// addValues records latencies of base slot k in the histograms, the open
+// slices and the pending delta, like addSlot does for a histogram.
+func (f *flowState) addValues(k int64, vs []int64) {
+	if len(vs) == 0 {
+		return
+	}
+	// Each value goes into a dozen or more histograms: map it to its
+	// bucket once.
+	var buf [len(f.stageBuf)]sketch.Prepared
+	ds := buf[:0]
+	for _, v := range vs {
+		ds = append(ds, sketch.Prepare(v))
+	}
+	t := k * f.lat.base
+	f.lat.advance(t)
+	f.lat.recordSlot(k, ds)
+	for _, s := range f.sliceSLOs {
+		if t >= s.until {
+			s.advance(t)
+		}
+		if sh := s.slices.slot(t); sh != nil {
+			for _, d := range ds {
+				sh.RecordPrepared(d)
+			}
+		}
+	}
+	if f.pend != nil {
+		f.pend.find(k)
+		h := f.pend.entries[f.pend.cur].h
+		for _, d := range ds {
+			h.RecordPrepared(d)
+		}
+	}
+}
+
+// addSlot merges h, the latencies of slot k of width base, into the
+// histograms (when lat says they have the layout base comes from) and
+// into the open slices of sliceSLOs.
+func (f *flowState) addSlot(k, base int64, h *sketch.Histogram, lat bool, sliceSLOs []*sloState) {
+	t := k * base
+	if lat {
+		f.lat.advance(t)
+		f.lat.addSlot(k, h)
+	}
+	for _, s := range sliceSLOs {
+		c := s.slices
+		if c.length%base != 0 {
+			continue // the slot would straddle two slices
+		}
+		// Slices that close by t are complete: their events came in
+		// earlier slots. Advancing makes room for t's slice.
+		if t >= s.until {
+			s.advance(t)
+		}
+		if sh := c.slot(t); sh != nil {
+			sh.Merge(h)
+		}
+	}
+}
+
+// percentiles returns the flow's percentiles at now. Each window's are
+// computed again only when its histogram changed, so the flow's SLOs share
+// them. f.mu must be held; the result is reused by the next call.
+func (f *flowState) percentiles(now int64) []Percentiles {
+	f.flushStage()
+	f.lat.advance(now)
+	f.pcts = f.lat.percentiles(f.pcts[:0])
+	return f.pcts
+}
+
+// FlowPercentiles returns a flow's latency percentiles (of all its events,
+// errors included) at now over each of its percentile windows, shortest
+// first: Options.PercentileWindows (5m, 1h and 1d by default) and the
+// windows of its SLOs' tiers. It returns nil for a flow the engine does
+// not track.
+//
+// A window is cut into Options.PercentileSlots slots (12; half as many
+// for windows of a day or longer) and covers [(head-n+1)·res, now] like
+// the counting windows: it leaves out at most one slot of its oldest edge.
+// Windows up to Options.FinePercentilesUpTo (every window by default) are
+// within 1.083% of the exact nearest-rank value of the events they hold;
+// longer ones within 4.33%. Counts are exact.
+func (e *Engine) FlowPercentiles(flow string, now time.Time) []Percentiles {
+	f := e.lookup(flow)
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lat == nil {
+		return nil
+	}
+	return slices.Clone(f.percentiles(now.UnixNano()))
+}
+
+// LastEvent returns the latest event time of a flow, and false when the flow
+// has had no event (or is not tracked).
+func (e *Engine) LastEvent(flow string) (time.Time, bool) {
+	f := e.lookup(flow)
+	if f == nil {
+		return time.Time{}, false
+	}
+	t := f.lastEvent.Load()
+	if t == noTime {
+		return time.Time{}, false
+	}
+	return time.Unix(0, t), true
+}

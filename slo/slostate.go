@@ -1,0 +1,287 @@
+package slo
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+type sloState struct {
+	spec    *Spec
+	flow    *flowState
+	budget  float64 // 1 - target
+	base    int64   // every window's slot width is a multiple of it
+	windows []*window
+	period  *window // nil for a calendar period
+	cal     *calendarWindow
+	finest  *window // the window with the narrowest slots
+	tiers   []tierWindows
+	exh     []*window // the window of each ExhaustionAlert
+	slices  *sliceState
+	// until is the earliest time at which advance has work: the end of the
+	// newest slot of some window, a calendar boundary or a slice's close.
+	until int64
+	ex    exemplars
+	// latIdx are the flow's percentile windows of the tiers, shortest first.
+	latIdx []int
+	fp     uint64
+	pend   *pendCounts // nil without Options.Deltas or for slices
+	// stage holds the counts of base slot stageK (when stage.total > 0),
+	// added to every window when a later slot begins or before anything
+	// reads them, so an event of the current slot costs one increment.
+	stage      counts
+	stageK     int64
+	stageStart int64
+	// exDirty and bornDirty say the exemplars changed, or the slices began,
+	// since the last delta.
+	exDirty, bornDirty bool
+}
+
+type tierWindows struct {
+	tier        Tier
+	long, short *window
+	minEvents   uint64
+}
+
+// tierWindows are the distinct windows of the spec's tiers, shortest first.
+func (s *sloState) tierWindows() []time.Duration {
+	var ds []time.Duration
+	for _, t := range s.tiers {
+		ds = append(ds, t.tier.Long, t.tier.Short)
+	}
+	slices.Sort(ds)
+	return slices.Compact(ds)
+}
+
+func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
+	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target}
+	durs := []time.Duration{}
+	if spec.Calendar == nil {
+		durs = append(durs, spec.Period)
+	}
+	for _, t := range spec.Tiers {
+		durs = append(durs, t.Long, t.Short)
+	}
+	for _, a := range spec.ExhaustionAlerts {
+		durs = append(durs, a.Window)
+	}
+	if len(durs) == 0 {
+		// A calendar SLO without tiers or exhaustion alerts still needs
+		// one ring, to tell late events from current ones.
+		durs = append(durs, spec.Period)
+	}
+	slices.Sort(durs)
+	durs = slices.Compact(durs)
+	rs := make([]int64, len(durs))
+	for i, d := range durs {
+		rs[i] = naturalRes(d, opts.SlotsPerWindow)
+	}
+	var res []int64
+	s.base, res = nestedRes(rs)
+	byDur := make(map[time.Duration]*window, len(durs))
+	// The windows, and their rings, each in one block: an evaluation reads
+	// them all.
+	ws := make([]window, len(durs))
+	var n int64
+	for i, d := range durs {
+		ws[i] = window{dur: d, res: res[i], per: res[i] / s.base, n: windowSlots(d, res[i])}
+		n += ws[i].n
+	}
+	block := make([]counts, n)
+	for i := range ws {
+		w := &ws[i]
+		w.slots, block = block[:w.n:w.n], block[w.n:]
+		byDur[w.dur] = w
+		s.windows = append(s.windows, w)
+	}
+	if spec.Calendar == nil {
+		s.period = byDur[spec.Period]
+	} else {
+		s.cal = newCalendarWindow(spec.Calendar, s.base)
+	}
+	for _, t := range spec.Tiers {
+		min := spec.MinEvents
+		if t.MinEvents > 0 {
+			min = t.MinEvents
+		}
+		s.tiers = append(s.tiers, tierWindows{tier: t, long: byDur[t.Long], short: byDur[t.Short], minEvents: min})
+	}
+	for _, a := range spec.ExhaustionAlerts {
+		s.exh = append(s.exh, byDur[a.Window])
+	}
+	s.finest = s.windows[0]
+	for _, w := range s.windows {
+		if w.res < s.finest.res {
+			s.finest = w
+		}
+	}
+	if spec.Objective == PercentileSlices {
+		longest := durs[len(durs)-1]
+		if spec.Calendar != nil {
+			// A calendar period reaches back to the month's start.
+			longest = max(longest, 32*24*time.Hour)
+		}
+		s.slices = newSliceState(spec, int64(opts.AllowedLateness), longest)
+	} else if opts.Deltas {
+		s.pend = &pendCounts{base: s.base, cur: -1}
+	}
+	s.fp = s.fingerprint(opts)
+	return s
+}
+
+// fingerprint hashes what shapes the SLO's state, so a snapshot's state is
+// restored only into an SLO that would have built the same.
+func (s *sloState) fingerprint(opts Options) uint64 {
+	sp := s.spec
+	h := newFingerprint()
+	h.int(int64(sp.Objective))
+	h.int(int64(sp.Threshold))
+	h.int(int64(math.Float64bits(sp.Target)))
+	h.int(int64(sp.Period))
+	if c := sp.Calendar; c != nil {
+		h.int(int64(c.Unit))
+		h.str(c.Location.String())
+		h.int(int64(c.WeekStart))
+	}
+	if s.slices != nil {
+		h.int(int64(sp.Slice))
+		h.int(int64(math.Float64bits(sp.Percentile)))
+		h.int(int64(sp.EmptySlices))
+		h.int(int64(opts.AllowedLateness))
+	}
+	h.int(s.base)
+	for _, w := range s.windows {
+		h.int(int64(w.dur))
+		h.int(w.res)
+		h.int(w.n)
+	}
+	return h.sum()
+}
+
+// observe adds one event at time t to the SLO; it reports whether the
+// event was late: placed in a slot older than the newest of the finest
+// window.
+func (s *sloState) observe(now, t int64, ev *Event) (late bool) {
+	if now >= s.until {
+		s.advance(now)
+	}
+	if s.slices != nil {
+		// The flow's stage feeds the slices.
+		if ev.Duration > s.spec.Threshold {
+			s.exemplar(ev)
+		}
+		return t < s.finest.headStart
+	}
+	bad := ev.Error || (s.spec.Objective == LatencyThreshold && ev.Duration > s.spec.Threshold)
+	switch {
+	case s.stage.total > 0 && t >= s.stageStart && t-s.stageStart < s.base:
+	case s.stage.total == 0 || t >= s.stageStart+s.base:
+		s.flush()
+		s.stageK = floorDiv(t, s.base)
+		s.stageStart = s.stageK * s.base
+	default:
+		s.addLate(t, bad)
+		if bad {
+			s.exemplar(ev)
+		}
+		return t < s.finest.headStart
+	}
+	s.stage.total++
+	if bad {
+		s.stage.bad++
+		s.exemplar(ev)
+	}
+	return t < s.finest.headStart
+}
+
+// addLate counts an event older than the staged slot straight into the
+// windows, the calendar period and the pending delta.
+func (s *sloState) addLate(t int64, bad bool) {
+	for _, w := range s.windows {
+		w.add(t, bad)
+	}
+	c := counts{total: 1}
+	if bad {
+		c.bad = 1
+	}
+	if s.cal != nil {
+		s.cal.add(t, c)
+	}
+	if s.pend != nil {
+		s.pend.add(t, c)
+	}
+}
+
+// flush adds the staged slot to the windows, the calendar period and the
+// pending delta.
+func (s *sloState) flush() {
+	if s.stage.total == 0 {
+		return
+	}
+	c := s.stage
+	s.stage = counts{}
+	s.addSlot(s.stageK, c)
+	if s.pend != nil {
+		s.pend.addSlot(s.stageK, c)
+	}
+}
+
+// addSlot adds the counts of base slot k to every window and the calendar
+// period; the windows must be advanced to k's start or later.
+func (s *sloState) addSlot(k int64, c counts) {
+	for _, w := range s.windows {
+		w.addSlot(floorDiv(k, w.per), c)
+	}
+	if s.cal != nil {
+		s.cal.addSlot(k, c)
+	}
+}
+
+func (s *sloState) exemplar(ev *Event) {
+	s.ex.add(Exemplar{TraceID: ev.TraceID, SpanID: ev.SpanID, End: ev.End, Duration: ev.Duration})
+	s.exDirty = true
+}
+
+// advance moves every window to now, starts a new calendar period at its
+// boundary and judges the slices closed by now.
+func (s *sloState) advance(now int64) {
+	s.flush()
+	until := int64(math.MaxInt64)
+	for _, w := range s.windows {
+		w.advance(now)
+		until = min(until, w.headStart+w.res)
+	}
+	if s.cal != nil {
+		s.cal.advance(now)
+		until = min(until, s.cal.end)
+	}
+	if c := s.slices; c != nil {
+		if !c.born || now >= c.nextClose {
+			s.flow.flushStage()
+			if !c.born {
+				s.bornDirty = true
+				s.flow.markChanged()
+			}
+			horizon := now
+			for _, w := range s.windows {
+				horizon = min(horizon, w.start())
+			}
+			if s.cal != nil {
+				horizon = min(horizon, s.cal.firstFull)
+			}
+			c.advance(now, horizon, s.placeSlice)
+		}
+		until = min(until, c.nextClose)
+	}
+	s.until = until
+}
+
+// placeSlice counts a judged slice at its close time at.
+func (s *sloState) placeSlice(at int64, n counts) {
+	for _, w := range s.windows {
+		w.addSlot(w.slot(at), n)
+	}
+	if s.cal != nil {
+		s.cal.add(at, n)
+	}
+}
