@@ -73,6 +73,17 @@ func (e *Engine) newLatency(ss []*sloState) *latency {
 	return newLatency(durs, e.opts.PercentileSlots, sliceLens, int64(e.opts.AllowedLateness), e.opts.FinePercentilesUpTo)
 }
 
+// setLatency gives the flow its histograms. f.mu must be held.
+func (f *flowState) setLatency(l *latency) {
+	f.lat = l
+	f.stage.Reset()
+	f.staged, f.stageN = false, 0
+	if f.pend != nil {
+		f.pend.reset()
+		f.pend.base = l.base
+	}
+}
+
 // flow returns the state of a flow, creating one for a flow without SLOs
 // while under MaxFlows; nil means the event overflowed.
 func (e *Engine) flow(name string) *flowState {

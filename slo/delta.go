@@ -1,0 +1,329 @@
+package slo
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/burnwatch/burnwatch/slo/sketch"
+)
+
+// AppendDelta appends to b everything the engine observed since the
+// previous AppendDelta or AppendSnapshot, for a write-ahead log: per flow
+// the counter increments, the last event time and the latency histogram of
+// each base slot touched; per SLO the good/bad counts of each base slot, the
+// start of its slices and its exemplars if they changed. Flows and SLOs with
+// nothing new are left out. Each delta has the next sequence number. It
+// needs Options.Deltas; without it a delta holds counters, last event
+// times and exemplars only.
+func (e *Engine) AppendDelta(b []byte) []byte {
+	b, _ = e.cut(b, nil, 0, true, false)
+	return b
+}
+
+// changed says the flow has something for a delta. f.mu must be held.
+func (f *flowState) changed() bool {
+	if f.events.Load() != f.reportedEvents || f.errors.Load() != f.reportedErrors ||
+		f.lastEvent.Load() != f.reportedLast || f.pend != nil && len(f.pend.entries) > 0 {
+		return true
+	}
+	for _, s := range f.slos {
+		if s.changed() {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sloState) changed() bool {
+	return s.exDirty || s.bornDirty || s.pend != nil && len(s.pend.entries) > 0
+}
+
+func (f *flowState) appendDelta(b []byte) []byte {
+	b = appendString(b, f.name)
+	events, errs, last := f.events.Load(), f.errors.Load(), f.lastEvent.Load()
+	b = binary.AppendUvarint(b, events-f.reportedEvents)
+	b = binary.AppendUvarint(b, errs-f.reportedErrors)
+	b = appendTime(b, last)
+	f.reportedEvents, f.reportedErrors, f.reportedLast = events, errs, last
+	b = binary.LittleEndian.AppendUint64(b, f.lat.fp)
+	b = binary.AppendUvarint(b, uint64(f.lat.base))
+	hasEntries := false
+	if p := f.pend; p != nil {
+		slices.SortFunc(p.entries, func(a, b slotHist) int { return cmp.Compare(a.k, b.k) })
+		b = binary.AppendUvarint(b, uint64(len(p.entries)))
+		prev := int64(0)
+		for _, en := range p.entries {
+			b = binary.AppendVarint(b, en.k-prev)
+			prev = en.k
+			b = appendHist(b, en.h)
+		}
+		hasEntries = len(p.entries) > 0
+		p.reset()
+	} else {
+		b = binary.AppendUvarint(b, 0)
+	}
+	// Slice SLOs come with every flow that has histograms, so that
+	// ApplyDelta can check they still fit before feeding their slices.
+	n := 0
+	for _, s := range f.slos {
+		if s.changed() || hasEntries && s.slices != nil {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for _, s := range f.slos {
+		if s.changed() || hasEntries && s.slices != nil {
+			b = s.appendDelta(b)
+		}
+	}
+	return b
+}
+
+func (s *sloState) appendDelta(b []byte) []byte {
+	b = appendString(b, s.spec.Name)
+	b = binary.LittleEndian.AppendUint64(b, s.fp)
+	if c := s.slices; s.bornDirty && c != nil && c.born {
+		b = binary.AppendVarint(append(b, 1), c.next)
+	} else {
+		b = append(b, 0)
+	}
+	if p := s.pend; p != nil {
+		slices.SortFunc(p.entries, func(a, b slotCounts) int { return cmp.Compare(a.k, b.k) })
+		b = binary.AppendUvarint(b, uint64(len(p.entries)))
+		prev := int64(0)
+		for _, en := range p.entries {
+			b = binary.AppendVarint(b, en.k-prev)
+			prev = en.k
+			b = binary.AppendUvarint(b, en.c.total)
+			b = binary.AppendUvarint(b, en.c.bad)
+		}
+		p.reset()
+	} else {
+		b = binary.AppendUvarint(b, 0)
+	}
+	if s.exDirty {
+		b = appendExemplars(append(b, 1), &s.ex)
+	} else {
+		b = append(b, 0)
+	}
+	s.exDirty, s.bornDirty = false, false
+	return b
+}
+
+// deltaFlow and deltaSLO are a decoded delta, applied only when it all
+// decoded.
+type deltaFlow struct {
+	name           string
+	events, errors uint64
+	last           int64
+	latFP          uint64
+	base           int64
+	entries        []slotHist
+	slos           []deltaSLO
+}
+
+type deltaSLO struct {
+	name    string
+	fp      uint64
+	born    bool
+	next    int64
+	entries []slotCounts
+	ex      *exemplars
+}
+
+// ApplyDelta adds a delta taken by AppendDelta to the engine's state. Apply
+// the deltas taken after the snapshot given to Restore, in order: a delta
+// whose sequence number is not above the engine's (one the snapshot already
+// holds, or one applied before) is skipped and returns nil, so replaying a
+// log from its start is safe. A delta that skips sequence numbers is
+// applied and returns an error wrapping ErrDeltaGap. State of SLOs whose
+// fingerprint changed is skipped. Corrupt input returns an error wrapping
+// ErrCorruptState and changes nothing.
+func (e *Engine) ApplyDelta(rec []byte) error {
+	e.persistMu.Lock()
+	defer e.persistMu.Unlock()
+	d := &decoder{b: rec}
+	d.header(deltaMagic)
+	seq := d.uvarint()
+	firstEval := d.time()
+	st := d.stats()
+	nflows := int(binary.LittleEndian.Uint32(append(d.raw(4), 0, 0, 0, 0)))
+	if nflows > len(d.b) {
+		d.fail("%d flows in %d bytes", nflows, len(d.b))
+	}
+	flows := make([]deltaFlow, 0, min(nflows, 1024))
+	for range nflows {
+		if d.err != nil {
+			break
+		}
+		flows = append(flows, d.deltaFlow())
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	if d.err != nil {
+		return fmt.Errorf("apply delta: %w", d.err)
+	}
+	if seq <= e.seq {
+		return nil
+	}
+	var gap error
+	if seq > e.seq+1 {
+		gap = fmt.Errorf("apply delta %d after %d: %w", seq, e.seq, ErrDeltaGap)
+	}
+	e.seq = seq
+	if firstEval != noTime {
+		e.firstEval.CompareAndSwap(noTime, firstEval)
+	}
+	// Replayed counts are not news for this engine's next delta.
+	e.events.Add(st.Events)
+	e.late.Add(st.Late)
+	e.tooLate.Add(st.TooLate)
+	e.future.Add(st.Future)
+	e.overflow.Add(st.Overflow)
+	e.reported.Events += st.Events
+	e.reported.Late += st.Late
+	e.reported.TooLate += st.TooLate
+	e.reported.Future += st.Future
+	e.reported.Overflow += st.Overflow
+	for i := range flows {
+		e.applyFlow(&flows[i])
+	}
+	return gap
+}
+
+func (d *decoder) deltaFlow() deltaFlow {
+	df := deltaFlow{name: d.str(), events: d.uvarint(), errors: d.uvarint(), last: d.time(), latFP: d.fixed64()}
+	base := d.uvarint()
+	if d.err == nil && (base == 0 || base > math.MaxInt64) {
+		d.fail("base %d", base)
+	}
+	df.base = int64(base)
+	n := d.count(5)
+	k := int64(0)
+	for i := range n {
+		k = d.slot(k, i, df.base)
+		h := new(sketch.Histogram)
+		d.hist(h)
+		if d.err != nil {
+			return df
+		}
+		df.entries = append(df.entries, slotHist{k: k, h: h})
+	}
+	nslos := d.count(11)
+	for range nslos {
+		ds := deltaSLO{name: d.str(), fp: d.fixed64()}
+		if ds.born = d.flag(); ds.born {
+			ds.next = d.varint()
+		}
+		n := d.count(3)
+		k := int64(0)
+		for i := range n {
+			k = d.slot(k, i, 1)
+			c := counts{total: d.uvarint(), bad: d.uvarint()}
+			if c.bad > c.total {
+				d.fail("%d bad of %d", c.bad, c.total)
+			}
+			ds.entries = append(ds.entries, slotCounts{k: k, c: c})
+		}
+		if d.flag() {
+			ds.ex = new(exemplars)
+			d.exemplars(ds.ex)
+		}
+		if d.err != nil {
+			return df
+		}
+		df.slos = append(df.slos, ds)
+	}
+	return df
+}
+
+// slot reads the i-th delta-coded slot index after prev: they ascend, and
+// a slot times its base must be a time.
+func (d *decoder) slot(prev int64, i int, base int64) int64 {
+	dk := d.varint()
+	k := prev + dk
+	if i > 0 && (dk <= 0 || k < prev) || i == 0 && k != dk {
+		d.fail("slots out of order")
+	}
+	if k > math.MaxInt64/base || k < math.MinInt64/base {
+		d.fail("slot %d out of range", k)
+	}
+	return k
+}
+
+// applyFlow adds one flow's part of a delta.
+func (e *Engine) applyFlow(df *deltaFlow) {
+	f := e.flow(df.name)
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// Whatever this engine observed itself goes in first, as it would
+	// have at its next read.
+	f.flushStage()
+	for _, s := range f.slos {
+		s.flush()
+	}
+	f.events.Add(df.events)
+	f.errors.Add(df.errors)
+	f.reportedEvents += df.events
+	f.reportedErrors += df.errors
+	if df.last != noTime && df.last > f.lastEvent.Load() {
+		f.lastEvent.Store(df.last)
+	}
+	f.reportedLast = f.lastEvent.Load()
+	type match struct {
+		s  *sloState
+		ds *deltaSLO
+	}
+	var ms []match
+	for i := range df.slos {
+		ds := &df.slos[i]
+		for _, s := range f.slos {
+			if s.spec.Name == ds.name && s.fp == ds.fp {
+				ms = append(ms, match{s, ds})
+			}
+		}
+	}
+	// Slices begin where the original engine began them, before any of
+	// their events come in.
+	for _, m := range ms {
+		if c := m.s.slices; c != nil && m.ds.born && !c.born {
+			c.born, c.next = true, m.ds.next
+			c.nextClose = (m.ds.next+1)*c.length + c.lateness
+			m.s.until = 0
+		}
+	}
+	var sliceSLOs []*sloState
+	for _, m := range ms {
+		if m.s.slices != nil {
+			sliceSLOs = append(sliceSLOs, m.s)
+		}
+	}
+	latOK := f.lat.fp == df.latFP
+	for _, en := range df.entries {
+		f.addSlot(en.k, df.base, en.h, latOK, sliceSLOs)
+	}
+	for _, m := range ms {
+		s := m.s
+		if s.slices == nil {
+			for _, en := range m.ds.entries {
+				if en.k > math.MaxInt64/s.base || en.k < math.MinInt64/s.base {
+					continue // corrupt: no time to put it at
+				}
+				if t := en.k * s.base; t >= s.until {
+					s.advance(t)
+				}
+				s.addSlot(en.k, en.c)
+			}
+		}
+		if m.ds.ex != nil {
+			s.ex = *m.ds.ex
+		}
+	}
+}
