@@ -79,6 +79,17 @@ func (p *parser) claim(owners map[string]string, name, path string, n *yaml.Node
 	return true
 }
 
+// alertName reads the name of the alert n, or gives it def when it names
+// none; at is where to report a name clash (the name, or n for a default).
+func (p *parser) alertName(f map[string]*yaml.Node, n *yaml.Node, path, def string) (name string, at *yaml.Node, ok bool) {
+	v := f["name"]
+	if v == nil {
+		return def, n, true
+	}
+	name, ok = p.name(v, join(path, "name"))
+	return name, v, ok
+}
+
 // budgetAlert reads one spec.alerting.budget item; nameAt is where to
 // report a name clash (the name, or the item when the name is a default).
 func (p *parser) budgetAlert(n *yaml.Node, path string) (a slo.BudgetAlert, nameAt *yaml.Node, good bool) {
@@ -101,19 +112,12 @@ func (p *parser) budgetAlert(n *yaml.Node, path string) (a slo.BudgetAlert, name
 		a.Severity, ok = p.severity(v, join(path, "severity"))
 		good = good && ok
 	}
-	nameAt = n
-	if v := f["name"]; v != nil {
-		nameAt = v
-		a.Name, ok = p.name(v, join(path, "name"))
-		good = good && ok
-	} else {
-		// The percentage as read, not Consumed*100: 0.07*100 is
-		// 7.000000000000001. Equal percentages give equal names however
-		// they are written, so the alert's fingerprint survives "50.0"
-		// becoming "50".
-		a.Name = fmt.Sprintf("budget-%g", pct)
-	}
-	return a, nameAt, good
+	// The default name has the percentage as read, not Consumed*100:
+	// 0.07*100 is 7.000000000000001. Equal percentages give equal names
+	// however they are written, so the alert's fingerprint survives "50.0"
+	// becoming "50".
+	a.Name, nameAt, ok = p.alertName(f, n, path, fmt.Sprintf("budget-%g", pct))
+	return a, nameAt, good && ok
 }
 
 // consumed reads a budget share as a percentage in (0, 100].
@@ -164,15 +168,8 @@ func (p *parser) exhaustionAlert(n *yaml.Node, path string, period time.Duration
 		a.Severity, ok = p.severity(v, join(path, "severity"))
 		good = good && ok
 	}
-	nameAt = n
-	if v := f["name"]; v != nil {
-		nameAt = v
-		a.Name, ok = p.name(v, join(path, "name"))
-		good = good && ok
-	} else {
-		a.Name = "exhaustion-" + FormatDuration(a.Within)
-	}
-	return a, nameAt, good
+	a.Name, nameAt, ok = p.alertName(f, n, path, "exhaustion-"+FormatDuration(a.Within))
+	return a, nameAt, good && ok
 }
 
 func (p *parser) noData(n *yaml.Node, s *slo.Spec, owners map[string]string) {
