@@ -153,6 +153,7 @@ type Dispatcher struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	closing   chan struct{} // closed by Close: drain the queues, then exit
+	startOnce sync.Once
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	done      chan struct{} // closed when every receiver goroutine exited
@@ -177,8 +178,9 @@ type receiver struct {
 	stats ReceiverStats
 }
 
-// NewDispatcher starts one goroutine per notifier. Notifier names must be
-// non-empty and unique. Close stops them.
+// NewDispatcher returns a Dispatcher for notifiers, whose names must be
+// non-empty and unique. It starts nothing: notifications enqueued before
+// Start wait in their queues.
 func NewDispatcher(notifiers []Notifier, opts DispatchOptions) (*Dispatcher, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -209,15 +211,22 @@ func NewDispatcher(notifiers []Notifier, opts DispatchOptions) (*Dispatcher, err
 	// The dispatcher owns its background context: callers' contexts only
 	// bound Close.
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	for _, r := range d.receivers {
-		d.wg.Add(1)
-		go d.run(r)
-	}
-	go func() {
-		d.wg.Wait()
-		close(d.done)
-	}()
 	return d, nil
+}
+
+// Start starts one goroutine per notifier; Close stops them. It is safe to
+// call more than once, and does nothing after Close.
+func (d *Dispatcher) Start() {
+	d.startOnce.Do(func() {
+		for _, r := range d.receivers {
+			d.wg.Add(1)
+			go d.run(r)
+		}
+		go func() {
+			d.wg.Wait()
+			close(d.done)
+		}()
+	})
 }
 
 // Enqueue queues notifications for delivery and returns at once. A
@@ -305,6 +314,8 @@ func (d *Dispatcher) Stats() DispatchStats {
 // number left pending. Close is safe to call more than once.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.closeOnce.Do(func() { close(d.closing) })
+	// Never started: no goroutine to wait for, and none may start now.
+	d.startOnce.Do(func() { close(d.done) })
 	select {
 	case <-d.done:
 		d.cancel()

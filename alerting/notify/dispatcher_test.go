@@ -100,6 +100,7 @@ func newTestDispatcher(t *testing.T, opts DispatchOptions, ns ...Notifier) *Disp
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

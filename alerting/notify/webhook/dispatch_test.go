@@ -94,6 +94,7 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.Start()
 
 		start := time.Now()
 		n := batch(t)[1] // page-slow, firing
