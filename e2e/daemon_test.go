@@ -92,7 +92,7 @@ type daemonConfig struct {
 	grpc    string
 	http    string
 	metrics string
-	// extra is YAML added under connectors.slo (indented by 4 spaces).
+	// extra is YAML added under extensions.burnwatch (indented by 4 spaces).
 	extra string
 }
 
@@ -121,16 +121,8 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: 1s, wal_segment_size: 16384}\n", dc.dataDir)
 	}
 	cfg := fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: %q}
-      http: {endpoint: %q}
-processors:
-  flow:
-    files: [%q]
-connectors:
-  slo:
+extensions:
+  burnwatch:
     files: [%q]
     evaluation_interval: 250ms
     alerting:
@@ -138,19 +130,27 @@ connectors:
       webhooks:
         - name: test
           url: %q
+    http: {endpoint: %q}
 %s%s
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: %q}
+      http: {endpoint: %q}
+processors:
+  flow: {}
+connectors:
+  slo: {}
 exporters:
   nop: {}
-extensions:
-  selfmetrics: {endpoint: %q}
 service:
-  extensions: [selfmetrics]
+  extensions: [burnwatch]
   telemetry:
     metrics: {level: none}
   pipelines:
     traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
     metrics: {receivers: [slo], exporters: [nop]}
-`, d.grpc, d.http, specPath, specPath, dc.webhook, storage, dc.extra, d.metrics)
+`, specPath, dc.webhook, d.metrics, storage, dc.extra, d.grpc, d.http)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

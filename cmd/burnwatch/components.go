@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/burnwatch/burnwatch/connectors/sloconnector"
-	"github.com/burnwatch/burnwatch/extensions/selfmetricsextension"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
 	"github.com/burnwatch/burnwatch/processors/flowprocessor"
 )
 
@@ -41,6 +41,6 @@ func components() (otelcol.Factories, error) {
 	if f.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](sloconnector.NewFactory()); err != nil {
 		return f, err
 	}
-	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](selfmetricsextension.NewFactory())
+	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](burnwatchextension.NewFactory())
 	return f, err
 }

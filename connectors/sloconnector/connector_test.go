@@ -3,27 +3,30 @@ package sloconnector
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/goleak"
 
+	"github.com/burnwatch/burnwatch/app"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension/burnwatchextensiontest"
 	"github.com/burnwatch/burnwatch/flows"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+const specs = "../../app/testdata/specs.yaml"
 
 // annotated builds spans as the flow processor leaves them.
 func annotated(n int, flow string, end time.Time, errs, slow int) ptrace.Traces {
@@ -47,200 +50,137 @@ func annotated(n int, flow string, end time.Time, errs, slow int) ptrace.Traces 
 	return td
 }
 
-func TestSpansBecomeEventsAndAlerts(t *testing.T) {
-	got := make(chan map[string]any, 10)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		got <- p
-	}))
-	defer hook.Close()
-
+// newConnector starts a connector, with metrics_interval interval, on a
+// real burnwatch extension that change may adjust.
+func newConnector(t *testing.T, interval time.Duration, change func(*burnwatchextension.Config)) (connector.Traces, *consumertest.MetricsSink, *app.App) {
+	t.Helper()
+	host, a := burnwatchextensiontest.Start(t, change, specs)
 	cfg := createDefaultConfig()
-	cfg.Files = []string{"testdata/specs.yaml"}
-	cfg.EvaluationInterval = time.Hour // evaluations are driven by hand below
-	cfg.Alerting.Console = false
-	cfg.Alerting.Webhooks = []WebhookConfig{{Name: "hook", URL: hook.URL}}
+	cfg.MetricsInterval = interval
 	sink := new(consumertest.MetricsSink)
-	f := NewFactory()
-	set := connectortest.NewNopSettings(Type)
-	conn, err := f.CreateTracesToMetrics(context.Background(), set, cfg, sink)
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := conn.(*tracesConnector)
-	h := tc.shared.host
-	h.now = func() time.Time { return t0 }
-	if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+	if err := conn.Start(context.Background(), host); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return conn, sink, a
+}
 
+// counter reads one series of a's /metrics, 0 when it is absent.
+func counter(a *app.App, series string) uint64 {
+	var buf bytes.Buffer
+	a.WriteMetrics(&buf)
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if name, v, ok := strings.Cut(line, " "); ok && name == series {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func TestSpansBecomeEventsAndSLIMetrics(t *testing.T) {
+	conn, sink, a := newConnector(t, 10*time.Millisecond, func(c *burnwatchextension.Config) {
+		c.EvaluationInterval = 10 * time.Millisecond
+	})
+	now := time.Now()
 	// 10 checkout spans: 3 errors, 2 slow (400 ms > 300 ms threshold).
-	if err := conn.ConsumeTraces(context.Background(), annotated(10, "checkout", t0, 3, 2)); err != nil {
+	if err := conn.ConsumeTraces(context.Background(), annotated(10, "checkout", now, 3, 2)); err != nil {
 		t.Fatal(err)
 	}
-	st := h.engine.Evaluate(t0)
+	st := a.Engine().Evaluate(now)
 	if p := st[0].Period; p.Total != 10 || p.Bad != 3 {
 		t.Errorf("availability period = %d/%d bad/total, want 3/10", p.Bad, p.Total)
 	}
 	if p := st[1].Period; p.Total != 10 || p.Bad != 5 {
 		t.Errorf("latency period = %d/%d bad/total, want 5/10 (errors and slow)", p.Bad, p.Total)
 	}
-	if ex := st[0].Exemplars; len(ex) == 0 || ex[0].TraceID[0] != 3 {
-		t.Errorf("exemplars = %v, want the newest bad event (trace 03...) first", ex)
-	}
-
-	h.evaluate(context.Background())
-	if sink.DataPointCount() == 0 {
-		t.Error("no SLI metrics reached the metrics pipeline")
-	}
-	// 30% errors against a 1% budget burns at 30x: page-fast fires for both SLOs.
-	select {
-	case p := <-got:
-		if p["version"] != "4" || p["status"] != "firing" {
-			t.Errorf("webhook payload version %v status %v, want 4 firing", p["version"], p["status"])
+	deadline := time.Now().Add(10 * time.Second)
+	for sink.DataPointCount() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no SLI metrics reached the metrics pipeline")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no webhook delivery")
-	}
-	if n := h.alerts.firing(); n == 0 {
-		t.Error("no alert firing after a 30x burn")
-	}
-	if err := conn.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Shutdown(context.Background()); err != nil {
-		t.Fatal("second shutdown:", err)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-func TestSharedHostIsCountedOnce(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Files = []string{"testdata/specs.yaml"}
-	cfg.Alerting.Console = false
-	set := connectortest.NewNopSettings(Type)
-	a, err := NewFactory().CreateTracesToMetrics(context.Background(), set, cfg, new(consumertest.MetricsSink))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewFactory().CreateTracesToMetrics(context.Background(), set, cfg, new(consumertest.MetricsSink))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.(*tracesConnector).shared != b.(*tracesConnector).shared {
-		t.Fatal("two connectors of one ID got two engines")
-	}
-	host := componenttest.NewNopHost()
-	if err := a.Start(context.Background(), host); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(context.Background(), host); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// The engine still runs for b.
-	select {
-	case <-a.(*tracesConnector).shared.done:
-		t.Fatal("first shutdown stopped the shared engine")
-	default:
-	}
-	if err := b.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	<-b.(*tracesConnector).shared.done
-}
-
-func TestBadSpecFileFailsCreation(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Files = []string{"testdata/nope-*.yaml"}
-	_, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, new(consumertest.MetricsSink))
-	if err == nil {
-		t.Fatal("a pattern matching no file was accepted")
-	}
-}
-
-func TestBadAnnotationIsCountedNotAFlow(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Files = []string{"testdata/specs.yaml"}
-	cfg.EvaluationInterval = time.Hour
-	cfg.Alerting.Console = false
-	conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, new(consumertest.MetricsSink))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := conn.(*tracesConnector).shared.host
-	h.now = func() time.Time { return t0 }
-	if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Shutdown(context.Background()) }()
-	td := ptrace.NewTraces()
-	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+func TestBadAndUnknownAnnotationsAreCountedNotFlows(t *testing.T) {
+	conn, _, a := newConnector(t, time.Hour, nil)
+	td := annotated(3, "invented", time.Now(), 3, 0)
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	spans.AppendEmpty().Attributes().PutInt(flows.FlowAttribute, 7)
 	spans.AppendEmpty().Attributes().PutStr(flows.FlowAttribute, "")
 	if err := conn.ConsumeTraces(context.Background(), td); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.badAnnotations.Get(); n != 2 {
+	if n := counter(a, "burnwatch_spans_bad_annotation_total"); n != 2 {
 		t.Errorf("bad annotations counted %d, want 2", n)
 	}
-	for _, f := range h.engine.Flows() {
-		if f.Flow == "" || f.Flow == "7" {
+	if n := counter(a, "burnwatch_events_unknown_flow_total"); n != 3 {
+		t.Errorf("unknown flows counted %d, want 3", n)
+	}
+	for _, f := range a.Engine().Flows() {
+		if f.Flow == "" || f.Flow == "7" || f.Flow == "invented" {
 			t.Errorf("a flow %q was made from a bad annotation", f.Flow)
 		}
 	}
 }
 
-// TestScrapeWhileEvaluating renders /metrics while evaluations run: the
-// host writes each evaluation into the storage /metrics is not showing,
-// so a scrape always sees one whole evaluation (run with -race).
-func TestScrapeWhileEvaluating(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Files = []string{"testdata/specs.yaml"}
-	cfg.EvaluationInterval = time.Hour // evaluations are driven by hand below
-	cfg.Alerting.Console = false
-	conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), cfg, new(consumertest.MetricsSink))
-	if err != nil {
+// TestNotDurableIsBackPressure: under storage.acknowledge: durable, a batch
+// storage cannot keep goes back to the sender as a retryable error.
+func TestNotDurableIsBackPressure(t *testing.T) {
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := writeFile(blocked); err != nil {
 		t.Fatal(err)
 	}
-	h := conn.(*tracesConnector).shared.host
-	var now atomic.Int64
-	now.Store(t0.UnixNano())
-	h.now = func() time.Time { return time.Unix(0, now.Load()) }
-	if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Shutdown(context.Background()) }()
-	if err := conn.ConsumeTraces(context.Background(), annotated(10, "checkout", t0, 1, 0)); err != nil {
-		t.Fatal(err)
-	}
-	h.evaluate(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := range 300 {
-			now.Add(int64(time.Second))
-			if i%10 == 0 {
-				_ = conn.ConsumeTraces(context.Background(), annotated(10, "checkout", h.now(), 1, 0))
-			}
-			h.evaluate(context.Background())
-		}
-	}()
-	for scrapes := 0; ; scrapes++ {
-		select {
-		case <-done:
-			if scrapes == 0 {
-				t.Fatal("no scrape ran during the evaluations")
-			}
-			return
-		default:
-		}
-		var buf bytes.Buffer
-		h.writeEngineMetrics(&buf)
-		if n := strings.Count(buf.String(), "burnwatch_slo_error_budget_remaining{"); n != 2 {
-			t.Fatalf("a scrape shows %d SLOs' budgets, want 2:\n%s", n, buf.String())
-		}
+	conn, _, _ := newConnector(t, time.Hour, func(c *burnwatchextension.Config) {
+		c.Storage.Directory = filepath.Join(blocked, "data")
+		c.Storage.Acknowledge = app.AckDurable
+	})
+	err := conn.ConsumeTraces(context.Background(), annotated(3, "checkout", time.Now(), 0, 0))
+	if err == nil || consumererror.IsPermanent(err) {
+		t.Fatalf("ConsumeTraces with storage down = %v, want a retryable error", err)
 	}
 }
+
+func TestLifecycle(t *testing.T) {
+	t.Run("shut down twice", func(t *testing.T) {
+		conn, _, _ := newConnector(t, time.Millisecond, nil)
+		if conn.Capabilities().MutatesData {
+			t.Error("the connector reads spans only")
+		}
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("shut down without start", func(t *testing.T) {
+		conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("start without the extension", func(t *testing.T) {
+		conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Start(context.Background(), &burnwatchextensiontest.Host{}); err == nil || !strings.Contains(err.Error(), "is not configured") {
+			t.Errorf("Start without the extension = %v", err)
+		}
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func writeFile(path string) error { return os.WriteFile(path, []byte("x"), 0o644) }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension/burnwatchextensiontest"
 	"github.com/burnwatch/burnwatch/processors/flowprocessor"
 )
 
@@ -74,23 +74,16 @@ func otlploadBatch(now time.Time) ptrace.Traces {
 func BenchmarkSpanPath(b *testing.B) {
 	ctx := context.Background()
 	now := time.Now()
-	cfg := createDefaultConfig()
-	cfg.Files = []string{"../../bench/specs.yaml"}
-	cfg.EvaluationInterval = time.Hour
-	cfg.Alerting.Console = false
-	conn, err := NewFactory().CreateTracesToMetrics(ctx, connectortest.NewNopSettings(Type), cfg, consumertest.NewNop())
+	host, _ := burnwatchextensiontest.Start(b, nil, "../../bench/specs.yaml")
+	conn, err := NewFactory().CreateTracesToMetrics(ctx, connectortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn.(*tracesConnector).shared.host.now = func() time.Time { return now }
 	pf := flowprocessor.NewFactory()
-	pcfg := pf.CreateDefaultConfig().(*flowprocessor.Config)
-	pcfg.Files = cfg.Files
-	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(flowprocessor.Type), pcfg, conn)
+	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(flowprocessor.Type), pf.CreateDefaultConfig(), conn)
 	if err != nil {
 		b.Fatal(err)
 	}
-	host := componenttest.NewNopHost()
 	if err := proc.Start(ctx, host); err != nil {
 		b.Fatal(err)
 	}

@@ -2,22 +2,40 @@ package sloconnector
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
 
+	"github.com/burnwatch/burnwatch/app"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
 	"github.com/burnwatch/burnwatch/flows"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
+// tracesConnector turns spans the flow processor classified into events
+// for the burnwatch extension's App, and sends the App's SLI metrics down
+// the metrics pipeline. The collector makes one per pipeline pair; they all
+// feed the one App.
 type tracesConnector struct {
-	shared   *sharedHost
-	id       component.ID
-	stopOnce sync.Once
+	cfg    *Config
+	logger *zap.Logger
+	next   consumer.Metrics
+
+	// Set by Start.
+	app            *app.App
+	badAnnotations *metrics.Counter
+	exportErrs     *metrics.Counter
+	cancel         context.CancelFunc
+	done           chan struct{}
+	stopOnce       sync.Once
 }
 
 var eventBufs = sync.Pool{New: func() any { b := make([]slo.Event, 0, 256); return &b }}
@@ -26,22 +44,64 @@ func (c *tracesConnector) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: false}
 }
 
-func (c *tracesConnector) Start(ctx context.Context, host component.Host) error {
-	return c.shared.start(ctx, host)
+// Start finds the App and starts the SLI export.
+func (c *tracesConnector) Start(_ context.Context, host component.Host) error {
+	a, err := burnwatchextension.FindApp(host, c.cfg.Extension)
+	if err != nil {
+		return err
+	}
+	c.app = a
+	c.badAnnotations = a.Counter("burnwatch_spans_bad_annotation_total")
+	c.exportErrs = a.Counter("burnwatch_sli_export_errors_total")
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.done = cancel, make(chan struct{})
+	go c.export(ctx)
+	return nil
 }
 
-func (c *tracesConnector) Shutdown(ctx context.Context) error {
-	var err error
+// Shutdown stops the SLI export; it is safe to call twice and without
+// Start.
+func (c *tracesConnector) Shutdown(context.Context) error {
 	c.stopOnce.Do(func() {
-		if release(c.id, c.shared) {
-			err = c.shared.shutdown(ctx)
+		if c.cancel != nil {
+			c.cancel()
+			<-c.done
 		}
 	})
-	return err
+	return nil
 }
 
-// ConsumeTraces turns spans the flow processor classified into engine
-// events; unclassified spans were already counted by the processor.
+// export sends the newest evaluation's SLI metrics every MetricsInterval.
+func (c *tracesConnector) export(ctx context.Context) {
+	defer close(c.done)
+	tick := time.NewTicker(c.cfg.MetricsInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			var md pmetric.Metrics
+			some := false
+			c.app.ReadStatuses(func(at time.Time, statuses []slo.Status) {
+				if some = len(statuses) > 0; some {
+					md = sliMetrics(statuses, at)
+				}
+			})
+			if !some {
+				continue
+			}
+			if err := c.next.ConsumeMetrics(ctx, md); err != nil && !errors.Is(err, context.Canceled) {
+				c.exportErrs.Inc()
+			}
+		}
+	}
+}
+
+// ConsumeTraces turns spans the flow processor classified into events;
+// unclassified spans were already counted by the processor. An error from
+// the App (storage cannot keep the batch) goes back to the sender, who
+// retries.
 func (c *tracesConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 	bp := eventBufs.Get().(*[]slo.Event)
 	evs := (*bp)[:0]
@@ -60,7 +120,7 @@ func (c *tracesConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) err
 				if fv.Type() != pcommon.ValueTypeStr || fv.Str() == "" {
 					// Not set by a flow processor: count it, do not invent a
 					// flow named "".
-					c.shared.badAnnotations.Inc()
+					c.badAnnotations.Inc()
 					continue
 				}
 				ev := slo.Event{
@@ -79,11 +139,12 @@ func (c *tracesConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) err
 			}
 		}
 	}
+	var err error
 	if len(evs) > 0 {
-		c.shared.observe(evs)
+		err = c.app.Observe(evs)
 	}
 	clear(evs) // drop references to the request's strings
 	*bp = evs[:0]
 	eventBufs.Put(bp)
-	return nil
+	return err
 }

@@ -1,17 +1,13 @@
 package flowprocessor
 
 import (
-	"context"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/processor/processortest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -21,18 +17,15 @@ func TestLoadConfig(t *testing.T) {
 	}
 	tests := []struct {
 		id        string
-		want      []string // Files, when the config is valid
-		unmarshal string   // error from decoding the section
-		validate  string   // error from Validate
+		want      Config // when the config is valid
+		unmarshal string // error from decoding the section
+		validate  string // error from Validate
 	}{
-		{id: "", want: []string{"testdata/specs/*.yaml"}},
-		{id: "two_patterns", want: []string{"testdata/specs/flows.yaml", "testdata/specs/slos.yaml"}},
-		{id: "builtin", want: []string{"builtin:examples.yaml"}},
-		{id: "no_files", validate: "files: at least one spec file or glob is required"},
-		{id: "missing_files", validate: "files: at least one spec file or glob is required"},
-		{id: "blank", validate: "files[1]: is empty"},
-		{id: "bad_glob", validate: `files[0]: "testdata/specs/[a-.yaml" is not a valid glob: syntax error in pattern`},
-		{id: "unknown_key", unmarshal: "invalid keys: file"},
+		{id: "", want: Config{Extension: component.MustNewID("burnwatch")}},
+		{id: "named", want: Config{Extension: component.MustNewIDWithName("burnwatch", "gateway")}},
+		{id: "gateway", want: Config{Extension: component.MustNewID("burnwatch"), TrustAnnotations: true}},
+		{id: "old_files", validate: "files: moved to the burnwatch extension"},
+		{id: "unknown_key", unmarshal: "invalid keys: trust_annotation"},
 	}
 	for _, tt := range tests {
 		t.Run("flow/"+tt.id, func(t *testing.T) {
@@ -61,21 +54,9 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			if !reflect.DeepEqual(cfg.Files, tt.want) {
-				t.Errorf("Files = %q, want %q", cfg.Files, tt.want)
-			}
-			// A valid config must also load: the files it names are good.
-			if _, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(Type), cfg, consumertest.NewNop()); err != nil {
-				t.Errorf("CreateTraces: %v", err)
+			if cfg.Extension != tt.want.Extension || cfg.TrustAnnotations != tt.want.TrustAnnotations {
+				t.Errorf("config = %+v, want %+v", *cfg, tt.want)
 			}
 		})
-	}
-}
-
-func TestDefaultConfigIsInvalid(t *testing.T) {
-	// Without files there is nothing to classify: say so instead of
-	// silently passing everything through.
-	if err := confmap.Validate(createDefaultConfig()); err == nil {
-		t.Error("default config validated")
 	}
 }

@@ -2,38 +2,24 @@ package flowprocessor
 
 import (
 	"context"
-	"strings"
 	"sync"
 
-	"github.com/VictoriaMetrics/metrics"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/burnwatch/burnwatch/app"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
 	"github.com/burnwatch/burnwatch/flows"
-	"github.com/burnwatch/burnwatch/specs"
 )
 
-// Self-metric names. Every span adds to received; an entry span adds to
-// entry and then to the classified counter of its flow or to unmatched; a
-// non-entry span adds to classified only when an entry_spans_only: false flow
-// takes it.
-const (
-	metricReceived   = "burnwatch_spans_received_total"
-	metricEntry      = "burnwatch_spans_entry_total"
-	metricClassified = "burnwatch_spans_classified_total"
-	metricUnmatched  = "burnwatch_spans_unmatched_total"
-)
-
+// flowProcessor classifies spans with the flows of the burnwatch extension's
+// App and annotates them for the slo connector.
 type flowProcessor struct {
-	cls   *flows.Classifier
+	cfg *Config
+	// flows, keys and batches are set by start, before the first batch.
+	flows *app.Flows
 	keys  []string
-	names []string // flow names by index, for the span attribute
-
-	received   *metrics.Counter
-	entry      *metrics.Counter
-	unmatched  *metrics.Counter
-	classified []*metrics.Counter // by flow index
-
 	// batches recycles per-call scratch state so processing does not
 	// allocate per span (nor, in steady state, per batch).
 	batches sync.Pool
@@ -43,52 +29,35 @@ type flowProcessor struct {
 // locally and added to the shared counters once per call, so concurrent
 // pipelines do not contend on an atomic per span.
 type batch struct {
-	in                         flows.Input
-	received, entry, unmatched int
-	classified                 []int
+	in    flows.Input
+	tally *app.Tally
 }
 
-func newFlowProcessor(set *specs.Set) (*flowProcessor, error) {
-	cls, err := set.Classifier()
+func newFlowProcessor(cfg *Config) *flowProcessor { return &flowProcessor{cfg: cfg} }
+
+func (p *flowProcessor) start(_ context.Context, host component.Host) error {
+	a, err := burnwatchextension.FindApp(host, p.cfg.Extension)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p := &flowProcessor{
-		cls:        cls,
-		keys:       cls.Keys(),
-		names:      make([]string, cls.Len()),
-		received:   metrics.GetOrCreateCounter(metricReceived),
-		entry:      metrics.GetOrCreateCounter(metricEntry),
-		unmatched:  metrics.GetOrCreateCounter(metricUnmatched),
-		classified: make([]*metrics.Counter, cls.Len()),
-	}
-	for i := range p.names {
-		p.names[i] = cls.Name(i)
-		// Names and counters are made once here: the per-span path formats
-		// nothing. GetOrCreate, since a collector may build the processor
-		// once per pipeline and all share the default set.
-		p.classified[i] = metrics.GetOrCreateCounter(metricClassified + `{flow="` + escapeLabel(p.names[i]) + `"}`)
-	}
+	p.flows = a.Flows()
+	p.keys = p.flows.Classifier().Keys()
 	n := len(p.keys)
 	p.batches.New = func() any {
-		return &batch{
-			in:         flows.Input{Span: make([]flows.Value, n), Resource: make([]flows.Value, n)},
-			classified: make([]int, cls.Len()),
-		}
+		return &batch{in: flows.Input{Span: make([]flows.Value, n), Resource: make([]flows.Value, n)}, tally: p.flows.NewTally()}
 	}
-	return p, nil
-}
-
-// escapeLabel escapes a Prometheus label value. Spec names are plain already
-// (package specs checks them); this keeps the exposition valid regardless.
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+	return nil
 }
 
 func (p *flowProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	b := p.batches.Get().(*batch)
 	p.process(td, b)
-	p.flush(b)
+	p.flows.Add(b.tally)
+	// The pdata strings b.in refers to are cleared, so a pooled batch does
+	// not keep a finished request's data alive.
+	clear(b.in.Span)
+	clear(b.in.Resource)
+	b.in.Name = ""
 	p.batches.Put(b)
 	return td, nil
 }
@@ -111,31 +80,42 @@ func (p *flowProcessor) process(td ptrace.Traces, b *batch) {
 }
 
 func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
-	in := &b.in
+	in, t := &b.in, b.tally
 	attrs := span.Attributes()
+	t.Received++
+	if p.cfg.TrustAnnotations {
+		if v, ok := attrs.Get(flows.FlowAttribute); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return // an agent classified it
+		}
+	}
 	p.fill(in.Span, attrs)
 	in.Name = span.Name()
 	// pdata numbers span kinds as OTLP does, and so does package flows.
 	in.Kind = flows.SpanKind(span.Kind())
 	in.Root = span.ParentSpanID().IsEmpty()
 	in.StatusError = span.Status().Code() == ptrace.StatusCodeError
-
-	r := p.cls.Classify(in)
-	b.received++
+	r := p.flows.Classifier().Classify(in)
 	if r.Entry {
-		b.entry++
+		t.Entry++
 	}
 	if !r.Matched() {
 		if r.Entry {
-			b.unmatched++
+			t.Unmatched++
+		}
+		// Only this processor says which flow a span is in: what a client
+		// set goes. (A matched span's are overwritten below.)
+		flow := attrs.Remove(flows.FlowAttribute)
+		if attrs.Remove(flows.ErrorAttribute) || flow {
+			t.Removed++
 		}
 		return
 	}
-	b.classified[r.Flow]++
+	t.Classified[r.Flow]++
 	// Grow the attribute slice once, to the exact size, instead of letting
-	// append double it.
+	// append double it. Put overwrites an attribute in place, so spans that
+	// pass twice (or carry a client's value) cost no allocation.
 	attrs.EnsureCapacity(attrs.Len() + 2)
-	attrs.PutStr(flows.FlowAttribute, p.names[r.Flow])
+	attrs.PutStr(flows.FlowAttribute, p.flows.Name(r.Flow))
 	attrs.PutBool(flows.ErrorAttribute, r.Error)
 }
 
@@ -166,23 +146,4 @@ func valueOf(v pcommon.Value) flows.Value {
 	// Present but not a scalar (bytes, slice, map, or an empty value):
 	// exists sees it, comparisons do not.
 	return flows.Value{Kind: flows.ValueOther}
-}
-
-// flush adds b's counts to the self-metrics and zeroes b for reuse. The
-// pdata strings b.in refers to are cleared too, so a pooled batch does not
-// keep a finished request's data alive.
-func (p *flowProcessor) flush(b *batch) {
-	p.received.Add(b.received)
-	p.entry.Add(b.entry)
-	p.unmatched.Add(b.unmatched)
-	for i, n := range b.classified {
-		if n > 0 {
-			p.classified[i].Add(n)
-			b.classified[i] = 0
-		}
-	}
-	b.received, b.entry, b.unmatched = 0, 0, 0
-	clear(b.in.Span)
-	clear(b.in.Resource)
-	b.in.Name = ""
 }

@@ -8,18 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/burnwatch/burnwatch/specs"
 )
-
-func loadSet(tb testing.TB, patterns ...string) *specs.Set {
-	tb.Helper()
-	set, err := specs.Load(patterns...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return set
-}
 
 const benchSpans = 1000
 
@@ -70,10 +59,7 @@ func benchTraces() ptrace.Traces {
 // the value wrappers of the two new attributes and may grow the attribute
 // slice; the copy itself is made with the timer stopped and not counted.
 func BenchmarkProcessSpans(b *testing.B) {
-	p, err := newFlowProcessor(loadSet(b, "testdata/specs/*.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := startedProcessor(b, nil, "testdata/specs/*.yaml")
 	ctx := context.Background()
 	template := benchTraces()
 	report := func(b *testing.B, mallocs uint64) {

@@ -1,10 +1,8 @@
-package sloconnector
+package app
 
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"os"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -12,59 +10,49 @@ import (
 
 	"github.com/burnwatch/burnwatch/alerting"
 	"github.com/burnwatch/burnwatch/alerting/notify"
-	"github.com/burnwatch/burnwatch/alerting/notify/console"
-	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
-// alertPath is the alert lifecycle and delivery behind one engine. Only the
-// evaluation goroutine calls update; the dispatcher owns its own goroutines.
+// alertLog is where the alert path writes ahead: the history file and the
+// WAL's alert state (persistence, when storage is on).
+type alertLog interface {
+	record(historyRecord)
+	saveAlerts(alertState)
+}
+
+// alertPath is the alert lifecycle and delivery behind the engine. Only the
+// evaluation goroutine calls update; the dispatcher owns its goroutines.
 type alertPath struct {
 	manager    *alerting.Manager
 	dispatcher *notify.Dispatcher
 	logger     *zap.Logger
-	// persist, when storage is on, journals every transition and attempt
-	// and writes the alert state to the WAL; set before start.
-	persist *persistence
+	// log is nil when storage is off. It is set at construction, before
+	// any delivery can start, and never changes.
+	log alertLog
 
 	notifications *metrics.Counter
 }
 
-func newAlertPath(cfg AlertingConfig, self *metrics.Set, logger *zap.Logger) (*alertPath, error) {
+func newAlertPath(cfg AlertingConfig, notifiers []notify.Notifier, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
 	opts := alerting.DefaultOptions()
 	opts.RepeatInterval = cfg.RepeatInterval
 	opts.KeepFiringFor = cfg.KeepFiringFor
-	var notifiers []notify.Notifier
-	if cfg.Console {
-		notifiers = append(notifiers, console.New("console", os.Stdout))
-	}
-	client := &http.Client{}
-	for _, w := range cfg.Webhooks {
-		if w.URL == "" {
-			continue
-		}
-		n, err := webhook.New(w.notifierConfig(), client)
-		if err != nil {
-			return nil, fmt.Errorf("alerting.webhooks %q: %w", w.Name, err)
-		}
-		notifiers = append(notifiers, n)
-	}
-	p := &alertPath{manager: alerting.NewManager(opts), logger: logger,
+	p := &alertPath{manager: alerting.NewManager(opts), logger: logger, log: log,
 		notifications: self.NewCounter("burnwatch_alert_notifications_total")}
-	delivered := map[string]*metrics.Counter{}
+	attempts := map[string]*metrics.Counter{}
 	for _, n := range notifiers {
 		for _, o := range []notify.Outcome{notify.OutcomeDelivered, notify.OutcomeRetry, notify.OutcomeFailed, notify.OutcomeAborted} {
-			delivered[n.Name()+"/"+string(o)] = self.NewCounter(fmt.Sprintf(`burnwatch_notification_attempts_total{receiver=%q,outcome=%q}`, n.Name(), o))
+			attempts[n.Name()+"/"+string(o)] = self.NewCounter(fmt.Sprintf(`burnwatch_notification_attempts_total{receiver=%q,outcome=%q}`, n.Name(), o))
 		}
 	}
 	d, err := notify.NewDispatcher(notifiers, notify.DispatchOptions{OnAttempt: func(a notify.Attempt) {
-		if c := delivered[a.Receiver+"/"+string(a.Outcome)]; c != nil {
+		if c := attempts[a.Receiver+"/"+string(a.Outcome)]; c != nil {
 			c.Inc()
 		}
-		if p.persist != nil {
-			p.persist.record(attemptRecord(a))
+		if p.log != nil {
+			p.log.record(attemptRecord(a))
 			if a.Outcome != notify.OutcomeRetry {
-				p.persist.appendAlerts(p.state()) // the pending set changed
+				p.log.saveAlerts(p.state()) // the pending set changed
 			}
 		}
 		if a.Err != nil {
@@ -80,6 +68,9 @@ func newAlertPath(cfg AlertingConfig, self *metrics.Set, logger *zap.Logger) (*a
 	return p, nil
 }
 
+// start starts delivery, of what restore queued first.
+func (p *alertPath) start() { p.dispatcher.Start() }
+
 func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 	ns := p.manager.Update(now, statuses)
 	if len(ns) == 0 {
@@ -88,17 +79,17 @@ func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 	p.notifications.Add(len(ns))
 	for _, n := range ns {
 		p.logger.Info("alert", zap.String("state", string(n.Alert.State)), zap.String("slo", n.Alert.SLO), zap.String("tier", n.Alert.Tier))
-		if p.persist != nil {
-			p.persist.record(transitionRecord(n)) // journaled before it is sent
+		if p.log != nil {
+			p.log.record(transitionRecord(n)) // journaled before it is sent
 		}
 	}
-	if p.persist != nil {
+	if p.log != nil {
 		// Write ahead: the new notifications are recorded as pending before
 		// they are handed to the dispatcher, so a kill in between re-sends
 		// them after the restart instead of losing them.
 		st := p.state()
 		st.Pending = append(st.Pending, ns...)
-		p.persist.appendAlerts(st)
+		p.log.saveAlerts(st)
 	}
 	p.dispatcher.Enqueue(ns...)
 }
@@ -108,14 +99,18 @@ func (p *alertPath) state() alertState {
 	return alertState{Alerts: p.manager.Snapshot(), Pending: p.dispatcher.Pending()}
 }
 
-// restore resumes firing alerts without paging again and re-sends what was
-// not delivered.
+// restore resumes firing alerts without paging again and queues what was
+// not delivered, before start.
 func (p *alertPath) restore(s alertState) {
 	if err := p.manager.Restore(s.Alerts); err != nil {
 		p.logger.Warn("some alert states were not restored", zap.Error(err))
 	}
 	p.dispatcher.Enqueue(s.Pending...)
 }
+
+func (p *alertPath) firing() int { return len(p.manager.Firing()) }
+
+func (p *alertPath) close(ctx context.Context) error { return p.dispatcher.Close(ctx) }
 
 // historyRecord is one line of the alert history: a transition or a
 // delivery attempt.
@@ -154,7 +149,3 @@ func attemptRecord(a notify.Attempt) historyRecord {
 	}
 	return r
 }
-
-func (p *alertPath) firing() int { return len(p.manager.Firing()) }
-
-func (p *alertPath) close(ctx context.Context) error { return p.dispatcher.Close(ctx) }

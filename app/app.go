@@ -1,0 +1,246 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"go.uber.org/zap"
+
+	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/console"
+	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/specs"
+)
+
+// App is the Burnwatch daemon: the teams' specs, the SLO engine and its
+// evaluation loop, the alert path and persistence, and its own metrics.
+// Producers (the slo connector, the fast receiver) hand it events; the flow
+// processor classifies with its Flows.
+//
+// It is built in one straight line: New applies and checks the config,
+// loads the specs, builds the engine and the notifiers; Start opens
+// storage, builds the alert path writing ahead to it, restores the state
+// and starts the loops; Shutdown undoes Start in reverse.
+type App struct {
+	cfg    Config
+	logger *zap.Logger
+	specs  *specs.Set
+	engine *slo.Engine
+	flows  *Flows
+	// known holds the flow names the specs define: producers' events of
+	// any other flow are counted and dropped, so a client cannot invent
+	// flows or page for one it does not own.
+	known     map[string]struct{}
+	notifiers []notify.Notifier
+	self      *metrics.Set
+	counters  counters
+
+	// persist is nil when storage is off; set before Start returns.
+	persist *persistence
+	alerts  *alertPath
+
+	startOnce, stopOnce sync.Once
+	cancel              context.CancelFunc
+	done                chan struct{}
+
+	// evals are storage for two evaluations: evaluate writes into the one
+	// readers do not see (evals[1-shown]) and then shows it. lastMu guards
+	// last, lastAt and shown; a reader holds it for reading while it uses
+	// last, so evaluate never overwrites statuses being read.
+	evals  [2]slo.Evaluation
+	lastMu sync.RWMutex
+	last   []slo.Status
+	lastAt time.Time
+	shown  int
+	// lastCheckpoint is only touched by the evaluation goroutine.
+	lastCheckpoint time.Time
+}
+
+// ErrNotDurable is returned by Observe under storage.acknowledge: durable
+// while the state cannot be written: the sender should retry later.
+var ErrNotDurable = errors.New("storage is not durable: batch refused (storage.acknowledge: durable)")
+
+// New checks cfg, loads its spec files and builds the engine and the
+// notifiers. It opens no file but the specs and starts nothing.
+func New(cfg Config, logger *zap.Logger) (*App, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	set, err := specs.Load(cfg.Files...)
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	engine, err := slo.NewEngine(set.SLOs, slo.Options{
+		AllowedLateness: cfg.AllowedLateness,
+		MaxFlows:        cfg.MaxFlows,
+		Deltas:          cfg.Storage.Directory != "",
+	})
+	if err != nil {
+		return nil, err
+	}
+	fl, err := newFlows(set)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: logger, specs: set, engine: engine, flows: fl,
+		known: make(map[string]struct{}, len(set.Flows)), self: metrics.NewSet()}
+	for _, f := range set.Flows {
+		a.known[f.Name] = struct{}{}
+	}
+	if a.notifiers, err = buildNotifiers(cfg.Alerting); err != nil {
+		return nil, err
+	}
+	a.registerMetrics()
+	return a, nil
+}
+
+// buildNotifiers makes the configured receivers; webhooks with an empty URL
+// are disabled.
+func buildNotifiers(cfg AlertingConfig) ([]notify.Notifier, error) {
+	var ns []notify.Notifier
+	if cfg.Console {
+		ns = append(ns, console.New("console", os.Stdout))
+	}
+	// One client for every webhook, that does not follow redirects: a
+	// redirected POST would lose its body, so a 3xx is a failed delivery.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, w := range cfg.Webhooks {
+		if w.URL == "" {
+			continue
+		}
+		n, err := webhook.New(w.notifierConfig(), client)
+		if err != nil {
+			return nil, fmt.Errorf("alerting.webhooks %q: %w", w.Name, err)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// Start opens storage, builds the alert path on it, restores the state
+// written before the last stop and starts the evaluation loop and delivery.
+// A storage directory that cannot be used is reported and retried, and the
+// daemon goes on from memory meanwhile: losing history is better than not
+// alerting. Start is safe to call more than once.
+func (a *App) Start(context.Context) error {
+	var err error
+	a.startOnce.Do(func() { err = a.start() })
+	return err
+}
+
+func (a *App) start() error {
+	var log alertLog
+	if a.cfg.Storage.Directory != "" {
+		a.persist = newPersistence(a.cfg.Storage, a.self, a.logger)
+		if err := a.persist.open(); err != nil {
+			a.persist.fail("open storage", err)
+			a.persist.notDurable("open storage: " + err.Error())
+		}
+		log = a.persist
+	}
+	alerts, err := newAlertPath(a.cfg.Alerting, a.notifiers, a.self, a.logger, log)
+	if err != nil {
+		return err
+	}
+	a.alerts = alerts
+	if a.persist != nil && a.persist.isOpen() {
+		began := time.Now()
+		if st := a.persist.restore(a.engine); st != nil {
+			a.alerts.restore(*st)
+		}
+		a.logger.Info("state restored", zap.Duration("took", time.Since(began)))
+	}
+	a.alerts.start()
+	a.lastCheckpoint = time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.done = make(chan struct{})
+	a.logger.Info("burnwatch started", zap.Int("flows", len(a.specs.Flows)), zap.Int("slos", len(a.specs.SLOs)),
+		zap.Duration("evaluation_interval", a.cfg.EvaluationInterval), zap.String("storage", a.storageState()))
+	go a.run(ctx)
+	return nil
+}
+
+// Shutdown stops the evaluation loop, gives delivery until ctx is done to
+// send what is pending, writes a final checkpoint (with what is still
+// pending, for the next start) and closes storage. It is safe to call
+// twice, and without Start.
+func (a *App) Shutdown(ctx context.Context) error {
+	var err error
+	a.stopOnce.Do(func() {
+		a.startOnce.Do(func() {}) // a Start after Shutdown does nothing
+		if a.cancel == nil {
+			return
+		}
+		a.cancel()
+		<-a.done
+		err = a.alerts.close(ctx)
+		if a.persist != nil {
+			// After delivery stopped: what it could not send is in the
+			// checkpoint and is sent after the restart.
+			a.persist.checkpoint(a.engine, a.alerts.state(), time.Now())
+			err = errors.Join(err, a.persist.close())
+		}
+	})
+	return err
+}
+
+// Observe counts a batch of events from a producer. Events of flows the
+// specs do not define are counted (burnwatch_events_unknown_flow_total)
+// and dropped; Observe may reorder evs. With storage on, the batch's counts
+// are written to the WAL before Observe returns, so a batch the sender saw
+// accepted survives a kill -9. Under storage.acknowledge: durable it
+// returns ErrNotDurable, counting nothing, while storage cannot be written.
+func (a *App) Observe(evs []slo.Event) error {
+	return a.observe(time.Now(), evs)
+}
+
+func (a *App) observe(now time.Time, evs []slo.Event) error {
+	p := a.persist
+	if p != nil && a.cfg.Storage.Acknowledge == AckDurable && !p.durable.Load() {
+		a.counters.refused.Add(uint64(len(evs)))
+		return ErrNotDurable
+	}
+	kept := evs[:0]
+	for _, ev := range evs {
+		if _, ok := a.known[ev.Flow]; ok {
+			kept = append(kept, ev)
+		}
+	}
+	if n := len(evs) - len(kept); n > 0 {
+		a.counters.unknownFlow.Add(uint64(n))
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	a.engine.Observe(now, kept)
+	if p != nil {
+		p.appendDelta(a.engine)
+	}
+	return nil
+}
+
+// Flows is the compiled flow set that producers classify spans with.
+func (a *App) Flows() *Flows { return a.flows }
+
+// Engine is the SLO engine, for producers and tests that read it directly.
+func (a *App) Engine() *slo.Engine { return a.engine }
+
+// ReadStatuses calls fn with the newest evaluation, and when it was made;
+// statuses is empty before the first. fn must not keep statuses nor call
+// back into the App: the evaluation loop waits for it to return.
+func (a *App) ReadStatuses(fn func(at time.Time, statuses []slo.Status)) {
+	a.lastMu.RLock()
+	defer a.lastMu.RUnlock()
+	fn(a.lastAt, a.last)
+}

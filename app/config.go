@@ -1,0 +1,199 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
+)
+
+// Config is what users write once for the daemon: the spec files, the
+// engine's timing, storage and alerting. The burnwatch extension embeds it
+// (hence the mapstructure tags); tests and other binaries fill it in Go.
+// Start from DefaultConfig: zero values are used as given.
+type Config struct {
+	// Files are the teams' spec files (paths or globs) with their Flow and
+	// SLO documents: the one source of truth for classification and SLOs.
+	Files []string `mapstructure:"files"`
+	// EvaluationInterval is how often burn rates are evaluated (default 1s).
+	EvaluationInterval time.Duration `mapstructure:"evaluation_interval"`
+	// AllowedLateness bounds how late a span may arrive and still count in
+	// its own time slot (default 2m).
+	AllowedLateness time.Duration `mapstructure:"allowed_lateness"`
+	// MaxFlows caps the flows tracked without an SLO (default 10000).
+	MaxFlows int            `mapstructure:"max_flows"`
+	Storage  StorageConfig  `mapstructure:"storage"`
+	Alerting AlertingConfig `mapstructure:"alerting"`
+}
+
+// Acknowledge policies: what an acknowledged batch promises.
+const (
+	// AckAlways acknowledges every batch the engine counted, on disk or
+	// not: losing history on a crash is better than refusing spans.
+	AckAlways = "always"
+	// AckDurable acknowledges a batch only while its counts reach the WAL;
+	// while storage is not durable, batches are refused with a retryable
+	// error so senders keep them.
+	AckDurable = "durable"
+)
+
+// StorageConfig says where state and alert history are kept.
+type StorageConfig struct {
+	// Directory holds the WAL, the checkpoints and (by default) the alert
+	// history. Empty keeps everything in memory: a restart starts afresh.
+	Directory string `mapstructure:"directory"`
+	// CheckpointInterval is how often the whole state is written, so a
+	// restart replays at most this much WAL (default 30s).
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// WALSegmentSize rotates WAL segments at this many bytes (default 64
+	// MiB); sealed segments are compressed in the background.
+	WALSegmentSize int64 `mapstructure:"wal_segment_size"`
+	// Acknowledge is AckAlways (default) or AckDurable; docs/operations.md
+	// says what each promises.
+	Acknowledge string        `mapstructure:"acknowledge"`
+	History     HistoryConfig `mapstructure:"history"`
+}
+
+// HistoryConfig is the human-readable alert history (JSON lines).
+type HistoryConfig struct {
+	// Path of the history file (default <directory>/history/alerts.jsonl).
+	Path string `mapstructure:"path"`
+	// MaxSize and MaxAge rotate the file by rename; MaxFiles bounds how
+	// many rotated files are kept (defaults: 64 MiB, 24h, 10).
+	MaxSize  int64         `mapstructure:"max_size"`
+	MaxAge   time.Duration `mapstructure:"max_age"`
+	MaxFiles int           `mapstructure:"max_files"`
+}
+
+// AlertingConfig says how alerts live and where they go.
+type AlertingConfig struct {
+	// RepeatInterval re-sends a still-firing alert (default 4h; 0 never).
+	RepeatInterval time.Duration `mapstructure:"repeat_interval"`
+	// KeepFiringFor holds an alert firing after its condition clears
+	// (default 0), against flapping.
+	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
+	// Console prints notifications to standard output.
+	Console bool `mapstructure:"console"`
+	// Webhooks are generic webhook receivers (Alertmanager webhook v4
+	// JSON). One with an empty url is disabled, so a default config can name
+	// one from an unset environment variable.
+	Webhooks []WebhookConfig `mapstructure:"webhooks"`
+}
+
+// WebhookConfig is one webhook receiver: webhook.Config's fields, except
+// that an empty url disables it rather than being an error.
+type WebhookConfig struct {
+	Name        string                   `mapstructure:"name"`
+	URL         string                   `mapstructure:"url"`
+	Headers     map[string]notify.Secret `mapstructure:"headers"`
+	BearerToken notify.Secret            `mapstructure:"bearer_token"`
+	Timeout     time.Duration            `mapstructure:"timeout"`
+	MaxAlerts   int                      `mapstructure:"max_alerts"`
+	ExternalURL string                   `mapstructure:"external_url"`
+}
+
+func (w *WebhookConfig) notifierConfig() webhook.Config {
+	return webhook.Config{Name: w.Name, URL: w.URL, Headers: w.Headers, BearerToken: w.BearerToken,
+		Timeout: w.Timeout, MaxAlerts: w.MaxAlerts, ExternalURL: w.ExternalURL}
+}
+
+// validate checks an enabled receiver. It is unexported so the collector,
+// which validates nested structs, does not report it a second time.
+func (w *WebhookConfig) validate() error {
+	if w.Name == "" {
+		return errors.New("name: required")
+	}
+	if w.URL == "" {
+		return nil // disabled
+	}
+	c := w.notifierConfig()
+	return c.Validate()
+}
+
+// DefaultConfig returns the defaults, without spec files.
+func DefaultConfig() Config {
+	return Config{
+		EvaluationInterval: time.Second,
+		AllowedLateness:    2 * time.Minute,
+		MaxFlows:           10_000,
+		Alerting:           AlertingConfig{RepeatInterval: 4 * time.Hour, Console: true},
+		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, Acknowledge: AckAlways,
+			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
+	}
+}
+
+// Check checks the configuration without reading the spec files; each
+// error names its key. (It is not named Validate so that the collector,
+// which calls Validate on every nested struct, does not report its errors
+// twice where the burnwatch extension embeds Config.)
+func (c *Config) Check() error {
+	var errs []error
+	if len(c.Files) == 0 {
+		errs = append(errs, errors.New("files: at least one spec file or glob is required, e.g. files: [/etc/burnwatch/*.yaml]"))
+	}
+	for i, f := range c.Files {
+		if strings.TrimSpace(f) == "" {
+			errs = append(errs, fmt.Errorf("files[%d]: is empty", i))
+			continue
+		}
+		if _, err := filepath.Match(f, ""); err != nil {
+			errs = append(errs, fmt.Errorf("files[%d]: %q is not a valid glob: %w", i, f, err))
+		}
+	}
+	if c.EvaluationInterval <= 0 {
+		errs = append(errs, fmt.Errorf("evaluation_interval: %v must be positive", c.EvaluationInterval))
+	}
+	if c.AllowedLateness < 0 {
+		errs = append(errs, fmt.Errorf("allowed_lateness: %v must not be negative", c.AllowedLateness))
+	}
+	if c.MaxFlows < 0 {
+		errs = append(errs, fmt.Errorf("max_flows: %d must not be negative", c.MaxFlows))
+	}
+	if c.Alerting.RepeatInterval < 0 {
+		errs = append(errs, fmt.Errorf("alerting.repeat_interval: %v must not be negative", c.Alerting.RepeatInterval))
+	}
+	if c.Alerting.KeepFiringFor < 0 {
+		errs = append(errs, fmt.Errorf("alerting.keep_firing_for: %v must not be negative", c.Alerting.KeepFiringFor))
+	}
+	names := map[string]bool{}
+	for i, w := range c.Alerting.Webhooks {
+		if names[w.Name] {
+			errs = append(errs, fmt.Errorf("alerting.webhooks[%d].name: %q is used twice", i, w.Name))
+		}
+		names[w.Name] = true
+		if err := w.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("alerting.webhooks[%d]: %w", i, err))
+		}
+	}
+	return errors.Join(append(errs, c.Storage.validate())...)
+}
+
+func (s *StorageConfig) validate() error {
+	var errs []error
+	if s.CheckpointInterval <= 0 {
+		errs = append(errs, fmt.Errorf("storage.checkpoint_interval: %v must be positive", s.CheckpointInterval))
+	}
+	if s.WALSegmentSize < 0 {
+		errs = append(errs, fmt.Errorf("storage.wal_segment_size: %d must not be negative", s.WALSegmentSize))
+	}
+	if h := s.History; h.MaxSize < 0 || h.MaxAge < 0 || h.MaxFiles < 0 {
+		errs = append(errs, errors.New("storage.history: max_size, max_age and max_files must not be negative"))
+	}
+	if s.Directory == "" && s.History.Path != "" {
+		errs = append(errs, errors.New("storage.history.path: needs storage.directory for the state it records"))
+	}
+	switch s.Acknowledge {
+	case AckAlways:
+	case AckDurable:
+		if s.Directory == "" {
+			errs = append(errs, errors.New("storage.acknowledge: durable needs storage.directory"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("storage.acknowledge: %q is not one of always, durable", s.Acknowledge))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// run evaluates every EvaluationInterval until ctx is done.
+func (a *App) run(ctx context.Context) {
+	defer close(a.done)
+	tick := time.NewTicker(a.cfg.EvaluationInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			a.evaluate(time.Now())
+		}
+	}
+}
+
+// evaluate runs one evaluation at now: burn rates, alert transitions, then
+// the storage's upkeep (a checkpoint when due; noticing a vanished or
+// failing data directory and recovering from it). Only the evaluation
+// goroutine calls it, or a test in its stead.
+func (a *App) evaluate(now time.Time) {
+	began := time.Now()
+	// Only this goroutine changes shown, so it reads it unlocked.
+	next := 1 - a.shown
+	statuses := a.engine.EvaluateInto(&a.evals[next], now)
+	a.alerts.update(now, statuses)
+	a.lastMu.Lock()
+	a.last, a.lastAt, a.shown = statuses, now, next
+	a.lastMu.Unlock()
+	a.counters.evalTime.UpdateDuration(began)
+	if p := a.persist; p != nil {
+		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval
+		if p.upkeep(a.engine, a.alerts.state, now, due) {
+			a.lastCheckpoint = now
+		}
+	}
+}

@@ -1,0 +1,27 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// HandlerOptions tune the App's HTTP handler.
+type HandlerOptions struct {
+	// ProcessMetrics adds go_* and process_* metrics to /metrics.
+	ProcessMetrics bool
+}
+
+// Handler serves the App's HTTP endpoint: /metrics in the Prometheus text
+// format.
+func (a *App) Handler(opts HandlerOptions) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		a.WriteMetrics(w)
+		if opts.ProcessMetrics {
+			metrics.WriteProcessMetrics(w)
+		}
+	})
+	return mux
+}

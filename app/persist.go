@@ -1,0 +1,346 @@
+package app
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"go.uber.org/zap"
+
+	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/storage/checkpoint"
+	"github.com/burnwatch/burnwatch/storage/journal"
+	"github.com/burnwatch/burnwatch/storage/wal"
+)
+
+// WAL record types. The WAL holds engine deltas (sealed slot counts, never
+// raw spans) and the alert state after each change, so replay after the
+// newest checkpoint rebuilds both.
+const (
+	recDelta  wal.RecordType = 1
+	recAlerts wal.RecordType = 2
+)
+
+// checkpointMagic starts a checkpoint body: engine snapshot, then alert state.
+var checkpointMagic = []byte("BWCP1")
+
+// alertState is what the alerting side needs to resume: firing alerts (so
+// they stay firing without a second page) and notifications not yet
+// delivered (so delivery is at least once across restarts).
+type alertState struct {
+	Alerts  []alerting.AlertState   `json:"alerts"`
+	Pending []alerting.Notification `json:"pending"`
+}
+
+// persistence keeps the engine and alert state in the data directory: the
+// WAL, the checkpoints and the alert history. Disk trouble never stops
+// ingestion or alerting: it is counted, logged, and makes storage "memory
+// only" until upkeep has recovered it (durability.go).
+type persistence struct {
+	cfg    StorageConfig
+	logger *zap.Logger
+
+	// mu guards the handles (nil while closed), dir, buf and reason, and
+	// orders WAL appends: a delta is appended before the checkpoint that
+	// follows it, and alert records interleave whole.
+	mu      sync.Mutex
+	wal     *wal.WAL
+	store   *checkpoint.Store
+	history *journal.Journal
+	// dir is the data directory as opened, to notice it vanish.
+	dir os.FileInfo
+	buf []byte
+	// reason says why storage is not durable; empty while it is, and
+	// before it was first opened.
+	reason string
+	// nextRetry is when upkeep next tries to recover; evaluation
+	// goroutine only.
+	nextRetry time.Time
+
+	// durable says every count acknowledged so far is on disk (in the WAL
+	// or a checkpoint); Observe reads it without the lock.
+	durable atomic.Bool
+
+	errs       *metrics.Counter
+	restored   *metrics.Counter
+	recoveries *metrics.Counter
+	// logMu guards lastLog, the time of the last storage error logged.
+	logMu   sync.Mutex
+	lastLog time.Time
+}
+
+func newPersistence(cfg StorageConfig, self *metrics.Set, logger *zap.Logger) *persistence {
+	p := &persistence{cfg: cfg, logger: logger,
+		errs:       self.NewCounter("burnwatch_storage_errors_total"),
+		restored:   self.NewCounter("burnwatch_storage_restored_records_total"),
+		recoveries: self.NewCounter("burnwatch_storage_recoveries_total")}
+	self.RegisterMetricsWriter(p.writeMetrics)
+	return p
+}
+
+func (p *persistence) historyPath() string {
+	if p.cfg.History.Path != "" {
+		return p.cfg.History.Path
+	}
+	return filepath.Join(p.cfg.Directory, "history", "alerts.jsonl")
+}
+
+// open creates the data directory if need be and opens the WAL, the
+// checkpoints and the history. It does not make storage durable: restore
+// or a checkpoint does.
+func (p *persistence) open() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wal != nil {
+		return nil
+	}
+	if err := os.MkdirAll(p.cfg.Directory, 0o755); err != nil {
+		return fmt.Errorf("storage.directory: %w", err)
+	}
+	dir, err := os.Stat(p.cfg.Directory)
+	if err != nil {
+		return fmt.Errorf("storage.directory: %w", err)
+	}
+	w, report, err := wal.Open(filepath.Join(p.cfg.Directory, "wal"), wal.Options{SegmentSize: p.cfg.WALSegmentSize})
+	if err != nil {
+		return fmt.Errorf("storage.directory: open wal: %w", err)
+	}
+	if !report.Clean() {
+		p.logger.Warn("wal repaired on open", zap.String("report", report.String()))
+	}
+	store, err := checkpoint.Open(filepath.Join(p.cfg.Directory, "checkpoints"), checkpoint.Options{})
+	if err != nil {
+		_ = w.Close()
+		return fmt.Errorf("storage.directory: open checkpoints: %w", err)
+	}
+	hpath := p.historyPath()
+	if err := os.MkdirAll(filepath.Dir(hpath), 0o755); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("storage.history.path: %w", err)
+	}
+	history, err := journal.Open(hpath, journal.Options{MaxSize: p.cfg.History.MaxSize, MaxAge: p.cfg.History.MaxAge, MaxFiles: p.cfg.History.MaxFiles})
+	if err != nil {
+		_ = w.Close()
+		return fmt.Errorf("storage.history.path: %w", err)
+	}
+	p.wal, p.store, p.history, p.dir = w, store, history, dir
+	return nil
+}
+
+func (p *persistence) isOpen() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wal != nil
+}
+
+// close closes what is open at shutdown.
+func (p *persistence) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.durable.Store(false)
+	return p.closeLocked()
+}
+
+// closeLocked closes the handles; the caller holds p.mu and decides what
+// that means for durability.
+func (p *persistence) closeLocked() error {
+	if p.wal == nil {
+		return nil
+	}
+	err := errors.Join(p.wal.Close(), p.history.Close())
+	p.wal, p.store, p.history = nil, nil, nil
+	return err
+}
+
+// restore loads the newest checkpoint and replays the WAL after it into
+// engine, and returns the alert state to resume, if any was written. What
+// it cannot read is counted and logged, and the rest is restored. Storage
+// is durable afterwards: everything restored is on disk.
+func (p *persistence) restore(engine *slo.Engine) *alertState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wal == nil {
+		return nil
+	}
+	cp, report, err := p.store.Load()
+	if len(report.Skipped) > 0 {
+		p.logger.Warn("damaged checkpoints skipped", zap.Any("skipped", report.Skipped))
+	}
+	var state *alertState
+	from := wal.LSN(0)
+	switch {
+	case errors.Is(err, checkpoint.ErrNoCheckpoint):
+	case err != nil:
+		p.fail("load checkpoint", err)
+	default:
+		s, err := p.applyCheckpoint(cp.Body, engine)
+		if err != nil {
+			p.fail("restore checkpoint", err)
+		}
+		state = s
+		from = wal.LSN(cp.LSN) + 1
+	}
+	err = p.wal.Replay(from, func(r wal.Record) error {
+		p.restored.Inc()
+		switch r.Type {
+		case recDelta:
+			if err := engine.ApplyDelta(r.Data); err != nil {
+				return fmt.Errorf("record %d: %w", r.LSN, err)
+			}
+		case recAlerts:
+			var s alertState
+			if err := json.Unmarshal(r.Data, &s); err != nil {
+				return fmt.Errorf("record %d: %w", r.LSN, err)
+			}
+			state = &s
+		}
+		return nil
+	})
+	if err != nil {
+		// Everything before the damage is applied; say what was lost.
+		p.fail("replay wal", err)
+	}
+	p.setDurableLocked()
+	return state
+}
+
+func (p *persistence) applyCheckpoint(body []byte, engine *slo.Engine) (*alertState, error) {
+	if len(body) < len(checkpointMagic) || string(body[:len(checkpointMagic)]) != string(checkpointMagic) {
+		return nil, errors.New("not a burnwatch checkpoint")
+	}
+	body = body[len(checkpointMagic):]
+	n, k := binary.Uvarint(body)
+	if k <= 0 || uint64(len(body)-k) < n {
+		return nil, errors.New("truncated engine snapshot")
+	}
+	report, err := engine.Restore(body[k : k+int(n)])
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	p.logger.Info("engine state restored", zap.Time("snapshot", report.At), zap.Int("slos", report.SLOs), zap.Int("flows", report.Flows),
+		zap.Strings("changed", report.Changed), zap.Strings("removed", report.Removed), zap.Strings("new", report.New))
+	var s alertState
+	if err := json.Unmarshal(body[k+int(n):], &s); err != nil {
+		return nil, fmt.Errorf("alert state: %w", err)
+	}
+	return &s, nil
+}
+
+// appendDelta writes what the engine counted since the last delta. It runs
+// before a batch is acknowledged, so a span the sender saw accepted survives
+// a kill -9. While storage is closed the delta is taken all the same (so it
+// does not grow) and dropped: the next checkpoint holds its counts.
+func (p *persistence) appendDelta(engine *slo.Engine) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = engine.AppendDelta(p.buf[:0])
+	if len(p.buf) == 0 || p.wal == nil {
+		return
+	}
+	if _, err := p.wal.Append(recDelta, p.buf); err != nil {
+		p.fail("append delta", err)
+		p.setNotDurableLocked("write-ahead log append failed: " + err.Error())
+	}
+}
+
+// saveAlerts writes the alert state after a change, so a restart resumes
+// it.
+func (p *persistence) saveAlerts(s alertState) {
+	data, err := json.Marshal(s)
+	if err != nil {
+		p.fail("encode alert state", err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wal == nil {
+		return
+	}
+	if _, err := p.wal.Append(recAlerts, data); err != nil {
+		p.fail("append alert state", err)
+		p.setNotDurableLocked("write-ahead log append failed: " + err.Error())
+	}
+}
+
+// checkpoint writes the whole state and lets the WAL drop what it covers.
+// The engine cuts the delta and the snapshot at one instant; the delta is in
+// the WAL before the snapshot is saved, so a failed save loses nothing. It
+// returns an error when either could not be written.
+func (p *persistence) checkpoint(engine *slo.Engine, alerts alertState, now time.Time) error {
+	a, err := json.Marshal(alerts)
+	if err != nil {
+		p.fail("encode alert state", err)
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wal == nil {
+		return errors.New("storage is closed")
+	}
+	var snap []byte
+	p.buf, snap = engine.AppendDeltaAndSnapshot(p.buf[:0], nil, now)
+	var appendErr error
+	if _, appendErr = p.wal.Append(recDelta, p.buf); appendErr != nil {
+		p.fail("append delta", appendErr)
+	}
+	lsn := p.wal.NextLSN() - 1
+	body := append([]byte(nil), checkpointMagic...)
+	body = binary.AppendUvarint(body, uint64(len(snap)))
+	body = append(body, snap...)
+	body = append(body, a...)
+	// Saved under the lock: a checkpoint every few seconds at most, and
+	// the lock keeps the store from closing under it.
+	if _, err := p.store.Save(uint64(lsn), body); err != nil {
+		p.fail("save checkpoint", err)
+		if appendErr != nil {
+			// Neither the delta nor the snapshot holds what was counted.
+			p.setNotDurableLocked("checkpoint failed: " + err.Error())
+		}
+		return errors.Join(appendErr, err)
+	}
+	if floor, err := p.store.Floor(); err == nil {
+		if err := p.wal.KeepFrom(wal.LSN(floor)); err != nil {
+			p.fail("wal retention", err)
+		}
+	}
+	// The snapshot holds everything counted, whatever was lost before.
+	p.setDurableLocked()
+	return nil
+}
+
+// record writes one line of alert history.
+func (p *persistence) record(v historyRecord) {
+	p.mu.Lock()
+	h := p.history
+	p.mu.Unlock()
+	if h == nil {
+		return
+	}
+	if err := h.Write(v); err != nil && !errors.Is(err, journal.ErrClosed) {
+		p.fail("write alert history", err)
+	}
+}
+
+// fail counts a storage error and logs it at most every 10 s, so a full disk
+// does not flood the log.
+func (p *persistence) fail(what string, err error) {
+	p.errs.Inc()
+	now := time.Now()
+	p.logMu.Lock()
+	quiet := now.Sub(p.lastLog) < 10*time.Second
+	if !quiet {
+		p.lastLog = now
+	}
+	p.logMu.Unlock()
+	if !quiet {
+		p.logger.Error("storage: "+what+" failed", zap.Error(err))
+	}
+}

@@ -1,0 +1,72 @@
+package burnwatchextension
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension"
+	"go.uber.org/zap"
+
+	"github.com/burnwatch/burnwatch/app"
+)
+
+type burnwatch struct {
+	cfg *Config
+	set extension.Settings
+	app *app.App
+
+	srv      *http.Server
+	addr     net.Addr      // where srv listens
+	served   chan struct{} // closed when the server goroutine returns
+	stopOnce sync.Once
+}
+
+func (e *burnwatch) App() *app.App { return e.app }
+
+// Start starts the App, then its HTTP endpoint.
+func (e *burnwatch) Start(ctx context.Context, host component.Host) error {
+	if err := e.app.Start(ctx); err != nil {
+		return err
+	}
+	if e.cfg.HTTP.NetAddr.Endpoint == "" {
+		return nil
+	}
+	ln, err := e.cfg.HTTP.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("burnwatch: http: listen on %s: %w", e.cfg.HTTP.NetAddr.Endpoint, err)
+	}
+	srv, err := e.cfg.HTTP.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings,
+		e.app.Handler(app.HandlerOptions{ProcessMetrics: e.cfg.ProcessMetrics}))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("burnwatch: http: %w", err)
+	}
+	e.srv, e.addr, e.served = srv, ln.Addr(), make(chan struct{})
+	go func() {
+		defer close(e.served)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.set.Logger.Error("burnwatch http endpoint stopped", zap.Error(err))
+		}
+	}()
+	e.set.Logger.Info("burnwatch http endpoint", zap.String("metrics", "http://"+ln.Addr().String()+"/metrics"))
+	return nil
+}
+
+// Shutdown stops the endpoint, then the App. It is safe to call twice and
+// without Start.
+func (e *burnwatch) Shutdown(ctx context.Context) error {
+	var err error
+	e.stopOnce.Do(func() {
+		if e.srv != nil {
+			err = e.srv.Shutdown(ctx)
+			<-e.served
+		}
+		err = errors.Join(err, e.app.Shutdown(ctx))
+	})
+	return err
+}
