@@ -23,8 +23,8 @@ test: test-deps ## run every test (unit, component, end-to-end), then the concur
 	go vet ./...
 	go test -count=1 -timeout 20m ./...
 	@if command -v gcc >/dev/null 2>&1 && [ "$$(go env CGO_ENABLED)" = 1 ]; then \
-	  echo "go test -race ./slo/... ./connectors/... ./alerting/... ./storage/..."; \
-	  go test -race -count=1 -timeout 10m ./slo/... ./connectors/... ./alerting/... ./storage/...; \
+	  echo "go test -race ./slo/... ./app/... ./extensions/... ./processors/... ./connectors/... ./alerting/... ./storage/..."; \
+	  go test -race -count=1 -timeout 10m ./slo/... ./app/... ./extensions/... ./processors/... ./connectors/... ./alerting/... ./storage/...; \
 	else echo "no C compiler for the race detector: skipping its pass"; fi
 
 bench: ## run the Go benchmarks recorded in docs/benchmarks.md
