@@ -353,6 +353,18 @@ func TestTrustAnnotations(t *testing.T) {
 	}
 }
 
+func TestShutdownWithoutStart(t *testing.T) {
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestStartWithoutExtension(t *testing.T) {
 	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
 	if err != nil {
