@@ -29,7 +29,6 @@ const (
 	version    = 1
 	headerSize = 40
 	ext        = ".ckpt"
-	tmpExt     = ".tmp"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -104,9 +103,11 @@ type Store struct {
 	mu   sync.Mutex
 	next uint64
 
-	saves, saveErrors, diskFull, readOnly, bytesWritten atomic.Uint64
-	fsyncs, fsyncNanos, lastSaveNanos                   atomic.Uint64
-	loads, corruptSkipped, pruned, pruneErrors          atomic.Uint64
+	saveErrors durable.ErrorCounts
+	fsyncer    durable.Fsyncer
+
+	saves, bytesWritten, lastSaveNanos         atomic.Uint64
+	loads, corruptSkipped, pruned, pruneErrors atomic.Uint64
 }
 
 // Open prepares dir for checkpoints, creating it if needed and removing
@@ -131,7 +132,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if base, ok := strings.CutSuffix(name, tmpExt); ok {
+		if base, ok := strings.CutSuffix(name, durable.TempSuffix); ok {
 			if _, ok := parseName(base); ok {
 				if err := os.Remove(filepath.Join(dir, name)); err != nil {
 					return nil, fmt.Errorf("checkpoint: remove leftover: %w", err)
@@ -174,13 +175,7 @@ func (s *Store) SaveFunc(lsn uint64, write func(io.Writer) error) (Info, error) 
 	start := time.Now()
 	info, err := s.save(lsn, write)
 	if err != nil {
-		s.saveErrors.Add(1)
-		if durable.IsDiskFull(err) {
-			s.diskFull.Add(1)
-		}
-		if durable.IsReadOnly(err) {
-			s.readOnly.Add(1)
-		}
+		s.saveErrors.Count(err)
 		return Info{}, err
 	}
 	s.saves.Add(1)
@@ -190,24 +185,17 @@ func (s *Store) SaveFunc(lsn uint64, write func(io.Writer) error) (Info, error) 
 	return info, nil
 }
 
-func (s *Store) save(lsn uint64, write func(io.Writer) error) (_ Info, err error) {
+func (s *Store) save(lsn uint64, write func(io.Writer) error) (Info, error) {
 	info := Info{Name: fileName(s.next), Seq: s.next, LSN: lsn, Created: s.opts.Clock.Now()}
-	path := filepath.Join(s.dir, info.Name)
-	tmp := path + tmpExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := durable.CreateAtomic(filepath.Join(s.dir, info.Name), os.O_WRONLY, &s.fsyncer)
 	if err != nil {
-		return Info{}, fmt.Errorf("checkpoint: create: %w", err)
+		return Info{}, fmt.Errorf("checkpoint: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
+	defer f.Abort()
 	// The header needs the body's length and CRC: reserve it, stream the
 	// body, then fill it in.
 	if _, err := f.Write(make([]byte, headerSize)); err != nil {
-		return Info{}, fmt.Errorf("checkpoint: write %s: %w", tmp, err)
+		return Info{}, fmt.Errorf("checkpoint: write %s: %w", f.Name(), err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	cw := &countingWriter{w: bw, crc: crc32.New(castagnoli)}
@@ -215,32 +203,17 @@ func (s *Store) save(lsn uint64, write func(io.Writer) error) (_ Info, err error
 		return Info{}, fmt.Errorf("checkpoint: write body: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
-		return Info{}, fmt.Errorf("checkpoint: write %s: %w", tmp, err)
+		return Info{}, fmt.Errorf("checkpoint: write %s: %w", f.Name(), err)
 	}
 	info.Size = cw.n
 	if _, err := f.WriteAt(encodeHeader(info, cw.crc.Sum32()), 0); err != nil {
-		return Info{}, fmt.Errorf("checkpoint: write %s: %w", tmp, err)
+		return Info{}, fmt.Errorf("checkpoint: write %s: %w", f.Name(), err)
 	}
-	if err := s.fsync(f.Sync); err != nil {
-		return Info{}, fmt.Errorf("checkpoint: sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return Info{}, fmt.Errorf("checkpoint: close %s: %w", tmp, err)
-	}
-	if err := s.fsync(func() error { return durable.RenameDurable(s.dir, tmp, path) }); err != nil {
-		_ = os.Remove(path)
-		return Info{}, fmt.Errorf("checkpoint: publish %s: %w", info.Name, err)
+	if err := f.Commit(); err != nil {
+		return Info{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	s.next++
 	return info, nil
-}
-
-func (s *Store) fsync(sync func() error) error {
-	start := time.Now()
-	err := sync()
-	s.fsyncs.Add(1)
-	s.fsyncNanos.Add(uint64(time.Since(start)))
-	return err
 }
 
 type countingWriter struct {
@@ -416,12 +389,12 @@ func (s *Store) Floor() (uint64, error) {
 func (s *Store) Stats() Stats {
 	return Stats{
 		Saves:          s.saves.Load(),
-		SaveErrors:     s.saveErrors.Load(),
-		DiskFullErrors: s.diskFull.Load(),
-		ReadOnlyErrors: s.readOnly.Load(),
+		SaveErrors:     s.saveErrors.Errors(),
+		DiskFullErrors: s.saveErrors.DiskFull(),
+		ReadOnlyErrors: s.saveErrors.ReadOnly(),
 		BytesWritten:   s.bytesWritten.Load(),
-		Fsyncs:         s.fsyncs.Load(),
-		FsyncTime:      time.Duration(s.fsyncNanos.Load()),
+		Fsyncs:         s.fsyncer.Count(),
+		FsyncTime:      s.fsyncer.Time(),
 		LastSaveTime:   time.Duration(s.lastSaveNanos.Load()),
 		Loads:          s.loads.Load(),
 		CorruptSkipped: s.corruptSkipped.Load(),

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 )
 
@@ -179,7 +180,7 @@ func TestOpenRemovesCrashLeftovers(t *testing.T) {
 	dir := t.TempDir()
 	mustSave(t, mustOpen(t, dir, Options{}), 100, body(1, 100))
 	// A crash after writing part of the next checkpoint's temp file.
-	tmp := filepath.Join(dir, fileName(2)+tmpExt)
+	tmp := filepath.Join(dir, fileName(2)+durable.TempSuffix)
 	if err := os.WriteFile(tmp, []byte("BWCP partial"), 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -173,14 +173,14 @@ func (j *Journal) Write(v any) error {
 	if err := j.followLocked(); err != nil {
 		// Keep writing to the file we have: a line in a renamed file is
 		// better than a lost one.
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 	}
 	if j.rotateDueLocked(len(line)) {
 		if err := j.rotateLocked(); err != nil {
 			// Not returned: the line can still be written, and an error
 			// would make the caller retry and duplicate it.
 			j.stats.rotateErrors.Add(1)
-			j.stats.writeError(err)
+			j.stats.writeErrors.Count(err)
 		}
 	}
 	return j.writeLocked(line)
@@ -193,18 +193,17 @@ func (j *Journal) writeLocked(line []byte) error {
 			// Cut the partial line so the file holds only whole lines.
 			_ = j.f.Truncate(j.size)
 		}
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 		return fmt.Errorf("journal: write %s: %w", j.path, err)
 	}
 	j.size += int64(n)
 	j.stats.lines.Add(1)
 	j.stats.bytes.Add(uint64(n))
 	if !j.opts.NoSync {
-		if err := j.f.Sync(); err != nil {
+		if err := j.stats.fsyncer.File(j.f); err != nil {
 			// The line is written; report through Stats rather than make
 			// the caller retry it.
-			j.stats.syncErrors.Add(1)
-			j.stats.writeError(err)
+			j.stats.writeErrors.Count(err)
 		}
 	}
 	return nil
@@ -248,7 +247,7 @@ func (j *Journal) Close() error {
 	}
 	j.closed = true
 	var errs []error
-	if err := j.f.Sync(); err != nil {
+	if err := j.stats.fsyncer.File(j.f); err != nil {
 		errs = append(errs, fmt.Errorf("journal: sync: %w", err))
 	}
 	if err := j.f.Close(); err != nil {
@@ -300,7 +299,7 @@ func (j *Journal) reopenLocked() error {
 		return err
 	}
 	if err := old.Close(); err != nil {
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 	}
 	return nil
 }
@@ -314,7 +313,7 @@ func (j *Journal) openPathLocked() (old *os.File, err error) {
 	// O_APPEND so every write lands at the end even after a copytruncate.
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 		return nil, fmt.Errorf("journal: open: %w", err)
 	}
 	info, err := f.Stat()
@@ -358,7 +357,7 @@ func (j *Journal) endLineLocked() error {
 	}
 	n, err := j.f.Write([]byte{'\n'})
 	if err != nil {
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 		return fmt.Errorf("journal: end torn line: %w", err)
 	}
 	j.size += int64(n)
@@ -378,7 +377,7 @@ func (j *Journal) writeHeaderLocked() error {
 		if n > 0 {
 			_ = j.f.Truncate(j.size)
 		}
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 		return fmt.Errorf("journal: write header: %w", err)
 	}
 	j.size += int64(n)
@@ -425,38 +424,38 @@ func (j *Journal) rotateLocked() error {
 	if err != nil {
 		return err
 	}
-	next := j.path + ".next"
-	nf, err := os.OpenFile(next, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o640)
+	// O_RDWR and O_APPEND as in openPathLocked: the new file becomes j.f.
+	nf, err := durable.CreateAtomic(j.path, os.O_RDWR|os.O_APPEND, &j.stats.fsyncer)
 	if err != nil {
 		return fmt.Errorf("journal: rotate: %w", err)
 	}
+	defer nf.Abort()
 	old, oldSize, oldStart, oldCreated := j.f, j.size, j.bodyStart, j.created
-	j.f, j.size = nf, 0
+	j.f, j.size = nf.File, 0
 	fail := func(err error) error {
 		j.f, j.size, j.bodyStart, j.created = old, oldSize, oldStart, oldCreated
-		_ = nf.Close()
-		_ = os.Remove(next)
 		return fmt.Errorf("journal: rotate: %w", err)
 	}
 	if err := j.writeHeaderLocked(); err != nil {
 		return fail(err)
 	}
-	if err := old.Sync(); err != nil {
+	if err := nf.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := j.stats.fsyncer.File(old); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(j.path, rotated); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(next, j.path); err != nil {
+	// Publish's directory fsync makes both renames durable.
+	if err := nf.Publish(); err != nil {
 		// Put the old file back so the path keeps working.
 		_ = os.Rename(rotated, j.path)
 		return fail(err)
 	}
-	if err := durable.SyncDir(j.dir); err != nil {
-		j.stats.writeError(err)
-	}
 	if err := old.Close(); err != nil {
-		j.stats.writeError(err)
+		j.stats.writeErrors.Count(err)
 	}
 	j.stats.rotations.Add(1)
 	j.signal()
@@ -478,10 +477,12 @@ func (j *Journal) removeLeftovers() error {
 	}
 	for _, e := range entries {
 		name := e.Name()
+		// .next was the new file's temporary name before it was
+		// path+TempSuffix.
 		stale := name == filepath.Base(j.path)+".next"
-		if base, ok := strings.CutSuffix(name, ".tmp"); ok {
+		if base, ok := strings.CutSuffix(name, durable.TempSuffix); ok {
 			_, isRotated := j.name.parse(base)
-			stale = stale || isRotated
+			stale = stale || isRotated || base == filepath.Base(j.path)
 		}
 		if stale {
 			if err := os.Remove(filepath.Join(j.dir, name)); err != nil {

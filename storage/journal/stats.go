@@ -2,6 +2,7 @@ package journal
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 )
@@ -13,7 +14,9 @@ type Stats struct {
 	WriteErrors       uint64 // failed writes, opens, renames and fsyncs
 	DiskFullErrors    uint64 // of those, ENOSPC or EDQUOT
 	ReadOnlyErrors    uint64 // of those, EROFS, EACCES or EPERM
-	SyncErrors        uint64
+	SyncErrors        uint64 // failed fsyncs
+	Fsyncs            uint64 // file and directory fsyncs
+	FsyncTime         time.Duration
 	EncodeErrors      uint64 // values json could not encode
 	Rotations         uint64 // by size, age or Rotate
 	RotateErrors      uint64
@@ -30,20 +33,13 @@ type Stats struct {
 }
 
 type counters struct {
-	lines, bytes, writeErrors, diskFull, readOnly, syncErrors, encodeErrors atomic.Uint64
-	rotations, rotateErrors, externalRotations, truncations, reopens        atomic.Uint64
-	tornLines, compressed, compressedRaw, compressedOut, compressErrors     atomic.Uint64
-	retentionRemoved, retentionErrors                                       atomic.Uint64
-}
+	lines, bytes, encodeErrors                                          atomic.Uint64
+	rotations, rotateErrors, externalRotations, truncations, reopens    atomic.Uint64
+	tornLines, compressed, compressedRaw, compressedOut, compressErrors atomic.Uint64
+	retentionRemoved, retentionErrors                                   atomic.Uint64
 
-func (c *counters) writeError(err error) {
-	c.writeErrors.Add(1)
-	if durable.IsDiskFull(err) {
-		c.diskFull.Add(1)
-	}
-	if durable.IsReadOnly(err) {
-		c.readOnly.Add(1)
-	}
+	writeErrors durable.ErrorCounts // failed write-side operations by kind
+	fsyncer     durable.Fsyncer     // every file and directory fsync
 }
 
 // Stats returns a snapshot of the counters.
@@ -52,10 +48,12 @@ func (j *Journal) Stats() Stats {
 	return Stats{
 		Lines:             c.lines.Load(),
 		Bytes:             c.bytes.Load(),
-		WriteErrors:       c.writeErrors.Load(),
-		DiskFullErrors:    c.diskFull.Load(),
-		ReadOnlyErrors:    c.readOnly.Load(),
-		SyncErrors:        c.syncErrors.Load(),
+		WriteErrors:       c.writeErrors.Errors(),
+		DiskFullErrors:    c.writeErrors.DiskFull(),
+		ReadOnlyErrors:    c.writeErrors.ReadOnly(),
+		SyncErrors:        c.fsyncer.Failed(),
+		Fsyncs:            c.fsyncer.Count(),
+		FsyncTime:         c.fsyncer.Time(),
 		EncodeErrors:      c.encodeErrors.Load(),
 		Rotations:         c.rotations.Load(),
 		RotateErrors:      c.rotateErrors.Load(),

@@ -49,7 +49,7 @@ func (j *Journal) maintain() {
 			}
 			if err := j.compress(f.name); err != nil {
 				j.stats.compressErrors.Add(1)
-				j.stats.writeError(err)
+				j.stats.writeErrors.Count(err)
 			}
 		}
 		if files, err = j.name.list(j.dir); err != nil {
@@ -60,31 +60,24 @@ func (j *Journal) maintain() {
 	j.retain(files)
 }
 
-// compress writes name.zst (or .gz) via a temp file, fsync and rename, then
+// compress writes name.zst (or .gz) through a durable.AtomicFile, then
 // removes the plain file.
-func (j *Journal) compress(name string) (err error) {
+func (j *Journal) compress(name string) error {
 	suffix := ".zst"
 	if j.opts.Compression == CompressGzip {
 		suffix = ".gz"
 	}
 	src := filepath.Join(j.dir, name)
-	dst := src + suffix
-	tmp := dst + ".tmp"
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("journal: compress: %w", err)
 	}
 	defer in.Close()
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	out, err := durable.CreateAtomic(src+suffix, os.O_WRONLY, &j.stats.fsyncer)
 	if err != nil {
 		return fmt.Errorf("journal: compress: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = out.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
+	defer out.Abort()
 	var w io.WriteCloser
 	if suffix == ".gz" {
 		w = gzip.NewWriter(out)
@@ -98,17 +91,11 @@ func (j *Journal) compress(name string) (err error) {
 	if err != nil {
 		return fmt.Errorf("journal: compress %s: %w", name, err)
 	}
-	if err := out.Sync(); err != nil {
-		return fmt.Errorf("journal: compress %s: %w", name, err)
-	}
 	info, err := out.Stat()
 	if err != nil {
 		return fmt.Errorf("journal: compress %s: %w", name, err)
 	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("journal: compress %s: %w", name, err)
-	}
-	if err := durable.RenameDurable(j.dir, tmp, dst); err != nil {
+	if err := out.Commit(); err != nil {
 		return fmt.Errorf("journal: compress %s: %w", name, err)
 	}
 	if err := os.Remove(src); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -55,28 +56,22 @@ func (w *WAL) compressPending(enc *zstd.Encoder) {
 	}
 }
 
-// compressSegment writes s.zst.tmp while checking every record, fsyncs it,
-// renames it into place, fsyncs the directory and removes the plain file.
-// A segment that fails the check is marked bad and left plain.
-func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) (err error) {
-	src, dst := w.path(s.plainName()), w.path(s.zstName())
-	tmp := dst + tmpExt
+// compressSegment writes s.zst through a durable.AtomicFile while checking
+// every record, then removes the plain file. A segment that fails the check
+// is marked bad and left plain.
+func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) error {
+	src := w.path(s.plainName())
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("wal: compress: %w", err)
 	}
 	defer in.Close()
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	out, err := durable.CreateAtomic(w.path(s.zstName()), os.O_WRONLY, &w.stats.fsyncer)
 	if err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: compress: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = out.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
+	defer out.Abort()
 
 	enc.Reset(out)
 	// Everything the scanner reads passes through the encoder, so the
@@ -95,23 +90,25 @@ func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) (err error) {
 		return fmt.Errorf("wal: compress %s: %w: %w", s.plainName(), ErrCorrupt, d)
 	}
 	if sc.err != nil {
-		w.stats.writeError(sc.err)
+		w.stats.writeErrors.Count(sc.err)
 		return fmt.Errorf("wal: compress %s: %w", s.plainName(), sc.err)
 	}
 	if err := enc.Close(); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: compress %s: %w", s.plainName(), err)
-	}
-	if err := w.fsync(out); err != nil {
-		w.stats.writeError(err)
-		return fmt.Errorf("wal: sync %s: %w", tmp, err)
 	}
 	info, err := out.Stat()
 	if err != nil {
 		return fmt.Errorf("wal: compress: %w", err)
 	}
+	// The fsync runs before taking the lock, so appends do not wait for it;
+	// only the rename and the directory fsync run under it.
+	if err := out.Sync(); err != nil {
+		w.stats.writeErrors.Count(err)
+		return fmt.Errorf("wal: compress: %w", err)
+	}
 	if err := out.Close(); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: compress: %w", err)
 	}
 
@@ -122,22 +119,15 @@ func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) (err error) {
 		live = live || x == s
 	}
 	if !live { // retention removed it while we worked
-		_ = os.Remove(tmp)
 		return nil
 	}
 	if err := w.checkContinuityLocked(s, sc.expect); err != nil {
-		_ = os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		w.stats.writeError(err)
-		return fmt.Errorf("wal: compress: %w", err)
-	}
-	if err := w.syncDir(); err != nil {
-		// The rename may not be durable; keep the plain file, which Open
-		// prefers over a compressed copy.
-		_ = os.Remove(dst)
-		w.stats.writeError(err)
+	// If the directory fsync fails, Publish removes the compressed copy and
+	// the plain file, which Open prefers anyway, stays.
+	if err := out.Publish(); err != nil {
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: compress: %w", err)
 	}
 	rawSize := s.size
@@ -145,7 +135,7 @@ func (w *WAL) compressSegment(enc *zstd.Encoder, s *segment) (err error) {
 	s.size = info.Size()
 	if err := os.Remove(src); err != nil {
 		// Both copies now exist; Open resolves that. Count, do not fail.
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 	}
 	w.stats.compressed.Add(1)
 	w.stats.compressedRaw.Add(uint64(rawSize))

@@ -19,7 +19,8 @@
 //
 // The newest segment is the active one. It is sealed (fsynced) when it would
 // grow past Options.SegmentSize or is older than Options.SegmentAge, and a new
-// segment is created (file and directory fsynced). Sealed segments are
+// segment is created: its header is written to INDEX-FIRSTLSN.wal.tmp, fsynced
+// and renamed into place, and the directory fsynced. Sealed segments are
 // compressed with zstd in the background: write INDEX-FIRSTLSN.wal.zst.tmp,
 // fsync, rename, fsync the directory, then remove the plain file. Close waits
 // for that work.

@@ -35,7 +35,6 @@ const (
 
 	plainExt = ".wal"
 	zstExt   = ".wal.zst"
-	tmpExt   = ".tmp"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -26,8 +27,9 @@ func (w *WAL) load() (OpenReport, error) {
 		if e.IsDir() {
 			continue
 		}
-		if base, ok := strings.CutSuffix(name, tmpExt); ok {
-			// An interrupted compression; the plain segment is still there.
+		if base, ok := strings.CutSuffix(name, durable.TempSuffix); ok {
+			// An interrupted compression (the plain segment is still there)
+			// or segment creation (it held no record yet).
 			if _, _, _, seg := parseSegmentName(base); seg {
 				if err := os.Remove(w.path(name)); err != nil {
 					return rep, fmt.Errorf("wal: remove leftover: %w", err)
@@ -145,7 +147,7 @@ func (w *WAL) openActive(rep *OpenReport, dec *zstd.Decoder) error {
 	path := w.path(last.plainName())
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: open active segment: %w", err)
 	}
 	defer f.Close()
@@ -169,15 +171,15 @@ func (w *WAL) openActive(rep *OpenReport, dec *zstd.Decoder) error {
 		size := last.size
 		last.created = w.clock.Now()
 		if err := f.Truncate(0); err != nil {
-			w.stats.writeError(err)
+			w.stats.writeErrors.Count(err)
 			return fmt.Errorf("wal: repair header of %s: %w", last.name(), err)
 		}
 		if _, err := f.WriteAt(encodeSegmentHeader(last), 0); err != nil {
-			w.stats.writeError(err)
+			w.stats.writeErrors.Count(err)
 			return fmt.Errorf("wal: repair header of %s: %w", last.name(), err)
 		}
 		if err := w.fsync(f); err != nil {
-			w.stats.writeError(err)
+			w.stats.writeErrors.Count(err)
 			return fmt.Errorf("wal: sync %s: %w", last.name(), err)
 		}
 		rep.Repairs = append(rep.Repairs, Repair{Segment: last.name(), CutBytes: size, Reason: ReasonBadHeader})
@@ -225,11 +227,11 @@ func (w *WAL) cutTail(rep *OpenReport, f *os.File, s *segment, d *damage, expect
 		r.LastLSN = expect - 1
 	}
 	if err := f.Truncate(d.off); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: cut %s: %w", s.name(), err)
 	}
 	if err := w.fsync(f); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: sync %s: %w", s.name(), err)
 	}
 	rep.Repairs = append(rep.Repairs, r)
@@ -258,7 +260,7 @@ func (w *WAL) countIntactAfter(f *os.File, d *damage, expect LSN) int {
 func (w *WAL) reopenActive(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: open active segment: %w", err)
 	}
 	w.active = f
@@ -285,7 +287,7 @@ func (w *WAL) skipTo(lsn LSN) error {
 	// The active segment is empty: replace it rather than keep an empty file.
 	_ = w.active.Close()
 	if err := os.Remove(w.path(last.plainName())); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: replace empty segment: %w", err)
 	}
 	w.segs = w.segs[:len(w.segs)-1]

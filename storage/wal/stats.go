@@ -54,24 +54,14 @@ func (s Stats) CompressionRatio() float64 {
 type counters struct {
 	records, bytesWritten                            atomic.Uint64
 	sealed, compressed, compressedRaw, compressedOut atomic.Uint64
-	fsyncs, fsyncNanos                               atomic.Uint64
 	repairs, repairedBytes                           atomic.Uint64
 	corrupt, missing                                 atomic.Uint64
-	writeErrors, diskFull, readOnly, syncErrors      atomic.Uint64
 	compressErrors                                   atomic.Uint64
 	retentionRemoved, retentionBytes, retentionBlock atomic.Uint64
 	backgroundSyncFails                              atomic.Uint64
-}
 
-// writeError counts a failed write-side operation by kind.
-func (c *counters) writeError(err error) {
-	c.writeErrors.Add(1)
-	if durable.IsDiskFull(err) {
-		c.diskFull.Add(1)
-	}
-	if durable.IsReadOnly(err) {
-		c.readOnly.Add(1)
-	}
+	writeErrors durable.ErrorCounts // failed write-side operations by kind
+	fsyncer     durable.Fsyncer     // every file and directory fsync
 }
 
 func (c *counters) snapshot() Stats {
@@ -82,16 +72,16 @@ func (c *counters) snapshot() Stats {
 		SegmentsCompressed:    c.compressed.Load(),
 		CompressedRawBytes:    c.compressedRaw.Load(),
 		CompressedBytes:       c.compressedOut.Load(),
-		Fsyncs:                c.fsyncs.Load(),
-		FsyncTime:             time.Duration(c.fsyncNanos.Load()),
+		Fsyncs:                c.fsyncer.Count(),
+		FsyncTime:             c.fsyncer.Time(),
 		Repairs:               c.repairs.Load(),
 		RepairedBytes:         c.repairedBytes.Load(),
 		CorruptSegments:       c.corrupt.Load(),
 		MissingSegments:       c.missing.Load(),
-		WriteErrors:           c.writeErrors.Load(),
-		DiskFullErrors:        c.diskFull.Load(),
-		ReadOnlyErrors:        c.readOnly.Load(),
-		SyncErrors:            c.syncErrors.Load(),
+		WriteErrors:           c.writeErrors.Errors(),
+		DiskFullErrors:        c.writeErrors.DiskFull(),
+		ReadOnlyErrors:        c.writeErrors.ReadOnly(),
+		SyncErrors:            c.fsyncer.Failed(),
 		CompressErrors:        c.compressErrors.Load(),
 		RetentionRemoved:      c.retentionRemoved.Load(),
 		RetentionRemovedBytes: c.retentionBytes.Load(),

@@ -21,8 +21,9 @@ type WAL struct {
 	lock  *os.File
 	stats counters
 
-	// writeFile and syncFile are the only calls that write record data; tests
-	// replace them to inject disk faults the kernel will not produce on demand.
+	// writeFile and syncFile write and fsync records in the active segment;
+	// tests replace them to inject disk faults the kernel will not produce on
+	// demand.
 	writeFile func(f *os.File, b []byte) (int, error)
 	syncFile  func(f *os.File) error
 
@@ -119,13 +120,13 @@ func (w *WAL) Append(typ RecordType, data []byte) (LSN, error) {
 		// Even n == 0 may hide a partial write on some file systems; the
 		// cut is cheap and makes "a failed Append did not happen" hold.
 		w.torn = true
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return 0, fmt.Errorf("wal: append lsn %d to %s: %w", lsn, seg.name(), err)
 	}
 	if w.opts.Sync == SyncOnAppend {
 		if err := w.fsync(w.active); err != nil {
 			w.torn = true
-			w.stats.writeError(err)
+			w.stats.writeErrors.Count(err)
 			return 0, fmt.Errorf("wal: sync %s: %w", seg.name(), err)
 		}
 	} else {
@@ -235,28 +236,9 @@ func (w *WAL) Close() error {
 
 func (w *WAL) path(name string) string { return filepath.Join(w.dir, name) }
 
-// fsync syncs f and records how long it took.
+// fsync syncs f through the syncFile hook, counted.
 func (w *WAL) fsync(f *os.File) error {
-	start := time.Now()
-	err := w.syncFile(f)
-	w.stats.fsyncs.Add(1)
-	w.stats.fsyncNanos.Add(uint64(time.Since(start)))
-	if err != nil {
-		w.stats.syncErrors.Add(1)
-	}
-	return err
-}
-
-// syncDir fsyncs the directory, counted like a file fsync.
-func (w *WAL) syncDir() error {
-	start := time.Now()
-	err := durable.SyncDir(w.dir)
-	w.stats.fsyncs.Add(1)
-	w.stats.fsyncNanos.Add(uint64(time.Since(start)))
-	if err != nil {
-		w.stats.syncErrors.Add(1)
-	}
-	return err
+	return w.stats.fsyncer.Do(func() error { return w.syncFile(f) })
 }
 
 func (w *WAL) syncLocked() error {
@@ -264,7 +246,7 @@ func (w *WAL) syncLocked() error {
 		return nil
 	}
 	if err := w.fsync(w.active); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: sync %s: %w", w.segs[len(w.segs)-1].name(), err)
 	}
 	w.dirty = false
@@ -279,7 +261,7 @@ func (w *WAL) cutTornLocked() error {
 	}
 	seg := w.segs[len(w.segs)-1]
 	if err := w.active.Truncate(seg.size); err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return fmt.Errorf("wal: cut failed write from %s: %w", seg.name(), err)
 	}
 	w.torn = false
@@ -313,7 +295,7 @@ func (w *WAL) rotateLocked() error {
 	}
 	if err := w.active.Close(); err != nil {
 		// The data is already fsynced; a failed close loses nothing.
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 	}
 	w.active = f
 	w.segs = append(w.segs, seg)
@@ -322,37 +304,38 @@ func (w *WAL) rotateLocked() error {
 	if err := w.retainLocked(); err != nil {
 		// The append that triggered rotation can still succeed; retention
 		// is retried on the next rotation or KeepFrom.
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 	}
 	return nil
 }
 
-// createSegment creates a segment with its header, durable in the directory.
+// createSegment creates a segment with its header, durable in the directory
+// before it is returned open for appending. It is written under a temporary
+// name first, so a crash never leaves a segment with a torn header.
 func (w *WAL) createSegment(index uint64, first LSN, skip bool) (*segment, *os.File, error) {
 	seg := &segment{index: index, first: first, created: w.clock.Now(), skip: skip}
-	name := seg.plainName()
-	f, err := os.OpenFile(w.path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+	// O_APPEND: after cutTornLocked truncates, the next record must land at
+	// the new end, not at the old offset.
+	f, err := durable.CreateAtomic(w.path(seg.plainName()), os.O_WRONLY|os.O_APPEND, &w.stats.fsyncer)
 	if err != nil {
-		w.stats.writeError(err)
+		w.stats.writeErrors.Count(err)
 		return nil, nil, fmt.Errorf("wal: create segment: %w", err)
 	}
-	fail := func(what string, err error) (*segment, *os.File, error) {
-		w.stats.writeError(err)
-		_ = f.Close()
-		_ = os.Remove(w.path(name))
-		return nil, nil, fmt.Errorf("wal: %s %s: %w", what, name, err)
+	defer f.Abort()
+	if _, err := f.Write(encodeSegmentHeader(seg)); err != nil {
+		w.stats.writeErrors.Count(err)
+		return nil, nil, fmt.Errorf("wal: write header of %s: %w", seg.plainName(), err)
 	}
-	if _, err := w.writeFile(f, encodeSegmentHeader(seg)); err != nil {
-		return fail("write header of", err)
+	if err := f.Sync(); err != nil {
+		w.stats.writeErrors.Count(err)
+		return nil, nil, fmt.Errorf("wal: create segment: %w", err)
 	}
-	if err := w.fsync(f); err != nil {
-		return fail("sync", err)
-	}
-	if err := w.syncDir(); err != nil {
-		return fail("sync dir for", err)
+	if err := f.Publish(); err != nil {
+		w.stats.writeErrors.Count(err)
+		return nil, nil, fmt.Errorf("wal: create segment: %w", err)
 	}
 	seg.size = segmentHeaderSize
-	return seg, f, nil
+	return seg, f.File, nil
 }
 
 // retainLocked deletes the oldest sealed segments over the age or size limit

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 )
 
@@ -492,7 +493,7 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 	idx, first, _, _ := parseSegmentName(zst)
 	plain := (&segment{index: idx, first: first}).plainName()
 	decompressTo(t, filepath.Join(dir, zst), filepath.Join(dir, plain))
-	tmp := filepath.Join(dir, names[1]+tmpExt)
+	tmp := filepath.Join(dir, names[1]+durable.TempSuffix)
 	if err := os.WriteFile(tmp, []byte("partial"), 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // SyncDir fsyncs a directory so that a create, rename or remove inside it is
@@ -24,14 +26,41 @@ func SyncDir(dir string) error {
 	return nil
 }
 
-// RenameDurable renames tmp to dst and fsyncs the directory, the last two
-// steps of an atomic replace (the caller has already fsynced tmp).
-func RenameDurable(dir, tmp, dst string) error {
-	if err := os.Rename(tmp, dst); err != nil {
-		return fmt.Errorf("rename: %w", err)
-	}
-	return SyncDir(dir)
+// Fsyncer fsyncs files and directories and counts the calls, their failures
+// and the time they took, for a store's Stats. The zero value is ready; its
+// methods are safe for concurrent use.
+type Fsyncer struct {
+	count, failed, nanos atomic.Uint64
 }
+
+// File fsyncs f.
+func (s *Fsyncer) File(f *os.File) error { return s.Do(f.Sync) }
+
+// Dir fsyncs the directory dir.
+func (s *Fsyncer) Dir(dir string) error {
+	return s.Do(func() error { return SyncDir(dir) })
+}
+
+// Do runs sync, a caller's own fsync, and counts it.
+func (s *Fsyncer) Do(sync func() error) error {
+	start := time.Now()
+	err := sync()
+	s.count.Add(1)
+	s.nanos.Add(uint64(time.Since(start)))
+	if err != nil {
+		s.failed.Add(1)
+	}
+	return err
+}
+
+// Count is how many fsyncs ran.
+func (s *Fsyncer) Count() uint64 { return s.count.Load() }
+
+// Failed is how many of them failed.
+func (s *Fsyncer) Failed() uint64 { return s.failed.Load() }
+
+// Time is how long they took together.
+func (s *Fsyncer) Time() time.Duration { return time.Duration(s.nanos.Load()) }
 
 // IsDiskFull reports whether err means the file system is out of space or
 // quota.
@@ -44,3 +73,30 @@ func IsDiskFull(err error) bool {
 func IsReadOnly(err error) bool {
 	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
+
+// ErrorCounts counts failed disk operations and, of those, the ones that mean
+// the disk is full or read-only: the three numbers every store exports. The
+// zero value is ready; its methods are safe for concurrent use.
+type ErrorCounts struct {
+	errors, diskFull, readOnly atomic.Uint64
+}
+
+// Count counts err, which must not be nil.
+func (c *ErrorCounts) Count(err error) {
+	c.errors.Add(1)
+	if IsDiskFull(err) {
+		c.diskFull.Add(1)
+	}
+	if IsReadOnly(err) {
+		c.readOnly.Add(1)
+	}
+}
+
+// Errors is how many errors were counted.
+func (c *ErrorCounts) Errors() uint64 { return c.errors.Load() }
+
+// DiskFull is how many of them were ENOSPC or EDQUOT.
+func (c *ErrorCounts) DiskFull() uint64 { return c.diskFull.Load() }
+
+// ReadOnly is how many of them were EROFS, EACCES or EPERM.
+func (c *ErrorCounts) ReadOnly() uint64 { return c.readOnly.Load() }
