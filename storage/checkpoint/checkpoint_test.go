@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -39,19 +39,6 @@ func mustSave(t *testing.T, s *Store, lsn uint64, b []byte) Info {
 		t.Fatalf("Save(lsn %d): %v", lsn, err)
 	}
 	return info
-}
-
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -100,7 +87,7 @@ func TestKeepsNewestN(t *testing.T) {
 			for i := 1; i <= tt.saves; i++ {
 				mustSave(t, s, uint64(i*100), body(i, 100))
 			}
-			if got := names(t, dir); strings.Join(got, ",") != strings.Join(tt.wantFiles, ",") {
+			if got := storagetest.Names(t, dir); strings.Join(got, ",") != strings.Join(tt.wantFiles, ",") {
 				t.Fatalf("files %v, want %v", got, tt.wantFiles)
 			}
 			c, _, err := s.Load()
@@ -164,7 +151,7 @@ func TestSaveIsAtomic(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("SaveFunc with failing writer = %v, want it wrapped", err)
 	}
-	if got := names(t, dir); strings.Join(got, ",") != fileName(1)+","+fileName(2) {
+	if got := storagetest.Names(t, dir); strings.Join(got, ",") != fileName(1)+","+fileName(2) {
 		t.Fatalf("files after failed save %v: want no new file and no temp file", got)
 	}
 	c, _, err := observer.Load()
@@ -200,13 +187,13 @@ func TestLoadFallsBackPastDamage(t *testing.T) {
 		damage  func(t *testing.T, path string)
 		wantErr string // in the skipped error
 	}{
-		{"flipped body byte", func(t *testing.T, p string) { xorAt(t, p, headerSize+500) }, "body crc"},
-		{"flipped lsn in header", func(t *testing.T, p string) { xorAt(t, p, 9) }, "header crc"},
-		{"bad magic", func(t *testing.T, p string) { xorAt(t, p, 0) }, "magic"},
-		{"truncated body", func(t *testing.T, p string) { truncate(t, p, headerSize+100) }, "header says"},
-		{"truncated header", func(t *testing.T, p string) { truncate(t, p, 20) }, "read header"},
-		{"empty file", func(t *testing.T, p string) { truncate(t, p, 0) }, "read header"},
-		{"trailing garbage", func(t *testing.T, p string) { appendTo(t, p, []byte("junk")) }, "header says"},
+		{"flipped body byte", func(t *testing.T, p string) { storagetest.FlipByte(t, p, headerSize+500) }, "body crc"},
+		{"flipped lsn in header", func(t *testing.T, p string) { storagetest.FlipByte(t, p, 9) }, "header crc"},
+		{"bad magic", func(t *testing.T, p string) { storagetest.FlipByte(t, p, 0) }, "magic"},
+		{"truncated body", func(t *testing.T, p string) { storagetest.Truncate(t, p, headerSize+100) }, "header says"},
+		{"truncated header", func(t *testing.T, p string) { storagetest.Truncate(t, p, 20) }, "read header"},
+		{"empty file", func(t *testing.T, p string) { storagetest.Truncate(t, p, 0) }, "read header"},
+		{"trailing garbage", func(t *testing.T, p string) { storagetest.AppendBytes(t, p, []byte("junk")) }, "header says"},
 		{"zero-filled", func(t *testing.T, p string) {
 			if err := os.WriteFile(p, make([]byte, headerSize+1000), 0o640); err != nil {
 				t.Fatal(err)
@@ -247,8 +234,8 @@ func TestLoadErrors(t *testing.T) {
 	}
 	a := mustSave(t, s, 1, body(1, 100))
 	b := mustSave(t, s, 2, body(2, 100))
-	xorAt(t, filepath.Join(dir, a.Name), headerSize+1)
-	xorAt(t, filepath.Join(dir, b.Name), headerSize+1)
+	storagetest.FlipByte(t, filepath.Join(dir, a.Name), headerSize+1)
+	storagetest.FlipByte(t, filepath.Join(dir, b.Name), headerSize+1)
 	_, rep, err := s.Load()
 	if !errors.Is(err, ErrCorrupt) || len(rep.Skipped) != 2 {
 		t.Fatalf("Load with all damaged = %v, skipped %d; want ErrCorrupt and 2", err, len(rep.Skipped))
@@ -266,14 +253,14 @@ func TestDiskErrors(t *testing.T) {
 		}
 	})
 	t.Run("disk full keeps the previous checkpoint", func(t *testing.T) {
-		mnt := mountTmpfs(t, "256k")
+		mnt := storagetest.MountTmpfs(t, "256k")
 		s := mustOpen(t, mnt, Options{})
 		mustSave(t, s, 1, body(1, 64<<10))
 		_, err := s.Save(2, body(2, 512<<10))
 		if !errors.Is(err, syscall.ENOSPC) {
 			t.Fatalf("Save on a full disk = %v, want ENOSPC", err)
 		}
-		if got := names(t, mnt); len(got) != 1 || got[0] != fileName(1) {
+		if got := storagetest.Names(t, mnt); len(got) != 1 || got[0] != fileName(1) {
 			t.Fatalf("files after failed save %v, want only %s", got, fileName(1))
 		}
 		if st := s.Stats(); st.DiskFullErrors != 1 {
@@ -286,60 +273,4 @@ func TestDiskErrors(t *testing.T) {
 		// Space is back (the failed temp file was removed): saving works.
 		mustSave(t, s, 3, body(3, 64<<10))
 	})
-}
-
-func xorAt(t *testing.T, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := []byte{0}
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func truncate(t *testing.T, path string, size int64) {
-	t.Helper()
-	if err := os.Truncate(path, size); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func appendTo(t *testing.T, path string, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	dir := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs (%v: %s)", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v: %s", err, out)
-		}
-	})
-	return dir
 }

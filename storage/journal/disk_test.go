@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestOpenUnderAFileFails(t *testing.T) {
@@ -27,21 +27,7 @@ func TestOpenUnderAFileFails(t *testing.T) {
 // TestDiskFull fills a small tmpfs: a failed Write leaves no partial line,
 // and writing works again once space is freed.
 func TestDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	mnt := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs (%v: %s)", err, out)
-	}
-	defer func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v: %s", err, out)
-		}
-	}()
+	mnt := storagetest.MountTmpfs(t, "128k")
 	ballast := filepath.Join(mnt, "ballast")
 	if err := os.WriteFile(ballast, bytes.Repeat([]byte{1}, 32<<10), 0o640); err != nil {
 		t.Fatal(err)
@@ -92,22 +78,11 @@ func TestDiskFull(t *testing.T) {
 // stops even root from creating the next file: the line still lands in the
 // current file and the failure is counted.
 func TestRotationFailureKeepsWriting(t *testing.T) {
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skip("chattr not installed")
-	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "alerts.jsonl")
 	j := mustOpen(t, path, Options{MaxSize: 500, MaxAge: -1, Compression: CompressNone, Clock: fakeclock.New(epoch)})
 	writeRange(t, j, 0, 5)
-	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("chattr +i unsupported here (%v: %s)", err, out)
-	}
-	unlock := func() {
-		if out, err := exec.Command("chattr", "-i", dir).CombinedOutput(); err != nil {
-			t.Fatalf("chattr -i: %v: %s", err, out)
-		}
-	}
-	defer unlock()
+	unlock := storagetest.Immutable(t, dir)
 	writeRange(t, j, 5, 15) // would rotate at ~9 records
 	s := j.Stats()
 	if s.RotateErrors == 0 || s.ReadOnlyErrors == 0 || s.Rotations != 0 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestWriteFormat(t *testing.T) {
@@ -126,8 +127,8 @@ func TestRotation(t *testing.T) {
 				if !strings.HasSuffix(f, ".jsonl"+tt.suffix) {
 					t.Fatalf("rotated file %s, want suffix .jsonl%s", f, tt.suffix)
 				}
-				if tt.opts.MaxSize > 0 && tt.suffix == "" && fileSize(t, f) > tt.opts.MaxSize {
-					t.Fatalf("%s is %d bytes, over MaxSize %d", f, fileSize(t, f), tt.opts.MaxSize)
+				if tt.opts.MaxSize > 0 && tt.suffix == "" && storagetest.FileSize(t, f) > tt.opts.MaxSize {
+					t.Fatalf("%s is %d bytes, over MaxSize %d", f, storagetest.FileSize(t, f), tt.opts.MaxSize)
 				}
 			}
 			if rotated != tt.wantFiles {
@@ -371,13 +372,4 @@ func copyFile(t *testing.T, src, dst string) {
 	if _, err := io.Copy(out, in); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Size()
 }

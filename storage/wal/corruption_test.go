@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 // The corruption tests build a log of 60 records of 100 B (117 B framed) in
@@ -55,14 +56,14 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 	}{
 		{
 			name:     "flipped byte in the last record",
-			damage:   func(t *testing.T, p string) { flipByte(t, p, recordOff(8)+60) },
+			damage:   func(t *testing.T, p string) { storagetest.FlipByte(t, p, recordOff(8)+60) },
 			reason:   ReasonBadCRC,
 			cut:      recSize,
 			lastKept: 59,
 		},
 		{
 			name:        "flipped byte in a middle record",
-			damage:      func(t *testing.T, p string) { flipByte(t, p, recordOff(3)+40) }, // lsn 55
+			damage:      func(t *testing.T, p string) { storagetest.FlipByte(t, p, recordOff(3)+40) }, // lsn 55
 			reason:      ReasonBadCRC,
 			cut:         6 * recSize,
 			intactAfter: 5,
@@ -70,14 +71,14 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 		},
 		{
 			name:     "flipped length field",
-			damage:   func(t *testing.T, p string) { flipByte(t, p, recordOff(3)+3) },
+			damage:   func(t *testing.T, p string) { storagetest.FlipByte(t, p, recordOff(3)+3) },
 			reason:   ReasonBadLength,
 			cut:      6 * recSize,
 			lastKept: 54,
 		},
 		{
 			name:        "flipped lsn field",
-			damage:      func(t *testing.T, p string) { flipByte(t, p, recordOff(3)+9) },
+			damage:      func(t *testing.T, p string) { storagetest.FlipByte(t, p, recordOff(3)+9) },
 			reason:      ReasonBadCRC, // the CRC covers the LSN
 			cut:         6 * recSize,
 			intactAfter: 5,
@@ -85,21 +86,21 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 		},
 		{
 			name:     "truncated inside the last payload",
-			damage:   func(t *testing.T, p string) { truncate(t, p, recordOff(8)+50) },
+			damage:   func(t *testing.T, p string) { storagetest.Truncate(t, p, recordOff(8)+50) },
 			reason:   ReasonTornRecord,
 			cut:      50,
 			lastKept: 59,
 		},
 		{
 			name:     "truncated inside the last header",
-			damage:   func(t *testing.T, p string) { truncate(t, p, recordOff(8)+5) },
+			damage:   func(t *testing.T, p string) { storagetest.Truncate(t, p, recordOff(8)+5) },
 			reason:   ReasonTornHeader,
 			cut:      5,
 			lastKept: 59,
 		},
 		{
 			name:     "zero-filled tail after the records",
-			damage:   func(t *testing.T, p string) { appendZeros(t, p, 4096) },
+			damage:   func(t *testing.T, p string) { storagetest.AppendBytes(t, p, make([]byte, 4096)) },
 			reason:   ReasonZeroFilled,
 			cut:      4096,
 			lastKept: 60,
@@ -107,8 +108,8 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 		{
 			name: "last two records zeroed",
 			damage: func(t *testing.T, p string) {
-				truncate(t, p, recordOff(7))
-				appendZeros(t, p, 2*recSize)
+				storagetest.Truncate(t, p, recordOff(7))
+				storagetest.AppendBytes(t, p, make([]byte, 2*recSize))
 			},
 			reason:   ReasonZeroFilled,
 			cut:      2 * recSize,
@@ -117,8 +118,8 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 		{
 			name: "garbage then zeros is not called zero-filled",
 			damage: func(t *testing.T, p string) {
-				appendBytes(t, p, []byte{1, 2, 3})
-				appendZeros(t, p, 100)
+				storagetest.AppendBytes(t, p, []byte{1, 2, 3})
+				storagetest.AppendBytes(t, p, make([]byte, 100))
 			},
 			reason:   ReasonTornRecord, // the garbage reads as a length
 			cut:      103,
@@ -130,7 +131,7 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 			dir, opts, names := buildCorpus(t, false)
 			path := last(dir, names)
 			tt.damage(t, path)
-			sizeBefore := fileSize(t, path)
+			sizeBefore := storagetest.FileSize(t, path)
 
 			w, rep := mustOpen(t, dir, opts)
 			if len(rep.Repairs) != 1 {
@@ -141,7 +142,7 @@ func TestCorruptActiveTailIsCut(t *testing.T) {
 			if r != want {
 				t.Fatalf("repair\n got %+v\nwant %+v", r, want)
 			}
-			if got := fileSize(t, path); got != want.Offset {
+			if got := storagetest.FileSize(t, path); got != want.Offset {
 				t.Fatalf("segment is %d bytes after repair, want %d", got, want.Offset)
 			}
 			if s := w.Stats(); s.Repairs != 1 || s.RepairedBytes != uint64(tt.cut) {
@@ -212,7 +213,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 		{
 			name: "missing middle segment",
 			damage: func(t *testing.T, dir string, names []string) {
-				remove(t, filepath.Join(dir, names[1]))
+				storagetest.Remove(t, filepath.Join(dir, names[1]))
 			},
 			wantMissing: []MissingRange{{FromIndex: 2, ToIndex: 2, Before: "", After: ""}},
 			lastAtLeast: 17, lastBelow: 18,
@@ -222,7 +223,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 			name: "corrupt compressed segment",
 			damage: func(t *testing.T, dir string, names []string) {
 				p := filepath.Join(dir, names[1])
-				flipByte(t, p, fileSize(t, p)/2)
+				storagetest.FlipByte(t, p, storagetest.FileSize(t, p)/2)
 			},
 			lastAtLeast: 17, lastBelow: 34,
 			wantErr: ErrCorrupt, wantSegment: 1, wantResume: 35,
@@ -231,7 +232,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 			name: "compressed segment cut short",
 			damage: func(t *testing.T, dir string, names []string) {
 				p := filepath.Join(dir, names[1])
-				truncate(t, p, fileSize(t, p)-20)
+				storagetest.Truncate(t, p, storagetest.FileSize(t, p)-20)
 			},
 			lastAtLeast: 17, lastBelow: 34,
 			wantErr: ErrCorrupt, wantSegment: 1, wantResume: 35,
@@ -240,7 +241,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 			name:          "flipped byte in a sealed plain segment",
 			noCompression: true,
 			damage: func(t *testing.T, dir string, names []string) {
-				flipByte(t, filepath.Join(dir, names[1]), recordOff(7)+50) // lsn 25
+				storagetest.FlipByte(t, filepath.Join(dir, names[1]), recordOff(7)+50) // lsn 25
 			},
 			lastAtLeast: 24, lastBelow: 25,
 			wantErr: ErrCorrupt, wantReason: ReasonBadCRC, wantSegment: 1, wantResume: 35,
@@ -249,7 +250,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 			name:          "sealed segment truncated at a record boundary",
 			noCompression: true,
 			damage: func(t *testing.T, dir string, names []string) {
-				truncate(t, filepath.Join(dir, names[1]), recordOff(10)) // keeps lsn 18-27
+				storagetest.Truncate(t, filepath.Join(dir, names[1]), recordOff(10)) // keeps lsn 18-27
 			},
 			lastAtLeast: 27, lastBelow: 28,
 			wantErr: ErrCorrupt, wantReason: ReasonTruncated, wantSegment: 1, wantResume: 35,
@@ -258,7 +259,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 			name:          "sealed segment truncated inside a record",
 			noCompression: true,
 			damage: func(t *testing.T, dir string, names []string) {
-				truncate(t, filepath.Join(dir, names[1]), recordOff(10)+30)
+				storagetest.Truncate(t, filepath.Join(dir, names[1]), recordOff(10)+30)
 			},
 			lastAtLeast: 27, lastBelow: 28,
 			wantErr: ErrCorrupt, wantReason: ReasonTornRecord, wantSegment: 1, wantResume: 35,
@@ -340,7 +341,7 @@ func TestDamagedSealedSegmentsStopReplay(t *testing.T) {
 
 func TestCompressorLeavesCorruptSegmentPlain(t *testing.T) {
 	dir, opts, names := buildCorpus(t, true)
-	flipByte(t, filepath.Join(dir, names[1]), recordOff(7)+50)
+	storagetest.FlipByte(t, filepath.Join(dir, names[1]), recordOff(7)+50)
 	opts.NoCompression = false
 	w, _ := mustOpen(t, dir, opts)
 	mustClose(t, w) // waits for the compressor
@@ -357,34 +358,6 @@ func TestCompressorLeavesCorruptSegmentPlain(t *testing.T) {
 	}
 	if strings.Join(after, ",") != strings.Join(want, ",") {
 		t.Fatalf("files after compression %v, want %v", after, want)
-	}
-}
-
-func truncate(t *testing.T, path string, size int64) {
-	t.Helper()
-	if err := os.Truncate(path, size); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func appendBytes(t *testing.T, path string, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func appendZeros(t *testing.T, path string, n int) { appendBytes(t, path, make([]byte, n)) }
-
-func remove(t *testing.T, path string) {
-	t.Helper()
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
 	}
 }
 

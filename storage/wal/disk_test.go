@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestOpenOnAFileFails(t *testing.T) {
@@ -119,23 +119,12 @@ func TestInjectedSyncFault(t *testing.T) {
 // TestReadOnlyDirectoryBlocksRotation makes the directory immutable, which
 // stops even root from creating a segment in it, unlike permission bits.
 func TestReadOnlyDirectoryBlocksRotation(t *testing.T) {
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skip("chattr not installed")
-	}
 	dir := t.TempDir()
 	opts := testOptions(fakeclock.New(epoch))
 	opts.SegmentSize = 1 << 10
 	w, _ := mustOpen(t, dir, opts)
 	appendN(t, w, 0, 8, 100) // 36 + 8*117 = 972 B: the next record needs a new segment
-	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("file system does not support chattr +i (%v: %s)", err, out)
-	}
-	restore := func() {
-		if out, err := exec.Command("chattr", "-i", dir).CombinedOutput(); err != nil {
-			t.Fatalf("chattr -i: %v: %s", err, out)
-		}
-	}
-	defer restore()
+	restore := storagetest.Immutable(t, dir)
 
 	_, err := w.Append(1, payload(8, 100))
 	if !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) {
@@ -155,7 +144,7 @@ func TestReadOnlyDirectoryBlocksRotation(t *testing.T) {
 
 // TestDiskFullOnRealFileSystem fills a small tmpfs, then frees space.
 func TestDiskFullOnRealFileSystem(t *testing.T) {
-	mnt := mountTmpfs(t, "512k")
+	mnt := storagetest.MountTmpfs(t, "512k")
 	ballast := filepath.Join(mnt, "ballast")
 	if err := os.WriteFile(ballast, bytes.Repeat([]byte{1}, 128<<10), 0o640); err != nil {
 		t.Fatal(err)
@@ -184,7 +173,7 @@ func TestDiskFullOnRealFileSystem(t *testing.T) {
 		t.Fatalf("second append on a full disk = %v, want ENOSPC", err)
 	}
 
-	remove(t, ballast) // the operator frees space
+	storagetest.Remove(t, ballast) // the operator frees space
 	for range 20 {
 		if _, err := w.Append(1, payload(acked, 1000)); err != nil {
 			t.Fatalf("append after freeing space: %v", err)
@@ -206,26 +195,20 @@ func TestDiskFullOnRealFileSystem(t *testing.T) {
 
 // TestReadOnlyMount opens a log on a file system remounted read-only.
 func TestReadOnlyMount(t *testing.T) {
-	mnt := mountTmpfs(t, "1m")
+	mnt := storagetest.MountTmpfs(t, "1m")
 	dir := filepath.Join(mnt, "wal")
 	opts := testOptions(fakeclock.New(epoch))
 	w, _ := mustOpen(t, dir, opts)
 	appendN(t, w, 0, 10, 100)
 	mustClose(t, w)
 
-	remount := func(mode string) {
-		t.Helper()
-		if out, err := exec.Command("mount", "-o", "remount,"+mode, mnt).CombinedOutput(); err != nil {
-			t.Fatalf("remount %s: %v: %s", mode, err, out)
-		}
-	}
-	remount("ro")
+	storagetest.Remount(t, mnt, "ro")
 	_, _, err := Open(dir, opts)
 	if !errors.Is(err, syscall.EROFS) {
-		remount("rw")
+		storagetest.Remount(t, mnt, "rw")
 		t.Fatalf("Open on a read-only mount = %v, want EROFS", err)
 	}
-	remount("rw")
+	storagetest.Remount(t, mnt, "rw")
 	w2, rep := mustOpen(t, dir, opts)
 	if !rep.Clean() {
 		t.Fatalf("report %s, want clean", rep)

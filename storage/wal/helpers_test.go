@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -103,17 +102,10 @@ func summary(l []LSN) string {
 // files lists the directory's segment files in order.
 func files(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		if _, _, _, ok := parseSegmentName(e.Name()); ok {
-			out = append(out, e.Name())
-		}
-	}
-	return out
+	return slices.DeleteFunc(storagetest.Names(t, dir), func(name string) bool {
+		_, _, _, ok := parseSegmentName(name)
+		return !ok
+	})
 }
 
 func corruptionError(t *testing.T, err error) *CorruptionError {
@@ -123,55 +115,6 @@ func corruptionError(t *testing.T, err error) *CorruptionError {
 		t.Fatalf("error %v is not a *CorruptionError", err)
 	}
 	return ce
-}
-
-// flipByte xors one byte of a file.
-func flipByte(t *testing.T, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x5a
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Size()
-}
-
-// mountTmpfs mounts a tmpfs of the given size on a fresh directory, or skips
-// the test when this process may not mount (not root, no CAP_SYS_ADMIN).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	dir := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs (%v: %s); skipping the real-disk case", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
 }
 
 // decompressTo writes the zstd-decoded content of src to dst.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestAppendReplayRoundTrip(t *testing.T) {
@@ -155,7 +156,7 @@ func TestRotationBySizeCompressesAndReplays(t *testing.T) {
 		if zst := strings.HasSuffix(name, zstExt); zst == last {
 			t.Fatalf("segment %s: compressed = %v, want sealed segments compressed and the active one plain", name, zst)
 		}
-		if size := fileSize(t, filepath.Join(dir, name)); !strings.HasSuffix(name, zstExt) && size > opts.SegmentSize {
+		if size := storagetest.FileSize(t, filepath.Join(dir, name)); !strings.HasSuffix(name, zstExt) && size > opts.SegmentSize {
 			t.Fatalf("plain segment %s is %d bytes, over SegmentSize %d", name, size, opts.SegmentSize)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestClassify(t *testing.T) {
@@ -93,7 +95,7 @@ func TestAtomicFile(t *testing.T) {
 		if got, _ := os.ReadFile(path); string(got) != "new" {
 			t.Fatalf("after Commit the path holds %q, want %q", got, "new")
 		}
-		if names := entries(t, dir); len(names) != 1 {
+		if names := storagetest.Names(t, dir); len(names) != 1 {
 			t.Fatalf("directory holds %v, want only the published file", names)
 		}
 		if s.Count() != 2 { // the file, then the directory
@@ -137,7 +139,7 @@ func TestAtomicFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Abort()
-		if names := entries(t, dir); len(names) != 0 {
+		if names := storagetest.Names(t, dir); len(names) != 0 {
 			t.Fatalf("directory holds %v after Abort, want nothing", names)
 		}
 	})
@@ -147,17 +149,4 @@ func TestAtomicFile(t *testing.T) {
 			t.Fatalf("CreateAtomic = %v, want ErrNotExist", err)
 		}
 	})
-}
-
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	return names
 }
