@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/burnwatch/burnwatch/storage"
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 )
 
@@ -47,8 +46,6 @@ type Options struct {
 	// MaxBodySize bounds the body length Load believes from a header, so a
 	// damaged length cannot make it allocate gigabytes. Default 4 GiB.
 	MaxBodySize int64
-	// Clock stamps checkpoints; nil means the system clock.
-	Clock storage.Clock
 }
 
 // Info describes a checkpoint file.
@@ -56,7 +53,7 @@ type Info struct {
 	Name    string
 	Seq     uint64    // increases by one per Save; orders checkpoints
 	LSN     uint64    // the last WAL record the state includes: replay from LSN+1
-	Created time.Time // from Options.Clock at Save
+	Created time.Time // when Save ran
 	Size    int64     // body bytes
 }
 
@@ -118,9 +115,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if opts.MaxBodySize <= 0 {
 		opts.MaxBodySize = 4 << 30
-	}
-	if opts.Clock == nil {
-		opts.Clock = storage.SystemClock{}
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("checkpoint: create dir: %w", err)
@@ -186,7 +180,7 @@ func (s *Store) SaveFunc(lsn uint64, write func(io.Writer) error) (Info, error) 
 }
 
 func (s *Store) save(lsn uint64, write func(io.Writer) error) (Info, error) {
-	info := Info{Name: fileName(s.next), Seq: s.next, LSN: lsn, Created: s.opts.Clock.Now()}
+	info := Info{Name: fileName(s.next), Seq: s.next, LSN: lsn, Created: time.Now()}
 	f, err := durable.CreateAtomic(filepath.Join(s.dir, info.Name), os.O_WRONLY, &s.fsyncer)
 	if err != nil {
 		return Info{}, fmt.Errorf("checkpoint: %w", err)

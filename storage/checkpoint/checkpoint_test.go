@@ -10,14 +10,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
-
-var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func body(seq, size int) []byte {
 	return bytes.Repeat([]byte(fmt.Sprintf("state-%04d;", seq)), size/11+1)[:size]
@@ -41,32 +39,36 @@ func mustSave(t *testing.T, s *Store, lsn uint64, b []byte) Info {
 	return info
 }
 
+// TestSaveLoadRoundTrip runs each size in a synctest bubble, where the clock
+// stands still while the test does file I/O, so Created is known exactly.
 func TestSaveLoadRoundTrip(t *testing.T) {
 	for _, size := range []int{0, 1, 4 << 10, 3 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			dir := t.TempDir()
-			clk := fakeclock.New(epoch)
-			s := mustOpen(t, dir, Options{Clock: clk})
-			want := body(1, size)
-			info := mustSave(t, s, 12345, want)
-			if info.Seq != 1 || info.LSN != 12345 || info.Size != int64(size) || !info.Created.Equal(epoch) {
-				t.Fatalf("Save info = %+v", info)
-			}
-			// A fresh Store, as after a restart.
-			c, rep, err := mustOpen(t, dir, Options{}).Load()
-			if err != nil || len(rep.Skipped) != 0 {
-				t.Fatalf("Load = %v, skipped %v", err, rep.Skipped)
-			}
-			if !c.Created.Equal(info.Created) {
-				t.Fatalf("loaded created %v, want %v", c.Created, info.Created)
-			}
-			c.Created = info.Created
-			if c.Info != info {
-				t.Fatalf("loaded info %+v, want %+v", c.Info, info)
-			}
-			if !bytes.Equal(c.Body, want) {
-				t.Fatalf("body differs (len %d, want %d)", len(c.Body), len(want))
-			}
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				now := time.Now()
+				s := mustOpen(t, dir, Options{})
+				want := body(1, size)
+				info := mustSave(t, s, 12345, want)
+				if info.Seq != 1 || info.LSN != 12345 || info.Size != int64(size) || !info.Created.Equal(now) {
+					t.Fatalf("Save info = %+v, want created at %v", info, now)
+				}
+				// A fresh Store, as after a restart.
+				c, rep, err := mustOpen(t, dir, Options{}).Load()
+				if err != nil || len(rep.Skipped) != 0 {
+					t.Fatalf("Load = %v, skipped %v", err, rep.Skipped)
+				}
+				if !c.Created.Equal(info.Created) {
+					t.Fatalf("loaded created %v, want %v", c.Created, info.Created)
+				}
+				c.Created = info.Created
+				if c.Info != info {
+					t.Fatalf("loaded info %+v, want %+v", c.Info, info)
+				}
+				if !bytes.Equal(c.Body, want) {
+					t.Fatalf("body differs (len %d, want %d)", len(c.Body), len(want))
+				}
+			})
 		})
 	}
 }

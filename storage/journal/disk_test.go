@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
@@ -33,7 +32,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(mnt, "alerts.jsonl")
-	j, err := Open(path, Options{MaxSize: -1, MaxAge: -1, Clock: fakeclock.New(epoch)})
+	j, err := Open(path, Options{MaxSize: -1, MaxAge: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +79,7 @@ func TestDiskFull(t *testing.T) {
 func TestRotationFailureKeepsWriting(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "alerts.jsonl")
-	j := mustOpen(t, path, Options{MaxSize: 500, MaxAge: -1, Compression: CompressNone, Clock: fakeclock.New(epoch)})
+	j := mustOpen(t, path, Options{MaxSize: 500, MaxAge: -1, Compression: CompressNone})
 	writeRange(t, j, 0, 5)
 	unlock := storagetest.Immutable(t, dir)
 	writeRange(t, j, 5, 15) // would rotate at ~9 records

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/burnwatch/burnwatch/storage"
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 )
 
@@ -58,9 +57,6 @@ type Options struct {
 	// NoSync skips the fsync after each write. Alert history is low volume,
 	// so by default every line is durable when Write returns.
 	NoSync bool
-	// Clock drives file age, rotated names and retention; nil means the
-	// system clock.
-	Clock storage.Clock
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -82,9 +78,6 @@ func (o Options) withDefaults() (Options, error) {
 	case CompressZstd, CompressGzip, CompressNone:
 	default:
 		return o, fmt.Errorf("journal: compression %q: want zstd, gzip or none", o.Compression)
-	}
-	if o.Clock == nil {
-		o.Clock = storage.SystemClock{}
 	}
 	return o, nil
 }
@@ -366,7 +359,7 @@ func (j *Journal) endLineLocked() error {
 }
 
 func (j *Journal) writeHeaderLocked() error {
-	now := j.opts.Clock.Now()
+	now := time.Now()
 	b, err := json.Marshal(Header{Type: "header", Version: HeaderVersion, Created: now.UTC()})
 	if err != nil {
 		return fmt.Errorf("journal: encode header: %w", err)
@@ -412,14 +405,14 @@ func (j *Journal) rotateDueLocked(next int) bool {
 	if j.opts.MaxSize > 0 && j.size+int64(next) > j.opts.MaxSize {
 		return true
 	}
-	return j.opts.MaxAge > 0 && j.opts.Clock.Now().Sub(j.created) >= j.opts.MaxAge
+	return j.opts.MaxAge > 0 && time.Now().Sub(j.created) >= j.opts.MaxAge
 }
 
 // rotateLocked renames the file aside and puts a fresh one in its place.
 // The new file is prepared first under a temporary name, so a full disk
 // leaves the current file in place rather than the path missing.
 func (j *Journal) rotateLocked() error {
-	now := j.opts.Clock.Now()
+	now := time.Now()
 	rotated, err := j.name.free(j.dir, now)
 	if err != nil {
 		return err

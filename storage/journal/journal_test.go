@@ -10,53 +10,57 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
+// TestWriteFormat runs in a synctest bubble, like every test here that looks
+// at times: the bubble's clock starts at midnight UTC on 2000-01-01 and moves
+// only with time.Sleep.
 func TestWriteFormat(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "history", "alerts.jsonl")
-	clk := fakeclock.New(epoch)
-	j := mustOpen(t, path, Options{Clock: clk})
-	values := []any{
-		record{ID: 1, Alert: "checkout <p99> & more"},
-		map[string]any{"id": 2, "alert": "login", "burn": 14.4},
-		record{ID: 3, Alert: "ünïcødé \"quoted\"\nnewline"},
-	}
-	for _, v := range values {
-		if err := j.Write(v); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "history", "alerts.jsonl")
+		j := mustOpen(t, path, Options{})
+		values := []any{
+			record{ID: 1, Alert: "checkout <p99> & more"},
+			map[string]any{"id": 2, "alert": "login", "burn": 14.4},
+			record{ID: 3, Alert: "ünïcødé \"quoted\"\nnewline"},
+		}
+		for _, v := range values {
+			if err := j.Write(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := j.Close(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	lines := rawLines(t, path)
-	if len(lines) != 4 {
-		t.Fatalf("file has %d lines, want header + 3:\n%s", len(lines), strings.Join(lines, "\n"))
-	}
-	want := `{"type":"header","version":1,"created":"2026-01-02T03:04:05Z"}`
-	if lines[0] != want {
-		t.Fatalf("header line %s, want %s", lines[0], want)
-	}
-	if !strings.Contains(lines[1], `checkout <p99> & more`) {
-		t.Fatalf("line %s: HTML characters escaped, want them readable", lines[1])
-	}
-	for i, v := range values {
-		wantJSON, _ := json.Marshal(v)
-		var got, exp any
-		_ = json.Unmarshal([]byte(lines[i+1]), &got)
-		_ = json.Unmarshal(wantJSON, &exp)
-		if fmt.Sprint(got) != fmt.Sprint(exp) {
-			t.Fatalf("line %d = %s, want %s", i+1, lines[i+1], wantJSON)
+		lines := rawLines(t, path)
+		if len(lines) != 4 {
+			t.Fatalf("file has %d lines, want header + 3:\n%s", len(lines), strings.Join(lines, "\n"))
 		}
-	}
-	n := 0
-	if err := ReadFile(path, func([]byte) error { n++; return nil }); err != nil || n != 3 {
-		t.Fatalf("ReadFile gave %d lines (%v), want 3 without the header", n, err)
-	}
+		want := `{"type":"header","version":1,"created":"2000-01-01T00:00:00Z"}`
+		if lines[0] != want {
+			t.Fatalf("header line %s, want %s", lines[0], want)
+		}
+		if !strings.Contains(lines[1], `checkout <p99> & more`) {
+			t.Fatalf("line %s: HTML characters escaped, want them readable", lines[1])
+		}
+		for i, v := range values {
+			wantJSON, _ := json.Marshal(v)
+			var got, exp any
+			_ = json.Unmarshal([]byte(lines[i+1]), &got)
+			_ = json.Unmarshal(wantJSON, &exp)
+			if fmt.Sprint(got) != fmt.Sprint(exp) {
+				t.Fatalf("line %d = %s, want %s", i+1, lines[i+1], wantJSON)
+			}
+		}
+		n := 0
+		if err := ReadFile(path, func([]byte) error { n++; return nil }); err != nil || n != 3 {
+			t.Fatalf("ReadFile gave %d lines (%v), want 3 without the header", n, err)
+		}
+	})
 }
 
 func TestConcurrentWritesNeverInterleave(t *testing.T) {
@@ -105,68 +109,70 @@ func TestRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "alerts.jsonl")
-			clk := fakeclock.New(epoch)
-			tt.opts.Clock = clk
-			j := mustOpen(t, path, tt.opts)
-			for i := range tt.records {
-				clk.Advance(tt.step)
-				writeRange(t, j, i, i+1)
-			}
-			if err := j.Close(); err != nil { // waits for compression
-				t.Fatal(err)
-			}
-			files := historyFiles(t, dir, "alerts.jsonl")
-			rotated := 0
-			for _, f := range files {
-				if f == path {
-					continue
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "alerts.jsonl")
+				j := mustOpen(t, path, tt.opts)
+				for i := range tt.records {
+					time.Sleep(tt.step)
+					writeRange(t, j, i, i+1)
 				}
-				rotated++
-				if !strings.HasSuffix(f, ".jsonl"+tt.suffix) {
-					t.Fatalf("rotated file %s, want suffix .jsonl%s", f, tt.suffix)
+				if err := j.Close(); err != nil { // waits for compression
+					t.Fatal(err)
 				}
-				if tt.opts.MaxSize > 0 && tt.suffix == "" && storagetest.FileSize(t, f) > tt.opts.MaxSize {
-					t.Fatalf("%s is %d bytes, over MaxSize %d", f, storagetest.FileSize(t, f), tt.opts.MaxSize)
+				files := historyFiles(t, dir, "alerts.jsonl")
+				rotated := 0
+				for _, f := range files {
+					if f == path {
+						continue
+					}
+					rotated++
+					if !strings.HasSuffix(f, ".jsonl"+tt.suffix) {
+						t.Fatalf("rotated file %s, want suffix .jsonl%s", f, tt.suffix)
+					}
+					if tt.opts.MaxSize > 0 && tt.suffix == "" && storagetest.FileSize(t, f) > tt.opts.MaxSize {
+						t.Fatalf("%s is %d bytes, over MaxSize %d", f, storagetest.FileSize(t, f), tt.opts.MaxSize)
+					}
 				}
-			}
-			if rotated != tt.wantFiles {
-				t.Fatalf("%d rotated files, want %d: %v", rotated, tt.wantFiles, files)
-			}
-			if s := j.Stats(); s.Rotations != uint64(tt.wantFiles) || (tt.suffix != "" && s.Compressed != uint64(tt.wantFiles)) {
-				t.Fatalf("Stats rotations %d compressed %d, want %d", s.Rotations, s.Compressed, tt.wantFiles)
-			}
-			checkHeaders(t, files)
-			checkExactlyOnce(t, collectIDs(t, files), tt.records)
+				if rotated != tt.wantFiles {
+					t.Fatalf("%d rotated files, want %d: %v", rotated, tt.wantFiles, files)
+				}
+				if s := j.Stats(); s.Rotations != uint64(tt.wantFiles) || (tt.suffix != "" && s.Compressed != uint64(tt.wantFiles)) {
+					t.Fatalf("Stats rotations %d compressed %d, want %d", s.Rotations, s.Compressed, tt.wantFiles)
+				}
+				checkHeaders(t, files)
+				checkExactlyOnce(t, collectIDs(t, files), tt.records)
+			})
 		})
 	}
 }
 
 func TestRotatedNamesAreUniqueWithinASecond(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alerts.jsonl")
-	j := mustOpen(t, path, Options{Clock: fakeclock.New(epoch), Compression: CompressNone})
-	for i := range 3 {
-		writeRange(t, j, i, i+1)
-		if err := j.Rotate(); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "alerts.jsonl")
+		j := mustOpen(t, path, Options{Compression: CompressNone})
+		for i := range 3 {
+			writeRange(t, j, i, i+1)
+			if err := j.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := j.Rotate(); err != nil { // empty: no rotation
 			t.Fatal(err)
 		}
-	}
-	if err := j.Rotate(); err != nil { // empty: no rotation
-		t.Fatal(err)
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range historyFiles(t, dir, "alerts.jsonl") {
-		got = append(got, filepath.Base(f))
-	}
-	want := []string{"alerts-20260102T030405Z-2.jsonl", "alerts-20260102T030405Z-3.jsonl", "alerts-20260102T030405Z.jsonl", "alerts.jsonl"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("files %v, want %v", got, want)
-	}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range historyFiles(t, dir, "alerts.jsonl") {
+			got = append(got, filepath.Base(f))
+		}
+		want := []string{"alerts-20000101T000000Z-2.jsonl", "alerts-20000101T000000Z-3.jsonl", "alerts-20000101T000000Z.jsonl", "alerts.jsonl"}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("files %v, want %v", got, want)
+		}
+	})
 }
 
 func TestRetention(t *testing.T) {
@@ -176,39 +182,39 @@ func TestRetention(t *testing.T) {
 		wantNames []string // rotated files left, oldest first
 	}{
 		{"by count", Options{MaxFiles: 2, RetentionAge: -1},
-			[]string{"alerts-20260102T080405Z.jsonl.zst", "alerts-20260102T090405Z.jsonl.zst"}},
+			[]string{"alerts-20000101T050000Z.jsonl.zst", "alerts-20000101T060000Z.jsonl.zst"}},
 		{"by age", Options{MaxFiles: -1, RetentionAge: 150 * time.Minute},
-			[]string{"alerts-20260102T070405Z.jsonl.zst", "alerts-20260102T080405Z.jsonl.zst", "alerts-20260102T090405Z.jsonl.zst"}},
+			[]string{"alerts-20000101T040000Z.jsonl.zst", "alerts-20000101T050000Z.jsonl.zst", "alerts-20000101T060000Z.jsonl.zst"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "alerts.jsonl")
-			clk := fakeclock.New(epoch)
-			tt.opts.Clock = clk
-			j := mustOpen(t, path, tt.opts)
-			for i := range 6 { // rotations at 04:04:05 ... 09:04:05
-				writeRange(t, j, i, i+1)
-				clk.Advance(time.Hour)
-				if err := j.Rotate(); err != nil {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "alerts.jsonl")
+				j := mustOpen(t, path, tt.opts)
+				for i := range 6 { // rotations at 01:00:00 ... 06:00:00
+					writeRange(t, j, i, i+1)
+					time.Sleep(time.Hour)
+					if err := j.Rotate(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := j.Close(); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := j.Close(); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, f := range historyFiles(t, dir, "alerts.jsonl") {
-				if f != path {
-					got = append(got, filepath.Base(f))
+				var got []string
+				for _, f := range historyFiles(t, dir, "alerts.jsonl") {
+					if f != path {
+						got = append(got, filepath.Base(f))
+					}
 				}
-			}
-			if strings.Join(got, ",") != strings.Join(tt.wantNames, ",") {
-				t.Fatalf("kept %v, want %v", got, tt.wantNames)
-			}
-			if s := j.Stats(); s.RetentionRemoved != uint64(6-len(tt.wantNames)) {
-				t.Fatalf("RetentionRemoved = %d, want %d", s.RetentionRemoved, 6-len(tt.wantNames))
-			}
+				if strings.Join(got, ",") != strings.Join(tt.wantNames, ",") {
+					t.Fatalf("kept %v, want %v", got, tt.wantNames)
+				}
+				if s := j.Stats(); s.RetentionRemoved != uint64(6-len(tt.wantNames)) {
+					t.Fatalf("RetentionRemoved = %d, want %d", s.RetentionRemoved, 6-len(tt.wantNames))
+				}
+			})
 		})
 	}
 }
@@ -243,7 +249,7 @@ func TestExternalRotation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "alerts.jsonl")
-			j := mustOpen(t, path, Options{MaxSize: -1, MaxAge: -1, Clock: fakeclock.New(epoch)})
+			j := mustOpen(t, path, Options{MaxSize: -1, MaxAge: -1})
 			const per = 25
 			for n := range 3 {
 				writeRange(t, j, n*per, (n+1)*per)
@@ -272,50 +278,56 @@ func TestExternalRotation(t *testing.T) {
 	}
 }
 
+// It runs in a bubble so that the header it writes was created "now" and the
+// first write does not rotate the file for age.
 func TestTornLastLineIsEndedOnOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "alerts.jsonl")
-	torn := `{"type":"header","version":1,"created":"2026-01-02T03:04:05Z"}` + "\n" + `{"id":0,"alert":"ok"}` + "\n" + `{"id":1,"al`
-	if err := os.WriteFile(path, []byte(torn), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	j := mustOpen(t, path, Options{Clock: fakeclock.New(epoch)})
-	writeRange(t, j, 2, 3)
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	lines := rawLines(t, path)
-	if len(lines) != 4 || lines[2] != `{"id":1,"al` || !strings.HasPrefix(lines[3], `{"id":2,`) {
-		t.Fatalf("lines %q: want the torn fragment on its own line and the new record whole", lines)
-	}
-	if s := j.Stats(); s.TornLines != 1 {
-		t.Fatalf("TornLines = %d, want 1", s.TornLines)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "alerts.jsonl")
+		torn := `{"type":"header","version":1,"created":"2000-01-01T00:00:00Z"}` + "\n" + `{"id":0,"alert":"ok"}` + "\n" + `{"id":1,"al`
+		if err := os.WriteFile(path, []byte(torn), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		j := mustOpen(t, path, Options{})
+		writeRange(t, j, 2, 3)
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines := rawLines(t, path)
+		if len(lines) != 4 || lines[2] != `{"id":1,"al` || !strings.HasPrefix(lines[3], `{"id":2,`) {
+			t.Fatalf("lines %q: want the torn fragment on its own line and the new record whole", lines)
+		}
+		if s := j.Stats(); s.TornLines != 1 {
+			t.Fatalf("TornLines = %d, want 1", s.TornLines)
+		}
+	})
 }
 
 func TestOpenFinishesInterruptedCompression(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alerts.jsonl")
-	rotated := filepath.Join(dir, "alerts-20260101T000000Z.jsonl")
-	content := `{"type":"header","version":1,"created":"2026-01-01T00:00:00Z"}` + "\n" + `{"id":0,"alert":"a"}` + "\n"
-	if err := os.WriteFile(rotated, []byte(content), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	// A half-written compressed copy and a stale .next from a crashed run.
-	for _, p := range []string{rotated + ".zst.tmp", rotated + ".zst", path + ".next"} {
-		if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "alerts.jsonl")
+		rotated := filepath.Join(dir, "alerts-19991231T000000Z.jsonl") // a day old: within retention
+		content := `{"type":"header","version":1,"created":"1999-12-31T00:00:00Z"}` + "\n" + `{"id":0,"alert":"a"}` + "\n"
+		if err := os.WriteFile(rotated, []byte(content), 0o640); err != nil {
 			t.Fatal(err)
 		}
-	}
-	j := mustOpen(t, path, Options{Clock: fakeclock.New(epoch)})
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	files := historyFiles(t, dir, "alerts.jsonl")
-	want := []string{rotated + ".zst", path}
-	if strings.Join(files, ",") != strings.Join(want, ",") {
-		t.Fatalf("files %v, want %v", files, want)
-	}
-	checkExactlyOnce(t, collectIDs(t, files), 1)
+		// A half-written compressed copy and a stale .next from a crashed run.
+		for _, p := range []string{rotated + ".zst.tmp", rotated + ".zst", path + ".next"} {
+			if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}
+		j := mustOpen(t, path, Options{})
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		files := historyFiles(t, dir, "alerts.jsonl")
+		want := []string{rotated + ".zst", path}
+		if strings.Join(files, ",") != strings.Join(want, ",") {
+			t.Fatalf("files %v, want %v", files, want)
+		}
+		checkExactlyOnce(t, collectIDs(t, files), 1)
+	})
 }
 
 func TestLifecycleAndErrors(t *testing.T) {

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 )
 
 // TestLogrotate rotates the journal with the real logrotate binary, forced
@@ -74,7 +72,7 @@ func TestLogrotate(t *testing.T) {
 			}
 
 			// The journal's own rotation is off: logrotate owns the file.
-			j := mustOpen(t, path, Options{MaxSize: -1, MaxAge: -1, Clock: fakeclock.New(epoch)})
+			j := mustOpen(t, path, Options{MaxSize: -1, MaxAge: -1})
 			const cycles, per = 5, 40
 			for c := range cycles {
 				writeRange(t, j, c*per, (c+1)*per)

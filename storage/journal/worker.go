@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/klauspost/compress/zstd"
@@ -110,7 +111,7 @@ func (j *Journal) compress(name string) error {
 // retain deletes rotated files beyond MaxFiles (oldest first) or rotated
 // longer ago than RetentionAge.
 func (j *Journal) retain(files []rotatedFile) {
-	now := j.opts.Clock.Now()
+	now := time.Now()
 	excess := 0
 	if j.opts.MaxFiles > 0 && len(files) > j.opts.MaxFiles {
 		excess = len(files) - j.opts.MaxFiles

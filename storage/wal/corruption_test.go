@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
@@ -31,7 +31,7 @@ func recordOff(k int) int64 { return segmentHeaderSize + int64(k)*recSize }
 func buildCorpus(t *testing.T, noCompression bool) (string, Options, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 2 << 10
 	opts.NoCompression = noCompression
 	w, _ := mustOpen(t, dir, opts)
@@ -174,7 +174,7 @@ func TestTornSegmentCreationIsRepaired(t *testing.T) {
 	dir, opts, _ := buildCorpus(t, false)
 	// A crash while creating segment 5: only part of its header reached disk.
 	name := segmentBase(5, 61) + plainExt
-	full := encodeSegmentHeader(&segment{index: 5, first: 61, created: epoch})
+	full := encodeSegmentHeader(&segment{index: 5, first: 61, created: time.Now()})
 	if err := os.WriteFile(filepath.Join(dir, name), full[:10], 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
@@ -51,7 +50,7 @@ func TestInjectedWriteFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			opts := testOptions(fakeclock.New(epoch))
+			opts := testOptions()
 			opts.SegmentSize = -1
 			w, _ := mustOpen(t, dir, opts)
 			appendN(t, w, 0, 10, 100)
@@ -92,7 +91,7 @@ func TestInjectedWriteFaults(t *testing.T) {
 }
 
 func TestInjectedSyncFault(t *testing.T) {
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = -1
 	opts.Sync = SyncOnAppend
 	w, _ := mustOpen(t, t.TempDir(), opts)
@@ -120,7 +119,7 @@ func TestInjectedSyncFault(t *testing.T) {
 // stops even root from creating a segment in it, unlike permission bits.
 func TestReadOnlyDirectoryBlocksRotation(t *testing.T) {
 	dir := t.TempDir()
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 1 << 10
 	w, _ := mustOpen(t, dir, opts)
 	appendN(t, w, 0, 8, 100) // 36 + 8*117 = 972 B: the next record needs a new segment
@@ -150,7 +149,7 @@ func TestDiskFullOnRealFileSystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(mnt, "wal")
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 64 << 10
 	w, _ := mustOpen(t, dir, opts)
 
@@ -197,7 +196,7 @@ func TestDiskFullOnRealFileSystem(t *testing.T) {
 func TestReadOnlyMount(t *testing.T) {
 	mnt := storagetest.MountTmpfs(t, "1m")
 	dir := filepath.Join(mnt, "wal")
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	w, _ := mustOpen(t, dir, opts)
 	appendN(t, w, 0, 10, 100)
 	mustClose(t, w)

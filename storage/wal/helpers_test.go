@@ -7,13 +7,9 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
-
-var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // payload returns a deterministic, compressible payload for record i.
 func payload(i, size int) []byte {
@@ -21,9 +17,10 @@ func payload(i, size int) []byte {
 	return b[:size]
 }
 
-// testOptions are small and deterministic: manual sync, a fake clock.
-func testOptions(clk *fakeclock.Clock) Options {
-	return Options{SegmentSize: 4 << 10, Sync: SyncManual, Clock: clk, RetentionAge: -1, RetentionBytes: -1}
+// testOptions are small and deterministic: manual sync, no retention. Tests
+// that depend on segment age run in a synctest bubble.
+func testOptions() Options {
+	return Options{SegmentSize: 4 << 10, Sync: SyncManual, RetentionAge: -1, RetentionBytes: -1}
 }
 
 func mustOpen(t *testing.T, dir string, opts Options) (*WAL, OpenReport) {

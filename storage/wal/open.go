@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 	"github.com/klauspost/compress/zstd"
@@ -169,7 +170,7 @@ func (w *WAL) openActive(rep *OpenReport, dec *zstd.Decoder) error {
 		// The crash hit while the segment was being created: it holds no
 		// record, so write its header again.
 		size := last.size
-		last.created = w.clock.Now()
+		last.created = time.Now()
 		if err := f.Truncate(0); err != nil {
 			w.stats.writeErrors.Count(err)
 			return fmt.Errorf("wal: repair header of %s: %w", last.name(), err)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/burnwatch/burnwatch/storage"
 )
 
 // Defaults used for zero Options fields.
@@ -62,8 +60,6 @@ type Options struct {
 	// the checkpoint instead of reusing LSNs that replay would skip. A jump
 	// leaves a hole that Replay reports to readers that cross it.
 	StartLSN LSN
-	// Clock drives segment age and retention; nil means the system clock.
-	Clock storage.Clock
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -95,9 +91,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.StartLSN == 0 {
 		o.StartLSN = 1
-	}
-	if o.Clock == nil {
-		o.Clock = storage.SystemClock{}
 	}
 	return o, nil
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/burnwatch/burnwatch/storage"
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
 )
 
@@ -17,7 +16,6 @@ import (
 type WAL struct {
 	dir   string
 	opts  Options
-	clock storage.Clock
 	lock  *os.File
 	stats counters
 
@@ -63,7 +61,6 @@ func Open(dir string, opts Options) (*WAL, OpenReport, error) {
 	w := &WAL{
 		dir:       dir,
 		opts:      opts,
-		clock:     opts.Clock,
 		lock:      lock,
 		writeFile: (*os.File).Write,
 		syncFile:  (*os.File).Sync,
@@ -276,7 +273,7 @@ func (w *WAL) needsRotationLocked(n int) bool {
 	if w.opts.SegmentSize > 0 && seg.size+int64(n) > w.opts.SegmentSize {
 		return true
 	}
-	return w.opts.SegmentAge > 0 && w.clock.Now().Sub(seg.created) >= w.opts.SegmentAge
+	return w.opts.SegmentAge > 0 && time.Now().Sub(seg.created) >= w.opts.SegmentAge
 }
 
 // rotateLocked seals the active segment and makes a new one active. On error
@@ -313,7 +310,7 @@ func (w *WAL) rotateLocked() error {
 // before it is returned open for appending. It is written under a temporary
 // name first, so a crash never leaves a segment with a torn header.
 func (w *WAL) createSegment(index uint64, first LSN, skip bool) (*segment, *os.File, error) {
-	seg := &segment{index: index, first: first, created: w.clock.Now(), skip: skip}
+	seg := &segment{index: index, first: first, created: time.Now(), skip: skip}
 	// O_APPEND: after cutTornLocked truncates, the next record must land at
 	// the new end, not at the old offset.
 	f, err := durable.CreateAtomic(w.path(seg.plainName()), os.O_WRONLY|os.O_APPEND, &w.stats.fsyncer)
@@ -346,7 +343,7 @@ func (w *WAL) retainLocked() error {
 	for _, s := range w.segs {
 		total += s.size
 	}
-	now := w.clock.Now()
+	now := time.Now()
 	for len(w.segs) > 1 {
 		s, after := w.segs[0], w.segs[1]
 		// A segment is sealed when its successor is created.

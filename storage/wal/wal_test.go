@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/storage/internal/durable"
-	"github.com/burnwatch/burnwatch/storage/internal/fakeclock"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
@@ -31,7 +30,7 @@ func TestAppendReplayRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			opts := testOptions(fakeclock.New(epoch))
+			opts := testOptions()
 			opts.Sync = tt.sync
 			w, rep := mustOpen(t, dir, opts)
 			if !rep.Clean() || rep.NextLSN != 1 {
@@ -80,7 +79,7 @@ func TestSyncPolicies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := testOptions(fakeclock.New(epoch))
+			opts := testOptions()
 			opts.SegmentSize = -1
 			opts.Sync = tt.sync
 			w, _ := mustOpen(t, t.TempDir(), opts)
@@ -140,7 +139,7 @@ func TestSyncOnInterval(t *testing.T) {
 
 func TestRotationBySizeCompressesAndReplays(t *testing.T) {
 	dir := t.TempDir()
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 2 << 10
 	w, _ := mustOpen(t, dir, opts)
 	const n = 200
@@ -179,7 +178,7 @@ func TestRotationBySizeCompressesAndReplays(t *testing.T) {
 }
 
 func TestCompressionStats(t *testing.T) {
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 8 << 10
 	w, _, err := Open(t.TempDir(), opts)
 	if err != nil {
@@ -204,53 +203,56 @@ func TestCompressionStats(t *testing.T) {
 	}
 }
 
+// TestRotationByAge runs in a synctest bubble: time.Sleep moves the clock
+// that segment age is measured by, without waiting.
 func TestRotationByAge(t *testing.T) {
-	clk := fakeclock.New(epoch)
-	opts := testOptions(clk)
-	opts.SegmentSize = -1
-	opts.SegmentAge = time.Hour
-	w, _ := mustOpen(t, t.TempDir(), opts)
+	synctest.Test(t, func(t *testing.T) {
+		opts := testOptions()
+		opts.SegmentSize = -1
+		opts.SegmentAge = time.Hour
+		w, _ := mustOpen(t, t.TempDir(), opts)
 
-	steps := []struct {
-		advance      time.Duration
-		wantSegments int
-	}{
-		{0, 1},
-		{59 * time.Minute, 1},
-		{2 * time.Minute, 2},  // first segment is 61m old: sealed before this append
-		{30 * time.Minute, 2}, // second is 30m old
-		{31 * time.Minute, 3},
-		{5 * time.Hour, 4}, // one seal however long the gap
-	}
-	for i, st := range steps {
-		clk.Advance(st.advance)
-		appendN(t, w, i, 1, 10)
-		if got := w.Stats().Segments; got != st.wantSegments {
-			t.Fatalf("step %d (+%v): %d segments, want %d", i, st.advance, got, st.wantSegments)
+		steps := []struct {
+			advance      time.Duration
+			wantSegments int
+		}{
+			{0, 1},
+			{59 * time.Minute, 1},
+			{2 * time.Minute, 2},  // first segment is 61m old: sealed before this append
+			{30 * time.Minute, 2}, // second is 30m old
+			{31 * time.Minute, 3},
+			{5 * time.Hour, 4}, // one seal however long the gap
 		}
-	}
-	// An idle empty segment is never sealed, whatever its age.
-	if err := w.Rotate(); err != nil {
-		t.Fatal(err)
-	}
-	clk.Advance(3 * time.Hour)
-	if err := w.Rotate(); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.Stats().Segments; got != 5 {
-		t.Fatalf("after rotating an empty segment: %d segments, want 5", got)
-	}
+		for i, st := range steps {
+			time.Sleep(st.advance)
+			appendN(t, w, i, 1, 10)
+			if got := w.Stats().Segments; got != st.wantSegments {
+				t.Fatalf("step %d (+%v): %d segments, want %d", i, st.advance, got, st.wantSegments)
+			}
+		}
+		// An idle empty segment is never sealed, whatever its age.
+		if err := w.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Hour)
+		if err := w.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Stats().Segments; got != 5 {
+			t.Fatalf("after rotating an empty segment: %d segments, want 5", got)
+		}
+	})
 }
 
 func TestRetention(t *testing.T) {
 	// Ten sealed segments of 10 records each (LSN 1-10, 11-20, ...), one
-	// sealed per simulated hour, plus an empty active segment.
-	build := func(t *testing.T, opts Options, clk *fakeclock.Clock) *WAL {
+	// sealed per hour of synctest time, plus an empty active segment.
+	build := func(t *testing.T, opts Options) *WAL {
 		opts.NoCompression = true // sizes stay exact
 		w, _ := mustOpen(t, t.TempDir(), opts)
 		for i := range 10 {
 			appendN(t, w, i*10, 10, 100)
-			clk.Advance(time.Hour)
+			time.Sleep(time.Hour)
 			if err := w.Rotate(); err != nil {
 				t.Fatal(err)
 			}
@@ -276,49 +278,49 @@ func TestRetention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := fakeclock.New(epoch)
-			opts := testOptions(clk)
-			opts.SegmentSize = -1
-			opts.RetentionAge = tt.age
-			opts.RetentionBytes = tt.bytes
-			w := build(t, opts, clk)
-			blockedBefore := w.Stats().RetentionBlocked // rotations ran retention with no floor
-			if err := w.KeepFrom(tt.floor); err != nil {
-				t.Fatal(err)
-			}
-			s := w.Stats()
-			s.RetentionBlocked -= blockedBefore
-			if s.FirstLSN != tt.wantFirst {
-				t.Fatalf("first retained lsn = %d, want %d", s.FirstLSN, tt.wantFirst)
-			}
-			if blocked := s.RetentionBlocked > 0; blocked != tt.wantBlocked {
-				t.Fatalf("RetentionBlocked = %d, want blocked=%v", s.RetentionBlocked, tt.wantBlocked)
-			}
-			if removed := int(tt.wantFirst-1) / 10; s.RetentionRemoved != uint64(removed) || s.RetentionRemovedBytes != uint64(removed*segBytes) {
-				t.Fatalf("removed %d segments / %d bytes, want %d / %d", s.RetentionRemoved, s.RetentionRemovedBytes, removed, removed*segBytes)
-			}
-			if len(files(t, w.Dir())) != s.Segments {
-				t.Fatalf("directory holds %d segments, Stats says %d", len(files(t, w.Dir())), s.Segments)
-			}
-			got, err := replayFrom(w, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkRecords(t, got, tt.wantFirst, 100, 100)
-			if tt.wantFirst > 1 {
-				_, err := replayFrom(w, 1)
-				ce := corruptionError(t, err)
-				if !errors.Is(err, ErrMissing) || ce.Reason != ReasonNotRetained || ce.ResumeLSN != tt.wantFirst {
-					t.Fatalf("Replay(1) after retention = %v, want ErrMissing/not retained resuming at %d", err, tt.wantFirst)
+			synctest.Test(t, func(t *testing.T) {
+				opts := testOptions()
+				opts.SegmentSize = -1
+				opts.RetentionAge = tt.age
+				opts.RetentionBytes = tt.bytes
+				w := build(t, opts)
+				blockedBefore := w.Stats().RetentionBlocked // rotations ran retention with no floor
+				if err := w.KeepFrom(tt.floor); err != nil {
+					t.Fatal(err)
 				}
-			}
+				s := w.Stats()
+				s.RetentionBlocked -= blockedBefore
+				if s.FirstLSN != tt.wantFirst {
+					t.Fatalf("first retained lsn = %d, want %d", s.FirstLSN, tt.wantFirst)
+				}
+				if blocked := s.RetentionBlocked > 0; blocked != tt.wantBlocked {
+					t.Fatalf("RetentionBlocked = %d, want blocked=%v", s.RetentionBlocked, tt.wantBlocked)
+				}
+				if removed := int(tt.wantFirst-1) / 10; s.RetentionRemoved != uint64(removed) || s.RetentionRemovedBytes != uint64(removed*segBytes) {
+					t.Fatalf("removed %d segments / %d bytes, want %d / %d", s.RetentionRemoved, s.RetentionRemovedBytes, removed, removed*segBytes)
+				}
+				if len(files(t, w.Dir())) != s.Segments {
+					t.Fatalf("directory holds %d segments, Stats says %d", len(files(t, w.Dir())), s.Segments)
+				}
+				got, err := replayFrom(w, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRecords(t, got, tt.wantFirst, 100, 100)
+				if tt.wantFirst > 1 {
+					_, err := replayFrom(w, 1)
+					ce := corruptionError(t, err)
+					if !errors.Is(err, ErrMissing) || ce.Reason != ReasonNotRetained || ce.ResumeLSN != tt.wantFirst {
+						t.Fatalf("Replay(1) after retention = %v, want ErrMissing/not retained resuming at %d", err, tt.wantFirst)
+					}
+				}
+			})
 		})
 	}
 }
 
 func TestRetentionAppliesOnRotation(t *testing.T) {
-	clk := fakeclock.New(epoch)
-	opts := testOptions(clk)
+	opts := testOptions()
 	opts.SegmentSize = 1 << 10
 	opts.RetentionBytes = 4 << 10
 	opts.NoCompression = true
@@ -338,7 +340,7 @@ func TestRetentionAppliesOnRotation(t *testing.T) {
 
 func TestStartLSN(t *testing.T) {
 	t.Run("empty log starts there", func(t *testing.T) {
-		opts := testOptions(fakeclock.New(epoch))
+		opts := testOptions()
 		opts.StartLSN = 1000
 		w, rep := mustOpen(t, t.TempDir(), opts)
 		if rep.NextLSN != 1000 {
@@ -350,7 +352,7 @@ func TestStartLSN(t *testing.T) {
 	})
 	t.Run("existing log jumps and replay reports the hole", func(t *testing.T) {
 		dir := t.TempDir()
-		opts := testOptions(fakeclock.New(epoch))
+		opts := testOptions()
 		w, _ := mustOpen(t, dir, opts)
 		appendN(t, w, 0, 10, 100)
 		mustClose(t, w)
@@ -383,7 +385,7 @@ func TestStartLSN(t *testing.T) {
 
 func TestLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	w, _ := mustOpen(t, dir, testOptions(fakeclock.New(epoch)))
+	w, _ := mustOpen(t, dir, testOptions())
 	if _, _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open of a locked dir = %v, want ErrLocked", err)
 	}
@@ -412,12 +414,12 @@ func TestLifecycle(t *testing.T) {
 		}
 	}
 	// The lock is released.
-	w2, _ := mustOpen(t, dir, testOptions(fakeclock.New(epoch)))
+	w2, _ := mustOpen(t, dir, testOptions())
 	mustClose(t, w2)
 }
 
 func TestReplayStopsOnCallbackError(t *testing.T) {
-	w, _ := mustOpen(t, t.TempDir(), testOptions(fakeclock.New(epoch)))
+	w, _ := mustOpen(t, t.TempDir(), testOptions())
 	appendN(t, w, 0, 100, 100)
 	stop := errors.New("stop")
 	n := 0
@@ -436,7 +438,7 @@ func TestReplayStopsOnCallbackError(t *testing.T) {
 // TestConcurrentAppendAndReplay appends from several goroutines while
 // replaying and rotating; run with -race.
 func TestConcurrentAppendAndReplay(t *testing.T) {
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 4 << 10
 	w, _ := mustOpen(t, t.TempDir(), opts)
 	const writers, each = 4, 250
@@ -479,7 +481,7 @@ func TestConcurrentAppendAndReplay(t *testing.T) {
 
 func TestOpenRemovesLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	opts := testOptions(fakeclock.New(epoch))
+	opts := testOptions()
 	opts.SegmentSize = 1 << 10
 	w, _ := mustOpen(t, dir, opts)
 	appendN(t, w, 0, 30, 100)

@@ -1,2 +1,0 @@
-// Package fakeclock is a manually advanced storage.Clock for tests.
-package fakeclock
