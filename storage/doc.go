@@ -16,5 +16,8 @@
 // The packages are pure: they import neither the collector nor a logger.
 // Problems are returned as errors (wrapped with %w, so errors.Is finds the
 // syscall errno such as syscall.ENOSPC) and counted in a Stats snapshot that
-// the host exports as metrics.
+// the host exports as metrics. A removed data directory makes no write fail
+// (the kernel keeps open files without a name), so each store has a Check
+// method that returns an error wrapping ErrVanished; the host calls it
+// periodically and reopens.
 package storage

@@ -379,6 +379,16 @@ func (s *Store) Floor() (uint64, error) {
 	return floor, nil
 }
 
+// Check returns an error wrapping storage.ErrVanished when the checkpoint
+// directory no longer exists. Save then fails too; Check lets the host find
+// out before it needs a checkpoint. It costs a stat call.
+func (s *Store) Check() error {
+	if err := durable.CheckDir(s.dir); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Store) Stats() Stats {
 	return Stats{

@@ -33,4 +33,8 @@
 // inherent to copytruncate. See docs/operations.md for stanzas. When
 // logrotate manages the file, disable the journal's own rotation (negative
 // MaxSize and MaxAge): its retention only touches files it named itself.
+//
+// A removed directory is another matter: the path cannot be reopened and
+// lines go into the old file, which no name leads to any more. Check reports
+// that (storage.ErrVanished).
 package journal

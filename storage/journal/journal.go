@@ -230,6 +230,23 @@ func (j *Journal) Rotate() error {
 	return j.rotateLocked()
 }
 
+// Check returns an error wrapping storage.ErrVanished when the journal's
+// directory no longer exists: until it is back, Write cannot reopen the path
+// and its lines go into a file with no name. A file that is merely moved or
+// removed, as logrotate does, is not reported: the next Write reopens the
+// path. The host calls Check periodically; it costs a stat call.
+func (j *Journal) Check() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if err := durable.CheckDir(j.dir); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
 // Close syncs and closes the file and waits for background compression and
 // retention to finish. It is safe to call twice.
 func (j *Journal) Close() error {

@@ -65,4 +65,9 @@
 // finds syscall.ENOSPC, syscall.EROFS, ...) and counted. A failed Append did
 // not happen: a partial record it may have left is cut before the next append,
 // so appends work again once the disk recovers.
+//
+// Removing the directory (rm -rf) or the active segment makes no write fail:
+// the kernel keeps the open file, with no name, until it is closed. Check
+// notices it and returns an error wrapping storage.ErrVanished; the host
+// calls it periodically and opens the log again.
 package wal

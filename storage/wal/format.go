@@ -35,6 +35,9 @@ const (
 
 	plainExt = ".wal"
 	zstExt   = ".wal.zst"
+
+	// lockFile is flocked by the writer that has the log open.
+	lockFile = "LOCK"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

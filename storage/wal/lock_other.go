@@ -11,7 +11,7 @@ import (
 // lockDir creates dir/LOCK; without flock it cannot exclude a second
 // writer.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("wal: open lock file: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 // lockDir takes an exclusive flock on dir/LOCK so that two writers never
 // append to one log. The kernel drops the lock if the process dies.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("wal: open lock file: %w", err)
 	}

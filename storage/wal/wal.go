@@ -189,6 +189,31 @@ func (w *WAL) NextLSN() LSN {
 	return w.next
 }
 
+// Check returns an error wrapping storage.ErrVanished when the log is no
+// longer on disk where it was opened: its directory was removed, or the
+// active segment or the lock file was removed or replaced. Appends into a
+// removed segment still succeed, so only Check notices; the host calls it
+// periodically (it costs a few stat calls) and reopens the log when it
+// fails. A removed lock file also means another process may now open the
+// directory.
+func (w *WAL) Check() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if err := durable.CheckDir(w.dir); err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	if err := durable.CheckFile(w.path(w.segs[len(w.segs)-1].plainName()), w.active); err != nil {
+		return fmt.Errorf("wal: active segment: %w", err)
+	}
+	if err := durable.CheckFile(w.path(lockFile), w.lock); err != nil {
+		return fmt.Errorf("wal: lock: %w", err)
+	}
+	return nil
+}
+
 // Dir returns the log's directory.
 func (w *WAL) Dir() string { return w.dir }
 

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/burnwatch/burnwatch/storage"
 	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
@@ -149,4 +151,54 @@ func TestAtomicFile(t *testing.T) {
 			t.Fatalf("CreateAtomic = %v, want ErrNotExist", err)
 		}
 	})
+}
+
+func TestCheckDirAndFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "f")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CheckDir(dir); err != nil {
+		t.Fatalf("CheckDir of a present dir = %v", err)
+	}
+	if err := CheckFile(path, f); err != nil {
+		t.Fatalf("CheckFile of the file at its path = %v", err)
+	}
+
+	other := filepath.Join(dir, "other")
+	if err := os.WriteFile(other, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFile(path, f); !errors.Is(err, storage.ErrVanished) || !strings.Contains(err.Error(), "replaced") {
+		t.Fatalf("CheckFile after the path was replaced = %v, want ErrVanished saying replaced", err)
+	}
+	storagetest.Remove(t, path)
+	if err := CheckFile(path, f); !errors.Is(err, storage.ErrVanished) || !strings.Contains(err.Error(), "removed") {
+		t.Fatalf("CheckFile after the file was removed = %v, want ErrVanished saying removed", err)
+	}
+
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckDir(dir); !errors.Is(err, storage.ErrVanished) {
+		t.Fatalf("CheckDir after rm -rf = %v, want ErrVanished", err)
+	}
+	if err := os.WriteFile(dir, nil, 0o640); err != nil { // a file where the dir was
+		t.Fatal(err)
+	}
+	if err := CheckDir(dir); !errors.Is(err, storage.ErrVanished) {
+		t.Fatalf("CheckDir of a file = %v, want ErrVanished", err)
+	}
+	if err := CheckFile(path, f); !errors.Is(err, storage.ErrVanished) {
+		t.Fatalf("CheckFile under a file (ENOTDIR) = %v, want ErrVanished", err)
+	}
 }
