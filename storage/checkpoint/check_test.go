@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestCheck(t *testing.T) {
@@ -18,9 +19,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Check of a healthy store = %v", err)
 	}
 
-	if err := os.RemoveAll(data); err != nil {
-		t.Fatal(err)
-	}
+	storagetest.RemoveAll(t, data)
 	if err := s.Check(); !errors.Is(err, storage.ErrVanished) {
 		t.Fatalf("Check after rm -rf = %v, want ErrVanished", err)
 	}

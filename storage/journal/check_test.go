@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 func TestCheck(t *testing.T) {
@@ -26,9 +27,7 @@ func TestCheck(t *testing.T) {
 	}
 	writeRange(t, j, 3, 4)
 
-	if err := os.RemoveAll(data); err != nil {
-		t.Fatal(err)
-	}
+	storagetest.RemoveAll(t, data)
 	if err := j.Check(); !errors.Is(err, storage.ErrVanished) {
 		t.Fatalf("Check after rm -rf = %v, want ErrVanished", err)
 	}

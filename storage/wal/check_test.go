@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/burnwatch/burnwatch/storage"
+	"github.com/burnwatch/burnwatch/storage/internal/storagetest"
 )
 
 // TestCheckNoticesVanishedFiles removes or replaces, under an open WAL, what
@@ -21,9 +22,7 @@ func TestCheckNoticesVanishedFiles(t *testing.T) {
 		wantMsg string
 	}{
 		{"rm -rf of the data directory", func(t *testing.T, w *WAL, data string) {
-			if err := os.RemoveAll(data); err != nil {
-				t.Fatal(err)
-			}
+			storagetest.RemoveAll(t, data)
 		}, "directory"},
 		{"rm of the active segment", func(t *testing.T, w *WAL, _ string) {
 			if err := os.Remove(active(w)); err != nil {
@@ -65,9 +64,7 @@ func TestCheckNoticesVanishedFiles(t *testing.T) {
 				t.Fatalf("Check after Close = %v, want ErrClosed", err)
 			}
 
-			if err := os.RemoveAll(data); err != nil {
-				t.Fatal(err)
-			}
+			storagetest.RemoveAll(t, data)
 			w2, rep := mustOpen(t, dir, testOptions())
 			if rep.NextLSN != 1 {
 				t.Fatalf("fresh log starts at lsn %d, want 1", rep.NextLSN)

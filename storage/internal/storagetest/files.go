@@ -52,6 +52,14 @@ func Remove(t testing.TB, path string) {
 	}
 }
 
+// RemoveAll removes path and everything below it, as rm -rf does.
+func RemoveAll(t testing.TB, path string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // FileSize returns the size of path.
 func FileSize(t testing.TB, path string) int64 {
 	t.Helper()
