@@ -422,7 +422,7 @@ func (j *Journal) rotateDueLocked(next int) bool {
 	if j.opts.MaxSize > 0 && j.size+int64(next) > j.opts.MaxSize {
 		return true
 	}
-	return j.opts.MaxAge > 0 && time.Now().Sub(j.created) >= j.opts.MaxAge
+	return j.opts.MaxAge > 0 && time.Since(j.created) >= j.opts.MaxAge
 }
 
 // rotateLocked renames the file aside and puts a fresh one in its place.

@@ -311,8 +311,9 @@ func TestOpenFinishesInterruptedCompression(t *testing.T) {
 		if err := os.WriteFile(rotated, []byte(content), 0o640); err != nil {
 			t.Fatal(err)
 		}
-		// A half-written compressed copy and a stale .next from a crashed run.
-		for _, p := range []string{rotated + ".zst.tmp", rotated + ".zst", path + ".next"} {
+		// A half-written compressed copy and a new file not yet renamed into
+		// place (.next from older versions) from a crashed run.
+		for _, p := range []string{rotated + ".zst.tmp", rotated + ".zst", path + ".next", path + ".tmp"} {
 			if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
 				t.Fatal(err)
 			}

@@ -298,7 +298,7 @@ func (w *WAL) needsRotationLocked(n int) bool {
 	if w.opts.SegmentSize > 0 && seg.size+int64(n) > w.opts.SegmentSize {
 		return true
 	}
-	return w.opts.SegmentAge > 0 && time.Now().Sub(seg.created) >= w.opts.SegmentAge
+	return w.opts.SegmentAge > 0 && time.Since(seg.created) >= w.opts.SegmentAge
 }
 
 // rotateLocked seals the active segment and makes a new one active. On error
