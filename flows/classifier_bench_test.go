@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -66,5 +67,128 @@ func BenchmarkClassify(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		c.Classify(inputs[i%len(inputs)])
+	}
+}
+
+// flowCounts are the flow-set sizes of the scale benchmarks: a gateway with
+// a handful of flows up to one with 100,000.
+var flowCounts = []int{10, 1_000, 10_000, 100_000}
+
+// scaleSpecs returns n flows shaped like real ones: one per service × route,
+// "service.name equals" and "http.route" either equals or a regex prefix,
+// plus a few flows on other attributes mixed in (a span.name regex first, as
+// teams put health checks, numeric and regex-only flows in the middle and
+// at the end). The number of routes per service stays at most 100.
+func scaleSpecs(n int) []Spec {
+	routes := min(n, 100)
+	if n <= 10 {
+		routes = 5
+	}
+	services := n / routes
+	specs := []Spec{{Name: "health", EntryOnly: true, Match: []Rule{
+		{Attribute: KeySpanName, Op: OpRegex, Value: "(?i)(GET )?/health.*"},
+	}}}
+	for s := range services {
+		svc := fmt.Sprintf("svc-%d", s)
+		for r := range routes {
+			route := Rule{Attribute: "http.route", Op: OpEquals, Value: fmt.Sprintf("/api/v1/r%d/{id}", r)}
+			if r%2 == 1 {
+				route = Rule{Attribute: "http.route", Op: OpRegex, Value: fmt.Sprintf("/api/v1/r%d/.*", r)}
+			}
+			specs = append(specs, Spec{
+				Name: fmt.Sprintf("%s-r%d", svc, r), EntryOnly: true, Errors: DefaultErrors(),
+				Match: []Rule{eq("service.name", svc), route},
+			})
+		}
+		if s == services/2 {
+			specs = append(specs,
+				Spec{Name: "retried-5xx", Match: []Rule{
+					{Attribute: "http.response.status_code", Op: OpGte, Number: 500},
+					{Attribute: "retry.count", Op: OpGte, Number: 3},
+				}},
+				Spec{Name: "tls-port", EntryOnly: true, Match: []Rule{
+					eq("server.port", "8443"), eq(KeySpanKind, "server"),
+				}},
+			)
+		}
+	}
+	return append(specs,
+		Spec{Name: "admin", EntryOnly: true, Match: []Rule{{Attribute: "http.route", Op: OpRegex, Value: "/api/v[0-9]+/admin/.*"}}},
+		Spec{Name: "php", EntryOnly: true, Match: []Rule{{Attribute: "url.path", Op: OpRegex, Value: `.*\.php`}}},
+	)
+}
+
+// scaleInputs returns spans for scaleSpecs(n): three in four match a flow
+// drawn at random, the rest are unmatched (an unknown route of a known
+// service, an unknown service, a client span of a known flow).
+func scaleInputs(c *Classifier, n int) []*Input {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	routes := min(n, 100)
+	if n <= 10 {
+		routes = 5
+	}
+	services := n / routes
+	ins := make([]*Input, 0, 256)
+	for i := range cap(ins) {
+		s, r := rnd.IntN(services), rnd.IntN(routes)
+		res := map[string]Value{"service.name": StrValue(fmt.Sprintf("svc-%d", s))}
+		attrs := map[string]Value{
+			"http.route":                StrValue(fmt.Sprintf("/api/v1/r%d/{id}", r)),
+			"http.response.status_code": IntValue(200),
+			"server.port":               IntValue(8080),
+		}
+		kind := SpanKindServer
+		switch i % 8 {
+		case 1:
+			attrs["http.response.status_code"] = IntValue(503)
+		case 3:
+			attrs["http.route"] = StrValue("/api/v1/unknown")
+		case 5:
+			res["service.name"] = StrValue("svc-unknown")
+		case 7:
+			kind = SpanKindClient
+		}
+		ins = append(ins, span{resource: res, attrs: attrs, kind: kind, name: "GET /api"}.input(c))
+	}
+	return ins
+}
+
+// BenchmarkClassifyFlows measures per-span cost as the number of flows
+// grows; with the index it should stay nearly flat.
+func BenchmarkClassifyFlows(b *testing.B) {
+	for _, n := range flowCounts {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) {
+			c := mustClassifier(b, scaleSpecs(n)...)
+			benchClassify(b, c, scaleInputs(c, n), c.Classify)
+		})
+	}
+}
+
+func benchClassify(b *testing.B, c *Classifier, inputs []*Input, classify func(*Input) Result) {
+	matched := 0
+	for _, in := range inputs {
+		if classify(in).Matched() {
+			matched++
+		}
+	}
+	if matched == 0 || matched == len(inputs) {
+		b.Fatalf("%d of %d inputs matched: the benchmark needs both", matched, len(inputs))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		classify(inputs[i%len(inputs)])
+	}
+}
+
+// BenchmarkNewClassifier measures building a classifier for many flows, as a
+// reload of the flow files does.
+func BenchmarkNewClassifier(b *testing.B) {
+	specs := scaleSpecs(100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewClassifier(specs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
