@@ -50,6 +50,7 @@ type Classifier struct {
 	flows []compiledFlow
 	keys  []string
 	index map[string]int
+	idx   index
 }
 
 type compiledFlow struct {
@@ -99,11 +100,13 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 		index: make(map[string]int, len(specs)),
 	}
 	keyIndex := map[string]int{}
+	// Flows by the hundred thousand repeat their regexes: compile each once.
+	regexes := map[string]matcher{}
 	var errs []error
 	compileAll := func(name, what string, rules []Rule) []compiledRule {
 		out := make([]compiledRule, 0, len(rules))
 		for j, r := range rules {
-			cr, err := compileRule(r)
+			cr, err := compileRule(r, regexes)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("flow %q: %s[%d]: %w", name, what, j, err))
 				continue
@@ -148,10 +151,13 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	c.idx = buildIndex(c.flows)
 	return c, nil
 }
 
-func compileRule(r Rule) (compiledRule, error) {
+// compileRule compiles r; regexes, if not nil, caches compiled regexes by
+// expression.
+func compileRule(r Rule, regexes map[string]matcher) (compiledRule, error) {
 	if err := validateRuleShape(r); err != nil {
 		return compiledRule{}, err
 	}
@@ -165,9 +171,15 @@ func compileRule(r Rule) (compiledRule, error) {
 			cr.lits[i] = parseLiteral(v)
 		}
 	case OpRegex, OpNotRegex:
-		m, err := newMatcher(r.Value)
-		if err != nil {
-			return compiledRule{}, err
+		m, ok := regexes[r.Value]
+		if !ok {
+			var err error
+			if m, err = newMatcher(r.Value); err != nil {
+				return compiledRule{}, err
+			}
+			if regexes != nil {
+				regexes[r.Value] = m
+			}
 		}
 		cr.re = m
 	case OpGt, OpGte, OpLt, OpLte:
@@ -226,20 +238,21 @@ func (c *Classifier) Index(name string) (int, bool) {
 }
 
 // Classify returns the first flow whose rules hold for the span, skipping
-// entry-only flows for spans that are not entry spans. It does not allocate.
+// entry-only flows for spans that are not entry spans. It looks flows up in
+// an index rather than trying each (see index.go), so its cost hardly grows
+// with the number of flows. It does not allocate.
 func (c *Classifier) Classify(in *Input) Result {
 	entry := IsEntry(in.Kind, in.Root)
-	for i := range c.flows {
-		f := &c.flows[i]
-		if f.entryOnly && !entry {
-			continue
-		}
-		if !allHold(f.match, in) {
-			continue
-		}
-		return Result{Flow: i, Entry: entry, Error: f.isError(in)}
+	root := c.idx.entryRoot
+	if !entry {
+		root = c.idx.otherRoot
 	}
-	return Result{Flow: -1, Entry: entry}
+	none := int32(len(c.flows))
+	f := c.search(root, in, entry, none)
+	if f == none {
+		return Result{Flow: -1, Entry: entry}
+	}
+	return Result{Flow: int(f), Entry: entry, Error: c.flows[f].isError(in)}
 }
 
 func allHold(rules []compiledRule, in *Input) bool {
@@ -263,23 +276,8 @@ func (f *compiledFlow) isError(in *Input) bool {
 	return false
 }
 
-// lookup returns the value a rule tests: a pseudo key reads the span, a real
-// key the span attribute or, when the span lacks it, the resource attribute.
-func (r *compiledRule) lookup(in *Input) Value {
-	switch r.pseudo {
-	case pseudoName:
-		return Value{Kind: ValueStr, Str: in.Name}
-	case pseudoKind:
-		return Value{Kind: ValueStr, Str: in.Kind.String()}
-	}
-	if r.key < len(in.Span) && in.Span[r.key].Kind != ValueAbsent {
-		return in.Span[r.key]
-	}
-	if r.key < len(in.Resource) {
-		return in.Resource[r.key]
-	}
-	return Value{}
-}
+// lookup returns the value the rule tests.
+func (r *compiledRule) lookup(in *Input) Value { return lookup(r.pseudo, r.key, in) }
 
 func (r *compiledRule) holds(in *Input) bool {
 	v := r.lookup(in)

@@ -355,10 +355,16 @@ func TestOperatorNames(t *testing.T) {
 // number (which formats into Input's scratch buffer) and numeric strings.
 func TestClassifyDoesNotAllocate(t *testing.T) {
 	c := mustClassifier(t, benchSpecs()...)
-	for _, in := range benchInputs(c) {
-		c.Classify(in) // warm the scratch buffer
-		if n := testing.AllocsPerRun(100, func() { c.Classify(in) }); n != 0 {
-			t.Errorf("Classify allocates %v times per call", n)
+	large := mustClassifier(t, scaleSpecs(1000)...)
+	for _, tc := range []struct {
+		c   *Classifier
+		ins []*Input
+	}{{c, benchInputs(c)}, {large, scaleInputs(large, 1000)[:16]}} {
+		for _, in := range tc.ins {
+			tc.c.Classify(in) // warm the scratch buffer
+			if n := testing.AllocsPerRun(100, func() { tc.c.Classify(in) }); n != 0 {
+				t.Errorf("Classify allocates %v times per call", n)
+			}
 		}
 	}
 }

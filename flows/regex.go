@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 )
 
 // matchKind is a shortcut for an anchored regex that is really a string
@@ -21,11 +22,18 @@ const (
 	matchAny                       // .*
 )
 
-// matcher is an anchored regex with its shortcut, if any.
+// matcher is an anchored regex with its shortcut, if any, and what the
+// classifier's index may use: every value the regex matches (as text) is one
+// of exact or starts with one of prefix. indexable is false when the regex
+// says nothing of the sort (".*/pay", "(?i)get").
 type matcher struct {
 	kind matchKind
 	lit  string
 	re   *regexp.Regexp
+
+	indexable bool
+	exact     []string
+	prefix    []string
 }
 
 func newMatcher(expr string) (matcher, error) {
@@ -40,6 +48,16 @@ func newMatcher(expr string) (matcher, error) {
 		return m, nil // compileRegex accepted it; no shortcut is fine
 	}
 	parsed = parsed.Simplify()
+	if alts, ok := literals(parsed); ok {
+		m.indexable = true
+		for _, a := range alts {
+			if a.exact {
+				m.exact = append(m.exact, a.s)
+			} else {
+				m.prefix = append(m.prefix, a.s)
+			}
+		}
+	}
 	lit := func(r *syntax.Regexp) (string, bool) {
 		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 {
 			return "", false
@@ -91,3 +109,147 @@ func (m *matcher) MatchString(s string) bool {
 // Match reports whether the whole of b matches. It is used for the decimal
 // form of numbers only, so it skips the shortcuts.
 func (m *matcher) Match(b []byte) bool { return m.re.Match(b) }
+
+// alt is one alternative of what a regex matches: exactly s, or (when
+// exact is false) something that starts with s.
+type alt struct {
+	s     string
+	exact bool
+}
+
+// maxAlts bounds the alternatives literals tracks: past it, a regex is
+// better tested on every candidate than spread over the index.
+const maxAlts = 16
+
+// maxClassRunes is the largest character class literals spells out.
+const maxClassRunes = 4
+
+// literals returns alternatives that together cover every string r matches
+// as a whole; ok is false when they would not narrow anything (some match
+// may start anywhere). It only ever errs towards more strings: the index
+// uses the answer to find candidates, and the regex still decides.
+//
+// A literal is cut before any U+FFFD: the regex engine reads each invalid
+// UTF-8 byte of a value as U+FFFD, so such a literal may match bytes other
+// than its own encoding.
+func literals(r *syntax.Regexp) ([]alt, bool) {
+	switch r.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		// Assertions only ever remove matches: reading them as "" is safe.
+		return []alt{{exact: true}}, true
+	case syntax.OpLiteral:
+		if r.Flags&syntax.FoldCase != 0 {
+			return nil, false
+		}
+		s := string(r.Rune)
+		if i := strings.IndexRune(s, utf8.RuneError); i >= 0 {
+			return nonEmpty([]alt{{s: s[:i]}})
+		}
+		return []alt{{s: s, exact: true}}, true
+	case syntax.OpCharClass:
+		// r.Rune holds [lo, hi] pairs; only a few single runes are worth it
+		// ("[Gg]et" yes, "[0-9]" no).
+		var alts []alt
+		for i := 0; i+1 < len(r.Rune); i += 2 {
+			lo, hi := r.Rune[i], r.Rune[i+1]
+			if len(alts)+int(hi-lo)+1 > maxClassRunes || (lo <= utf8.RuneError && utf8.RuneError <= hi) {
+				return nil, false
+			}
+			for c := lo; c <= hi; c++ {
+				alts = append(alts, alt{s: string(c), exact: true})
+			}
+		}
+		return alts, len(alts) > 0
+	case syntax.OpCapture:
+		return literals(r.Sub[0])
+	case syntax.OpPlus:
+		// x+ starts with an x.
+		return prefixesOf(literals(r.Sub[0]))
+	case syntax.OpRepeat:
+		if r.Min == 0 {
+			return nil, false
+		}
+		return prefixesOf(literals(r.Sub[0]))
+	case syntax.OpQuest:
+		sub, ok := literals(r.Sub[0])
+		if !ok || len(sub) >= maxAlts {
+			return nil, false
+		}
+		return nonEmpty(append([]alt{{exact: true}}, sub...))
+	case syntax.OpAlternate:
+		var alts []alt
+		for _, sub := range r.Sub {
+			a, ok := literals(sub)
+			if !ok || len(alts)+len(a) > maxAlts {
+				return nil, false
+			}
+			alts = append(alts, a...)
+		}
+		return nonEmpty(alts)
+	case syntax.OpConcat:
+		acc := []alt{{exact: true}}
+		for _, sub := range r.Sub {
+			if !anyExact(acc) {
+				break
+			}
+			a, ok := literals(sub)
+			if !ok || len(acc)*len(a) > maxAlts {
+				// The rest is unknown: what is known so far is a prefix.
+				for i := range acc {
+					acc[i].exact = false
+				}
+				break
+			}
+			next := make([]alt, 0, len(acc)*len(a))
+			for _, x := range acc {
+				if !x.exact {
+					next = append(next, x)
+					continue
+				}
+				for _, y := range a {
+					next = append(next, alt{s: x.s + y.s, exact: y.exact})
+				}
+			}
+			acc = next
+		}
+		return nonEmpty(acc)
+	}
+	// Star, any char, no match: nothing to go on.
+	return nil, false
+}
+
+// prefixesOf turns every alternative into a prefix.
+func prefixesOf(alts []alt, ok bool) ([]alt, bool) {
+	if !ok {
+		return nil, false
+	}
+	out := make([]alt, len(alts))
+	for i, a := range alts {
+		out[i] = alt{s: a.s}
+	}
+	return nonEmpty(out)
+}
+
+// nonEmpty reports false for alternatives that include the empty prefix,
+// which every string has (and, to be safe, for none at all).
+func nonEmpty(alts []alt) ([]alt, bool) {
+	if len(alts) == 0 {
+		return nil, false
+	}
+	for _, a := range alts {
+		if a.s == "" && !a.exact {
+			return nil, false
+		}
+	}
+	return alts, true
+}
+
+func anyExact(alts []alt) bool {
+	for _, a := range alts {
+		if a.exact {
+			return true
+		}
+	}
+	return false
+}

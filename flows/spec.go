@@ -186,7 +186,7 @@ func (r Rule) String() string {
 // compiles, a span kind that exists. Its messages name no path: the caller
 // knows where the rule came from.
 func (r Rule) Validate() error {
-	_, err := compileRule(r)
+	_, err := compileRule(r, nil)
 	return err
 }
 

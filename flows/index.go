@@ -1,0 +1,575 @@
+package flows
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The index finds the few flows a span may belong to without trying every
+// flow, so that a gateway with 100,000 flows classifies a span about as fast
+// as one with ten.
+//
+// Each flow is filed under one of its match rules that the index can look
+// up (its anchor): an equals or in, or a regex whose matches all equal or
+// start with known literals ("GET", "/checkout.*"). A node of the index maps
+// values of an attribute to child nodes, which file their flows under
+// another of their rules, and so on until a few flows are left; those, and
+// flows without such a rule, are tried in full. A span visits only the
+// children its own values lead to.
+//
+// The index only proposes candidates: a candidate still has all its rules
+// tested, as the linear classifier did. What makes it exact is that a flow
+// whose rules all hold is always proposed, because its anchor at each node
+// holds and leads to the child it was filed in. Of the flows that hold, the
+// first in file order wins: the search keeps the best flow found so far
+// and skips any node whose flows all come later.
+
+// node is one node of the index. nodes[0] is empty: a zero id means none.
+type node struct {
+	// flows[off:off+n] are the flows tried in full here, in file order.
+	off, n int32
+	// min is the first flow in file order anywhere under this node.
+	min  int32
+	keys []keyIndex
+}
+
+// keyIndex maps the values of one attribute to child nodes.
+type keyIndex struct {
+	pseudo pseudoKey
+	key    int
+
+	// equals and in, by the kind of the span's value, as literal.equal
+	// compares: strings by text, ints exactly against integer literals
+	// (ints) and as float64 against other numeric literals (intsAsFloat,
+	// e.g. "200.0"), doubles against every numeric literal, booleans
+	// against "true" and "false". Exact regex literals are in strs too.
+	strs        map[string]int32
+	ints        map[int64]int32
+	intsAsFloat map[float64]int32
+	floats      map[float64]int32
+	bools       [2]int32
+	// texts holds exact regex literals for the decimal form of numbers and
+	// booleans, which is what a regex tests for them.
+	texts map[string]int32
+	// prefixes holds regex literal prefixes, for the text of any value.
+	prefixes prefixSet
+}
+
+// prefixSet finds the literals a text starts with.
+type prefixSet struct {
+	lits []string // sorted
+	// parent[i] is the longest other literal that lits[i] starts with, or
+	// -1: literals a text starts with are a chain of parents.
+	parent []int32
+	nodes  []int32
+}
+
+// index is the classifier's index: a root for entry spans, over every
+// flow, and one for other spans, over the flows that are not entry-only.
+type index struct {
+	nodes      []node
+	flows      []int32
+	entryRoot  int32
+	otherRoot  int32
+	flowsCount int32
+}
+
+// search returns the first flow in file order under node id that holds for
+// the span, or best if none comes before best.
+func (c *Classifier) search(id int32, in *Input, entry bool, best int32) int32 {
+	n := &c.idx.nodes[id]
+	if n.min >= best {
+		return best
+	}
+	for i := range n.keys {
+		best = c.searchKey(&n.keys[i], in, entry, best)
+	}
+	for _, f := range c.idx.flows[n.off : n.off+n.n] {
+		if f >= best {
+			break
+		}
+		fl := &c.flows[f]
+		if (!fl.entryOnly || entry) && allHold(fl.match, in) {
+			return f
+		}
+	}
+	return best
+}
+
+func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) int32 {
+	v := lookup(k.pseudo, k.key, in)
+	var text string
+	switch v.Kind {
+	case ValueStr:
+		if id := k.strs[v.Str]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+		text = v.Str
+	case ValueInt:
+		if id := k.ints[v.Int]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+		if id := k.intsAsFloat[float64(v.Int)]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+		if k.texts == nil && k.prefixes.lits == nil {
+			return best
+		}
+		in.scratch = strconv.AppendInt(in.scratch[:0], v.Int, 10)
+		text = string(in.scratch) // short and not kept: no allocation
+	case ValueDouble:
+		if id := k.floats[v.Double]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+		if k.texts == nil && k.prefixes.lits == nil {
+			return best
+		}
+		in.scratch = appendDouble(in.scratch[:0], v.Double)
+		text = string(in.scratch)
+	case ValueBool:
+		b := 0
+		if v.Bool {
+			b = 1
+		}
+		if id := k.bools[b]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+		text = strconv.FormatBool(v.Bool)
+	default:
+		return best // regexes and equality never hold on absent or other values
+	}
+	if v.Kind != ValueStr && k.texts != nil {
+		if id := k.texts[text]; id != 0 {
+			best = c.search(id, in, entry, best)
+		}
+	}
+	ps := &k.prefixes
+	if ps.lits == nil {
+		return best
+	}
+	i, common := ps.find(text)
+	for ; i >= 0; i = int(ps.parent[i]) {
+		if len(ps.lits[i]) <= common {
+			best = c.search(ps.nodes[i], in, entry, best)
+		}
+	}
+	return best
+}
+
+// find returns the last literal not after text and how many leading bytes
+// the two share, or -1. Every literal text starts with is that literal or
+// one of its parents: a literal p with text starting with p sorts between p
+// and text, so the last literal not after text starts with p too.
+func (ps *prefixSet) find(text string) (int, int) {
+	lo, hi := 0, len(ps.lits)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps.lits[m] <= text {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	i := lo - 1
+	if i < 0 {
+		return -1, 0
+	}
+	lit, common := ps.lits[i], 0
+	for common < len(lit) && common < len(text) && lit[common] == text[common] {
+		common++
+	}
+	return i, common
+}
+
+// lookup returns the value a rule on (pseudo, key) tests: a pseudo key reads
+// the span, a real key the span attribute or, when the span lacks it, the
+// resource attribute.
+func lookup(pseudo pseudoKey, key int, in *Input) Value {
+	switch pseudo {
+	case pseudoName:
+		return Value{Kind: ValueStr, Str: in.Name}
+	case pseudoKind:
+		return Value{Kind: ValueStr, Str: in.Kind.String()}
+	}
+	if key < len(in.Span) && in.Span[key].Kind != ValueAbsent {
+		return in.Span[key]
+	}
+	if key < len(in.Resource) {
+		return in.Resource[key]
+	}
+	return Value{}
+}
+
+// leafFlows is how many flows a node tries in full rather than index:
+// trying two flows costs about what one more lookup does.
+const leafFlows = 2
+
+// maxCopies bounds how many children a flow is filed in along one path
+// (an in rule with many values files it under each), so that nested in
+// rules cannot multiply the index's size.
+const maxCopies = 256
+
+// indexRule is a match rule the index can look up, a candidate anchor: the
+// rule holds only when its value equals one of eq (as literal.equal
+// compares), or its text is one of exact or starts with one of prefix.
+type indexRule struct {
+	rule   int
+	pseudo pseudoKey
+	key    int
+	eq     []literal
+	exact  []string
+	prefix []string
+}
+
+func (a *indexRule) alternatives() int { return len(a.eq) + len(a.exact) + len(a.prefix) }
+
+// anchorsOf returns the match rules of f the index can use. Rules past the
+// 64th are only tested, never looked up.
+func anchorsOf(f *compiledFlow) []indexRule {
+	var out []indexRule
+	for i := range f.match {
+		if i >= 64 {
+			break
+		}
+		r := &f.match[i]
+		a := indexRule{rule: i, pseudo: r.pseudo, key: r.key}
+		switch r.op {
+		case OpEquals:
+			a.eq = []literal{r.lit}
+		case OpIn:
+			a.eq = r.lits
+		case OpRegex:
+			if !r.re.indexable {
+				continue
+			}
+			a.exact, a.prefix = r.re.exact, r.re.prefix
+		default:
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// member is a flow being filed: used has a bit for each rule some node
+// above already looked up, copies how many children it is filed in.
+type member struct {
+	flow   int32
+	used   uint64
+	copies int32
+}
+
+type groupKind uint8
+
+const (
+	groupStr groupKind = iota
+	groupInt
+	groupIntAsFloat
+	groupFloat
+	groupBool
+	groupText
+	groupPrefix
+)
+
+// groupKey names a child of a node: the value of an attribute it is for.
+type groupKey struct {
+	pseudo pseudoKey
+	key    int
+	kind   groupKind
+	s      string
+	i      int64
+	f      float64
+}
+
+// bucketKey counts how many flows of a node share an anchor's value, to
+// prefer anchors that split the flows finely.
+type bucketKey struct {
+	pseudo pseudoKey
+	key    int
+	prefix bool
+	s      string
+}
+
+type indexBuilder struct {
+	flows   []compiledFlow
+	anchors [][]indexRule
+	nodes   []node
+	list    []int32
+}
+
+func buildIndex(flows []compiledFlow) index {
+	b := &indexBuilder{flows: flows, anchors: make([][]indexRule, len(flows)), nodes: make([]node, 1, 1+len(flows)/2)}
+	b.nodes[0].min = math.MaxInt32
+	all := make([]member, 0, len(flows))
+	var other []member
+	for i := range flows {
+		b.anchors[i] = anchorsOf(&flows[i])
+		all = append(all, member{flow: int32(i), copies: 1})
+		if !flows[i].entryOnly {
+			other = append(other, member{flow: int32(i), copies: 1})
+		}
+	}
+	idx := index{flowsCount: int32(len(flows))}
+	idx.entryRoot = b.build(all)
+	switch len(other) {
+	case 0:
+	case len(all):
+		idx.otherRoot = idx.entryRoot
+	default:
+		idx.otherRoot = b.build(other)
+	}
+	idx.nodes, idx.flows = b.nodes, b.list
+	return idx
+}
+
+// build files members (in file order) under a new node and returns its id.
+func (b *indexBuilder) build(members []member) int32 {
+	if len(members) == 0 {
+		return 0
+	}
+	id := int32(len(b.nodes))
+	b.nodes = append(b.nodes, node{min: members[0].flow})
+	if len(members) <= leafFlows {
+		b.setFlows(id, members)
+		return id
+	}
+
+	buckets := map[bucketKey]int{}
+	for _, m := range members {
+		for ai := range b.anchors[m.flow] {
+			if a := &b.anchors[m.flow][ai]; m.used&(1<<a.rule) == 0 {
+				forBuckets(a, func(k bucketKey) { buckets[k]++ })
+			}
+		}
+	}
+	choice := make([]int, len(members))
+	var own []member
+	for mi, m := range members {
+		choice[mi] = -1
+		best := 0
+		for ai := range b.anchors[m.flow] {
+			a := &b.anchors[m.flow][ai]
+			if m.used&(1<<a.rule) != 0 || int(m.copies)*a.alternatives() > maxCopies {
+				continue
+			}
+			cost := 0
+			forBuckets(a, func(k bucketKey) { cost += buckets[k] })
+			if choice[mi] < 0 || cost < best {
+				choice[mi], best = ai, cost
+			}
+		}
+		if choice[mi] < 0 {
+			own = append(own, m)
+		}
+	}
+
+	// Group the members by the values their anchors look up, keeping the
+	// groups in the order they first appear so builds are reproducible.
+	groups := map[groupKey][]member{}
+	var order []groupKey
+	add := func(k groupKey, m member) {
+		g, seen := groups[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if n := len(g); n > 0 && g[n-1].flow == m.flow {
+			return // an in rule with two values that look up alike
+		}
+		groups[k] = append(g, m)
+	}
+	for mi, m := range members {
+		if choice[mi] < 0 {
+			continue
+		}
+		a := &b.anchors[m.flow][choice[mi]]
+		m.used |= 1 << a.rule
+		m.copies *= int32(a.alternatives())
+		base := groupKey{pseudo: a.pseudo, key: a.key}
+		for _, l := range a.eq {
+			for _, k := range literalGroups(base, l) {
+				add(k, m)
+			}
+		}
+		for _, s := range a.exact {
+			k := base
+			k.kind, k.s = groupStr, s
+			add(k, m)
+			if a.pseudo == pseudoNone && couldBeScalarText(s) {
+				k.kind = groupText
+				add(k, m)
+			}
+		}
+		for _, s := range a.prefix {
+			k := base
+			k.kind, k.s = groupPrefix, s
+			add(k, m)
+		}
+	}
+
+	// Children with the same flows are the same child: an int literal's
+	// groups (text, int, double) usually are.
+	children := map[string]int32{}
+	var keys []keyIndex
+	slot := func(k groupKey) int {
+		for i := range keys {
+			if keys[i].pseudo == k.pseudo && keys[i].key == k.key {
+				return i
+			}
+		}
+		keys = append(keys, keyIndex{pseudo: k.pseudo, key: k.key})
+		return len(keys) - 1
+	}
+	prefixes := map[int][]prefixChild{} // by index in keys
+	var sig []byte
+	for _, k := range order {
+		g := groups[k]
+		sig = sig[:0]
+		for _, m := range g {
+			sig = binary.LittleEndian.AppendUint32(sig, uint32(m.flow))
+		}
+		child, ok := children[string(sig)]
+		if !ok {
+			child = b.build(g)
+			children[string(sig)] = child
+		}
+		i := slot(k)
+		ki := &keys[i]
+		switch k.kind {
+		case groupStr:
+			ki.strs = put(ki.strs, k.s, child)
+		case groupInt:
+			ki.ints = put(ki.ints, k.i, child)
+		case groupIntAsFloat:
+			ki.intsAsFloat = put(ki.intsAsFloat, k.f, child)
+		case groupFloat:
+			ki.floats = put(ki.floats, k.f, child)
+		case groupBool:
+			ki.bools[k.i] = child
+		case groupText:
+			ki.texts = put(ki.texts, k.s, child)
+		case groupPrefix:
+			prefixes[i] = append(prefixes[i], prefixChild{k.s, child})
+		}
+	}
+	for i, ps := range prefixes {
+		keys[i].prefixes = newPrefixSet(ps)
+	}
+
+	n := &b.nodes[id]
+	n.keys = keys
+	b.setFlows(id, own)
+	return id
+}
+
+type prefixChild struct {
+	lit  string
+	node int32
+}
+
+// newPrefixSet sorts ps, which holds distinct literals, and links each to
+// its parent.
+func newPrefixSet(ps []prefixChild) prefixSet {
+	slices.SortFunc(ps, func(a, b prefixChild) int { return strings.Compare(a.lit, b.lit) })
+	set := prefixSet{lits: make([]string, len(ps)), parent: make([]int32, len(ps)), nodes: make([]int32, len(ps))}
+	// Literals starting with p sort right after p: a stack holds the chain
+	// of literals the current one may start with.
+	var stack []int32
+	for j, p := range ps {
+		set.lits[j], set.nodes[j] = p.lit, p.node
+		for len(stack) > 0 && !strings.HasPrefix(p.lit, set.lits[stack[len(stack)-1]]) {
+			stack = stack[:len(stack)-1]
+		}
+		set.parent[j] = -1
+		if len(stack) > 0 {
+			set.parent[j] = stack[len(stack)-1]
+		}
+		stack = append(stack, int32(j))
+	}
+	return set
+}
+
+func (b *indexBuilder) setFlows(id int32, members []member) {
+	n := &b.nodes[id]
+	n.off, n.n = int32(len(b.list)), int32(len(members))
+	for _, m := range members {
+		b.list = append(b.list, m.flow)
+	}
+}
+
+func forBuckets(a *indexRule, fn func(bucketKey)) {
+	k := bucketKey{pseudo: a.pseudo, key: a.key}
+	for _, l := range a.eq {
+		k.s = l.s
+		fn(k)
+	}
+	for _, s := range a.exact {
+		k.s = s
+		fn(k)
+	}
+	k.prefix = true
+	for _, s := range a.prefix {
+		k.s = s
+		fn(k)
+	}
+}
+
+// literalGroups returns the children an equals literal is filed in: one
+// for each kind of value it can equal.
+func literalGroups(base groupKey, l literal) []groupKey {
+	k := base
+	k.kind, k.s = groupStr, l.s
+	out := []groupKey{k}
+	if base.pseudo != pseudoNone {
+		return out // span name and kind are strings
+	}
+	if l.isInt {
+		k = base
+		k.kind, k.i = groupInt, l.i
+		out = append(out, k)
+	} else if l.isFloat {
+		k = base
+		k.kind, k.f = groupIntAsFloat, l.f
+		out = append(out, k)
+	}
+	if l.isFloat {
+		k = base
+		k.kind, k.f = groupFloat, l.f
+		out = append(out, k)
+	}
+	if l.isBool {
+		k = base
+		k.kind = groupBool
+		if l.b {
+			k.i = 1
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// couldBeScalarText reports whether s could be the text a regex tests for
+// an int, double or bool value (see regexMatch): decimal digits with signs,
+// points and exponents, NaN, ±Inf, true or false.
+func couldBeScalarText(s string) bool {
+	switch s {
+	case "true", "false", "NaN", "+Inf", "-Inf":
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789+-.e", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func put[K comparable](m map[K]int32, k K, v int32) map[K]int32 {
+	if m == nil {
+		m = map[K]int32{}
+	}
+	m[k] = v
+	return m
+}
