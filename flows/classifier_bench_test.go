@@ -78,8 +78,11 @@ var flowCounts = []int{10, 1_000, 10_000, 100_000}
 // "service.name equals" and "http.route" either equals or a regex prefix,
 // plus a few flows on other attributes mixed in (a span.name regex first, as
 // teams put health checks, numeric and regex-only flows in the middle and
-// at the end). The number of routes per service stays at most 100.
-func scaleSpecs(n int) []Spec {
+// at the end). The number of routes per service stays at most 100. Services
+// share their routes unless distinct is set, when each has its own.
+func scaleSpecs(n int) []Spec { return scaleSpecsRoutes(n, false) }
+
+func scaleSpecsRoutes(n int, distinct bool) []Spec {
 	routes := min(n, 100)
 	if n <= 10 {
 		routes = 5
@@ -90,10 +93,14 @@ func scaleSpecs(n int) []Spec {
 	}}}
 	for s := range services {
 		svc := fmt.Sprintf("svc-%d", s)
+		base := "/api/v1/"
+		if distinct {
+			base += svc + "/"
+		}
 		for r := range routes {
-			route := Rule{Attribute: "http.route", Op: OpEquals, Value: fmt.Sprintf("/api/v1/r%d/{id}", r)}
+			route := Rule{Attribute: "http.route", Op: OpEquals, Value: fmt.Sprintf("%sr%d/{id}", base, r)}
 			if r%2 == 1 {
-				route = Rule{Attribute: "http.route", Op: OpRegex, Value: fmt.Sprintf("/api/v1/r%d/.*", r)}
+				route = Rule{Attribute: "http.route", Op: OpRegex, Value: fmt.Sprintf("%sr%d/.*", base, r)}
 			}
 			specs = append(specs, Spec{
 				Name: fmt.Sprintf("%s-r%d", svc, r), EntryOnly: true, Errors: DefaultErrors(),
@@ -181,14 +188,19 @@ func benchClassify(b *testing.B, c *Classifier, inputs []*Input, classify func(*
 	}
 }
 
-// BenchmarkNewClassifier measures building a classifier for many flows, as a
-// reload of the flow files does.
+// BenchmarkNewClassifier measures building a classifier for 100,000 flows,
+// as a reload of the flow files does: with routes shared by the services
+// (50 distinct regexes), and with routes of their own (50,000).
 func BenchmarkNewClassifier(b *testing.B) {
-	specs := scaleSpecs(100_000)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := NewClassifier(specs); err != nil {
-			b.Fatal(err)
-		}
+	for _, distinct := range []bool{false, true} {
+		b.Run(fmt.Sprintf("flows=100000/distinct-routes=%v", distinct), func(b *testing.B) {
+			specs := scaleSpecsRoutes(100_000, distinct)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := NewClassifier(specs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -356,10 +356,21 @@ func TestOperatorNames(t *testing.T) {
 func TestClassifyDoesNotAllocate(t *testing.T) {
 	c := mustClassifier(t, benchSpecs()...)
 	large := mustClassifier(t, scaleSpecs(1000)...)
+	// Shortcut regexes on numbers compare their text without the regex
+	// engine; the longest texts of doubles too.
+	numeric := mustClassifier(t,
+		Spec{Name: "prefix", Match: []Rule{{Attribute: "code", Op: OpRegex, Value: "20.*"}}},
+		Spec{Name: "contains", Match: []Rule{{Attribute: "code", Op: OpRegex, Value: ".*234.*"}}},
+		Spec{Name: "suffix", Match: []Rule{{Attribute: "code", Op: OpRegex, Value: ".*308"}}},
+	)
+	var numericInputs []*Input
+	for _, v := range []Value{IntValue(200), IntValue(-9223372036854775808), DoubleValue(-1.2345678901234567e-308), DoubleValue(-0.0000012345678901234567), BoolValue(true)} {
+		numericInputs = append(numericInputs, span{attrs: map[string]Value{"code": v}}.input(numeric))
+	}
 	for _, tc := range []struct {
 		c   *Classifier
 		ins []*Input
-	}{{c, benchInputs(c)}, {large, scaleInputs(large, 1000)[:16]}} {
+	}{{c, benchInputs(c)}, {large, scaleInputs(large, 1000)[:16]}, {numeric, numericInputs}} {
 		for _, in := range tc.ins {
 			tc.c.Classify(in) // warm the scratch buffer
 			if n := testing.AllocsPerRun(100, func() { tc.c.Classify(in) }); n != 0 {

@@ -414,12 +414,13 @@ func TestLiteralsCoverMatches(t *testing.T) {
 		if !m.indexable {
 			continue
 		}
+		re := regexp.MustCompile(anchor(e))
 		cands := append(append([]string(nil), inputs...), m.exact...)
 		for _, p := range m.prefix {
 			cands = append(cands, p, p+"x", p+"\n")
 		}
 		for _, in := range cands {
-			if !m.re.MatchString(in) && !m.MatchString(in) {
+			if !re.MatchString(in) && !m.MatchString(in) {
 				continue
 			}
 			covered := false

@@ -37,17 +37,38 @@ type matcher struct {
 }
 
 func newMatcher(expr string) (matcher, error) {
-	re, err := compileRegex(expr)
+	// Check the expression as written first so that a syntax error quotes
+	// what the user wrote, not our anchored wrapper. regexp.Compile fails
+	// exactly where this parse does.
+	if _, err := syntax.Parse(expr, syntax.Perl); err != nil {
+		return matcher{}, err
+	}
+	var m matcher
+	// DotNL matches the (?s) of anchor: ".*" then matches any string.
+	if parsed, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL); err == nil {
+		m.readTree(parsed.Simplify())
+	}
+	if m.kind != matchRegex {
+		// A shortcut answers for every value, so the regex engine is not
+		// needed (compiling it is most of the cost of loading 100,000
+		// flows); the anchored form must still be valid, as it was when it
+		// was compiled.
+		if _, err := syntax.Parse(anchor(expr), syntax.Perl); err != nil {
+			return matcher{}, err
+		}
+		return m, nil
+	}
+	re, err := regexp.Compile(anchor(expr))
 	if err != nil {
 		return matcher{}, err
 	}
-	m := matcher{re: re}
-	// DotNL matches the (?s) of anchor: ".*" then matches any string.
-	parsed, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
-	if err != nil {
-		return m, nil // compileRegex accepted it; no shortcut is fine
-	}
-	parsed = parsed.Simplify()
+	m.re = re
+	return m, nil
+}
+
+// readTree sets the shortcut and the literals for the index from the
+// simplified syntax tree.
+func (m *matcher) readTree(parsed *syntax.Regexp) {
 	if alts, ok := literals(parsed); ok {
 		m.indexable = true
 		for _, a := range alts {
@@ -86,7 +107,6 @@ func newMatcher(expr string) (matcher, error) {
 			m.kind, m.lit = matchContains, s
 		}
 	}
-	return m, nil
 }
 
 // MatchString reports whether the whole of s matches.
@@ -106,9 +126,26 @@ func (m *matcher) MatchString(s string) bool {
 	return m.re.MatchString(s)
 }
 
-// Match reports whether the whole of b matches. It is used for the decimal
-// form of numbers only, so it skips the shortcuts.
-func (m *matcher) Match(b []byte) bool { return m.re.Match(b) }
+// Match reports whether the whole of b, the decimal form of a number,
+// matches. The text is ASCII, where the shortcuts answer exactly as the
+// regex does.
+func (m *matcher) Match(b []byte) bool {
+	n := len(m.lit)
+	switch m.kind {
+	case matchEqual:
+		return string(b) == m.lit
+	case matchPrefix:
+		return len(b) >= n && string(b[:n]) == m.lit
+	case matchSuffix:
+		return len(b) >= n && string(b[len(b)-n:]) == m.lit
+	case matchContains:
+		// Number text fits the compiler's stack buffer: no allocation.
+		return strings.Contains(string(b), m.lit)
+	case matchAny:
+		return true
+	}
+	return m.re.Match(b)
+}
 
 // alt is one alternative of what a regex matches: exactly s, or (when
 // exact is false) something that starts with s.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -193,15 +192,6 @@ func (r Rule) Validate() error {
 // anchor makes an expression match whole values only, as Prometheus label
 // matchers do; (?s) lets "." match newlines in multi-line values.
 func anchor(expr string) string { return "^(?s:" + expr + ")$" }
-
-func compileRegex(expr string) (*regexp.Regexp, error) {
-	// Compile the expression as written first so that a syntax error quotes
-	// what the user wrote, not our anchored wrapper.
-	if _, err := regexp.Compile(expr); err != nil {
-		return nil, err
-	}
-	return regexp.Compile(anchor(expr))
-}
 
 func checkSpanKinds(vals ...string) error {
 	var errs []error
