@@ -247,6 +247,9 @@ func (c *Classifier) Classify(in *Input) Result {
 	if !entry {
 		root = c.idx.otherRoot
 	}
+	if root == 0 {
+		return Result{Flow: -1, Entry: entry} // no flow takes such spans
+	}
 	none := int32(len(c.flows))
 	f := c.search(root, in, entry, none)
 	if f == none {

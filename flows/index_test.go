@@ -503,3 +503,19 @@ func TestPrefixSetFind(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyNoFlows checks the cases where a root of the index is empty.
+func TestClassifyNoFlows(t *testing.T) {
+	empty := mustClassifier(t)
+	entryOnly := mustClassifier(t, Spec{Name: "f", EntryOnly: true, Match: []Rule{eq("a", "x")}})
+	in := &Input{Span: []Value{StrValue("x")}, Kind: SpanKindClient}
+	for _, c := range []*Classifier{empty, entryOnly, {}} {
+		if got := c.Classify(in); got != (Result{Flow: -1}) {
+			t.Errorf("Classify = %+v, want no flow", got)
+		}
+	}
+	in.Kind = SpanKindServer
+	if got := entryOnly.Classify(in); got != (Result{Flow: 0, Entry: true}) {
+		t.Errorf("entry span: Classify = %+v", got)
+	}
+}
