@@ -70,11 +70,10 @@ type prefixSet struct {
 // index is the classifier's index: a root for entry spans, over every
 // flow, and one for other spans, over the flows that are not entry-only.
 type index struct {
-	nodes      []node
-	flows      []int32
-	entryRoot  int32
-	otherRoot  int32
-	flowsCount int32
+	nodes     []node
+	flows     []int32
+	entryRoot int32
+	otherRoot int32
 }
 
 // search returns the first flow in file order under node id that holds for
@@ -284,8 +283,8 @@ type groupKey struct {
 	f      float64
 }
 
-// bucketKey counts how many flows of a node share an anchor's value, to
-// prefer anchors that split the flows finely.
+// bucketKey is a value an anchor looks up, to count how many flows of a
+// node share it.
 type bucketKey struct {
 	pseudo pseudoKey
 	key    int
@@ -294,14 +293,14 @@ type bucketKey struct {
 }
 
 type indexBuilder struct {
-	flows   []compiledFlow
+	// anchors[f] are the rules of flow f the index can look up.
 	anchors [][]indexRule
 	nodes   []node
 	list    []int32
 }
 
 func buildIndex(flows []compiledFlow) index {
-	b := &indexBuilder{flows: flows, anchors: make([][]indexRule, len(flows)), nodes: make([]node, 1, 1+len(flows)/2)}
+	b := &indexBuilder{anchors: make([][]indexRule, len(flows)), nodes: make([]node, 1, 1+len(flows))}
 	b.nodes[0].min = math.MaxInt32
 	all := make([]member, 0, len(flows))
 	var other []member
@@ -312,7 +311,7 @@ func buildIndex(flows []compiledFlow) index {
 			other = append(other, member{flow: int32(i), copies: 1})
 		}
 	}
-	idx := index{flowsCount: int32(len(flows))}
+	var idx index
 	idx.entryRoot = b.build(all)
 	switch len(other) {
 	case 0:
@@ -336,35 +335,7 @@ func (b *indexBuilder) build(members []member) int32 {
 		b.setFlows(id, members)
 		return id
 	}
-
-	buckets := map[bucketKey]int{}
-	for _, m := range members {
-		for ai := range b.anchors[m.flow] {
-			if a := &b.anchors[m.flow][ai]; m.used&(1<<a.rule) == 0 {
-				forBuckets(a, func(k bucketKey) { buckets[k]++ })
-			}
-		}
-	}
-	choice := make([]int, len(members))
-	var own []member
-	for mi, m := range members {
-		choice[mi] = -1
-		best := 0
-		for ai := range b.anchors[m.flow] {
-			a := &b.anchors[m.flow][ai]
-			if m.used&(1<<a.rule) != 0 || int(m.copies)*a.alternatives() > maxCopies {
-				continue
-			}
-			cost := 0
-			forBuckets(a, func(k bucketKey) { cost += buckets[k] })
-			if choice[mi] < 0 || cost < best {
-				choice[mi], best = ai, cost
-			}
-		}
-		if choice[mi] < 0 {
-			own = append(own, m)
-		}
-	}
+	choice, own := b.choose(members)
 
 	// Group the members by the values their anchors look up, keeping the
 	// groups in the order they first appear so builds are reproducible.
@@ -376,7 +347,7 @@ func (b *indexBuilder) build(members []member) int32 {
 			order = append(order, k)
 		}
 		if n := len(g); n > 0 && g[n-1].flow == m.flow {
-			return // an in rule with two values that look up alike
+			return // two values of an anchor that look up alike
 		}
 		groups[k] = append(g, m)
 	}
@@ -409,9 +380,53 @@ func (b *indexBuilder) build(members []member) int32 {
 		}
 	}
 
-	// Children with the same flows are the same child: an int literal's
-	// groups (text, int, double) usually are.
-	children := map[string]int32{}
+	keys := b.children(order, groups)
+	b.nodes[id].keys = keys
+	b.setFlows(id, own)
+	return id
+}
+
+// choose picks each member's anchor: of its rules not yet looked up, the
+// one whose values the fewest other members share, so children come out
+// small. choice[i] is an index in anchors[members[i].flow], or -1 for a
+// member with no rule left to look up; own lists those.
+func (b *indexBuilder) choose(members []member) (choice []int, own []member) {
+	usable := func(m member, a *indexRule) bool {
+		return m.used&(1<<a.rule) == 0 && int(m.copies)*a.alternatives() <= maxCopies
+	}
+	shared := map[bucketKey]int{}
+	for _, m := range members {
+		for ai := range b.anchors[m.flow] {
+			if a := &b.anchors[m.flow][ai]; usable(m, a) {
+				forBuckets(a, func(k bucketKey) { shared[k]++ })
+			}
+		}
+	}
+	choice = make([]int, len(members))
+	for mi, m := range members {
+		choice[mi] = -1
+		best := 0
+		for ai := range b.anchors[m.flow] {
+			a := &b.anchors[m.flow][ai]
+			if !usable(m, a) {
+				continue
+			}
+			cost := 0
+			forBuckets(a, func(k bucketKey) { cost += shared[k] })
+			if choice[mi] < 0 || cost < best {
+				choice[mi], best = ai, cost
+			}
+		}
+		if choice[mi] < 0 {
+			own = append(own, m)
+		}
+	}
+	return choice, own
+}
+
+// children builds a child node for each group and files it in the key
+// index of its attribute.
+func (b *indexBuilder) children(order []groupKey, groups map[groupKey][]member) []keyIndex {
 	var keys []keyIndex
 	slot := func(k groupKey) int {
 		for i := range keys {
@@ -422,6 +437,9 @@ func (b *indexBuilder) build(members []member) int32 {
 		keys = append(keys, keyIndex{pseudo: k.pseudo, key: k.key})
 		return len(keys) - 1
 	}
+	// Groups with the same flows share a child: an int literal's groups
+	// (text, int, double) usually do.
+	built := map[string]int32{}
 	prefixes := map[int][]prefixChild{} // by index in keys
 	var sig []byte
 	for _, k := range order {
@@ -430,10 +448,10 @@ func (b *indexBuilder) build(members []member) int32 {
 		for _, m := range g {
 			sig = binary.LittleEndian.AppendUint32(sig, uint32(m.flow))
 		}
-		child, ok := children[string(sig)]
+		child, ok := built[string(sig)]
 		if !ok {
 			child = b.build(g)
-			children[string(sig)] = child
+			built[string(sig)] = child
 		}
 		i := slot(k)
 		ki := &keys[i]
@@ -457,11 +475,7 @@ func (b *indexBuilder) build(members []member) int32 {
 	for i, ps := range prefixes {
 		keys[i].prefixes = newPrefixSet(ps)
 	}
-
-	n := &b.nodes[id]
-	n.keys = keys
-	b.setFlows(id, own)
-	return id
+	return keys
 }
 
 type prefixChild struct {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -518,4 +519,27 @@ func TestClassifyNoFlows(t *testing.T) {
 	if got := entryOnly.Classify(in); got != (Result{Flow: 0, Entry: true}) {
 		t.Errorf("entry span: Classify = %+v", got)
 	}
+}
+
+// TestClassifyConcurrent runs one classifier from several goroutines, each
+// with its own Inputs as adapters do; go test -race checks the index is
+// only read.
+func TestClassifyConcurrent(t *testing.T) {
+	c := mustClassifier(t, scaleSpecs(1000)...)
+	want := make([]Result, 0, 256)
+	for _, in := range scaleInputs(c, 1000) {
+		want = append(want, classifyLinear(c, in))
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		ins := scaleInputs(c, 1000)
+		wg.Go(func() {
+			for i, in := range ins {
+				if got := c.Classify(in); got != want[i] {
+					t.Errorf("input %d: Classify = %+v, want %+v", i, got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
