@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -158,6 +159,10 @@ type Alert struct {
 	Description string `json:"description,omitempty"`
 	// TraceIDs are up to MaxTraceIDs recent bad events, hex, newest first.
 	TraceIDs []string `json:"trace_ids,omitempty"`
+	// AnnotationTemplates are the SLO's own alert annotations: Go
+	// text/template sources rendered on the alert when it is sent (package
+	// notify); summary and description replace the default texts.
+	AnnotationTemplates map[string]string `json:"annotation_templates,omitempty"`
 }
 
 // NeverExhausted is the TimeToExhaustion of an alert whose budget does not
@@ -311,8 +316,8 @@ func finite(f float64) float64 {
 	return f
 }
 
-// clone returns a copy that shares no maps or slices with a.
-func (a Alert) clone() Alert {
+// Clone returns a copy that shares no maps or slices with a.
+func (a Alert) Clone() Alert {
 	if a.Labels != nil {
 		l := make(map[string]string, len(a.Labels))
 		for k, v := range a.Labels {
@@ -323,6 +328,7 @@ func (a Alert) clone() Alert {
 	if a.TraceIDs != nil {
 		a.TraceIDs = append([]string(nil), a.TraceIDs...)
 	}
+	a.AnnotationTemplates = maps.Clone(a.AnnotationTemplates)
 	return a
 }
 

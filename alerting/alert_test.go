@@ -439,6 +439,7 @@ func TestFormatDuration(t *testing.T) {
 		{0, "0s"},
 		{-90 * time.Second, "-1m 30s"},
 		{NeverExhausted, "never"},
+		{math.MinInt64, "-never"}, // a zero EndsAt minus a StartsAt: no endless recursion
 	}
 	for _, tt := range tests {
 		if got := FormatDuration(tt.d); got != tt.want {

@@ -11,60 +11,37 @@ import (
 	"github.com/burnwatch/burnwatch/slo"
 )
 
-// Notification is one alert transition (or repeat) to deliver.
-type Notification struct {
-	// ID is unique per notification (fingerprint, state and time), so a
-	// journal or a receiver can tell a retry or a post-restart re-send of
-	// the same notification from a new one.
+// Transition is one alert changing state: it starts firing, or it
+// resolves. The history records each; routing turns them into
+// notifications.
+type Transition struct {
+	// ID is unique per transition (fingerprint, state and time).
 	ID    string `json:"id"`
 	Alert Alert  `json:"alert"`
-	// At is when the Manager produced it; the Dispatcher's MaxAge counts
-	// from here, also across restarts.
+	// At is when the Manager saw it.
 	At time.Time `json:"at"`
-	// GroupLabels are the alert's labels named by Options.GroupBy. The
-	// Dispatcher sends a batch only of notifications of one group.
-	GroupLabels map[string]string `json:"group_labels,omitempty"`
-	// Receiver names the Notifier it is for; empty means every Notifier of
-	// the Dispatcher. The Dispatcher sets it on each copy it queues, so
-	// Pending lists it and a re-enqueue reaches the same receiver only.
-	Receiver string `json:"receiver,omitempty"`
 }
 
-// GroupKey is the Alertmanager-style key of n's group.
-func (n Notification) GroupKey() string { return GroupKey(n.GroupLabels) }
-
-// Options configure a Manager. Unlike DispatchOptions, zero values are used
-// as given (a zero RepeatInterval disables repeats); start from
+// Options configure a Manager. Zero values are used as given; start from
 // DefaultOptions.
 type Options struct {
-	// RepeatInterval re-sends a still-firing alert this long after its last
-	// notification, like Alertmanager's repeat_interval. 0 disables repeats.
-	RepeatInterval time.Duration
 	// KeepFiringFor keeps an alert firing this long after the first
 	// evaluation at which its condition no longer held, like Prometheus'
 	// keep_firing_for, so a burn rate hovering at the factor does not flap.
 	// 0 resolves at once.
 	KeepFiringFor time.Duration
-	// GroupBy names the labels that form Notification.GroupLabels. Empty
-	// puts every alert in one group.
-	GroupBy []string
 }
 
 // DefaultRepeatInterval is Alertmanager's default repeat_interval.
 const DefaultRepeatInterval = 4 * time.Hour
 
-// DefaultOptions repeats every DefaultRepeatInterval, resolves at once, and
-// groups by SLO so the tiers of one SLO travel together.
-func DefaultOptions() Options {
-	return Options{RepeatInterval: DefaultRepeatInterval, GroupBy: []string{LabelSLO}}
-}
+// DefaultOptions resolves at once.
+func DefaultOptions() Options { return Options{} }
 
 // AlertState is the Manager's state of one alert, exported so that a
 // checkpoint can store it as JSON and Restore can bring it back.
 type AlertState struct {
 	Alert Alert `json:"alert"`
-	// LastNotified is when the last firing notification was produced.
-	LastNotified time.Time `json:"last_notified"`
 	// KeepFiringSince is the first evaluation at which the tier's condition
 	// no longer held, zero while it holds; KeepFiringFor counts from here,
 	// as in Prometheus.
@@ -88,30 +65,29 @@ type Manager struct {
 
 // NewManager returns a Manager with no firing alerts.
 func NewManager(opts Options) *Manager {
-	opts.GroupBy = append([]string(nil), opts.GroupBy...)
 	return &Manager{opts: opts, alerts: make(map[alertKey]*AlertState)}
 }
 
-// Update applies one evaluation and returns the notifications it causes, in
+// Update applies one evaluation and returns the transitions it causes, in
 // the order of statuses and, within one, of its tiers and then its
 // conditions; then resolutions of alerts whose SLO, tier or condition is
 // gone (sorted by SLO and tier).
 //
 // Each tier and each condition (budget consumed, exhaustion, no data) is an
-// alert of its own, keyed (SLO, name), with one lifecycle: it notifies when
-// it starts firing, repeats after RepeatInterval, and resolves once it has
-// not held for KeepFiringFor. Names are unique per SLO across tiers and
+// alert of its own, keyed (SLO, name), with one lifecycle: it starts firing
+// when its condition holds, and resolves once it has not held for
+// KeepFiringFor. (Repeats are the route's business: package route.) Names are unique per SLO across tiers and
 // conditions (package specs checks); should a condition share a tier's
 // name, the tier wins and the condition is ignored.
 //
 // statuses must hold every SLO being evaluated: an SLO, tier or condition
 // missing from them (removed by a config reload) resolves its alert at once,
 // without waiting for KeepFiringFor.
-func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
+func (m *Manager) Update(now time.Time, statuses []slo.Status) []Transition {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	var out []Notification
+	var out []Transition
 	seen := make(map[alertKey]bool, len(m.alerts))
 	for i := range statuses {
 		st := &statuses[i]
@@ -170,15 +146,15 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Notification {
 		a.State = StateResolved
 		a.EndsAt = now
 		delete(m.alerts, k)
-		out = append(out, m.notification(now, a))
+		out = append(out, m.transition(now, a))
 	}
 	return out
 }
 
 // step moves the alert k, freshly built as a from this evaluation, through
-// its lifecycle and appends the notification it causes, if any, to out. The
+// its lifecycle and appends the transition it causes, if any, to out. The
 // caller holds m.mu.
-func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []Notification) []Notification {
+func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []Transition) []Transition {
 	cur := m.alerts[k]
 	if cur == nil {
 		if !firing {
@@ -186,8 +162,8 @@ func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []No
 		}
 		a.State = StateFiring
 		a.StartsAt = now
-		m.alerts[k] = &AlertState{Alert: a, LastNotified: now}
-		return append(out, m.notification(now, a))
+		m.alerts[k] = &AlertState{Alert: a}
+		return append(out, m.transition(now, a))
 	}
 	a.StartsAt = cur.Alert.StartsAt
 	if firing {
@@ -199,32 +175,19 @@ func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []No
 		a.State = StateResolved
 		a.EndsAt = now
 		delete(m.alerts, k)
-		return append(out, m.notification(now, a))
+		return append(out, m.transition(now, a))
 	}
 	a.State = StateFiring
 	cur.Alert = a
-	if m.opts.RepeatInterval > 0 && now.Sub(cur.LastNotified) >= m.opts.RepeatInterval {
-		cur.LastNotified = now
-		out = append(out, m.notification(now, a))
-	}
 	return out
 }
 
-func (m *Manager) notification(now time.Time, a Alert) Notification {
-	n := Notification{
+func (m *Manager) transition(now time.Time, a Alert) Transition {
+	return Transition{
 		ID:    a.Fingerprint + "-" + string(a.State) + "-" + strconv.FormatInt(now.UnixNano(), 10),
-		Alert: a.clone(),
+		Alert: a.Clone(),
 		At:    now,
 	}
-	if len(m.opts.GroupBy) > 0 {
-		n.GroupLabels = make(map[string]string, len(m.opts.GroupBy))
-		for _, l := range m.opts.GroupBy {
-			if v, ok := a.Labels[l]; ok {
-				n.GroupLabels[l] = v
-			}
-		}
-	}
-	return n
 }
 
 // Firing returns the firing alerts sorted by SLO and tier.
@@ -244,7 +207,7 @@ func (m *Manager) Snapshot() []AlertState {
 	out := make([]AlertState, 0, len(m.alerts))
 	for _, s := range m.alerts {
 		c := *s
-		c.Alert = s.Alert.clone()
+		c.Alert = s.Alert.Clone()
 		out = append(out, c)
 	}
 	m.mu.Unlock()
@@ -258,9 +221,8 @@ func (m *Manager) Snapshot() []AlertState {
 }
 
 // Restore replaces the Manager's state with a Snapshot taken before a
-// restart. Restored alerts stay firing without a new notification; the next
-// Update resolves those whose condition no longer holds, and repeats follow
-// LastNotified. Entries that are not firing or lack an SLO or tier name are
+// restart. Restored alerts stay firing without a new transition; the next
+// Update resolves those whose condition no longer holds. Entries that are not firing or lack an SLO or tier name are
 // skipped and reported in the error; the others are restored.
 func (m *Manager) Restore(states []AlertState) error {
 	alerts := make(map[alertKey]*AlertState, len(states))
@@ -275,7 +237,7 @@ func (m *Manager) Restore(states []AlertState) error {
 			continue
 		}
 		c := s
-		c.Alert = s.Alert.clone()
+		c.Alert = s.Alert.Clone()
 		// The fingerprint is a function of the names; recompute it rather
 		// than trust a checkpoint written by another version.
 		c.Alert.Fingerprint = Fingerprint(c.Alert.SLO, c.Alert.Tier)

@@ -38,25 +38,6 @@ func TestManagerLifecycle(t *testing.T) {
 			},
 		},
 		{
-			name: "repeats after the repeat interval",
-			opts: DefaultOptions(),
-			steps: []step{
-				{0, true, []State{F}},
-				{4*time.Hour - time.Second, true, nil},
-				{4 * time.Hour, true, []State{F}},
-				{8*time.Hour - time.Second, true, nil},
-				{8 * time.Hour, true, []State{F}},
-			},
-		},
-		{
-			name: "zero repeat interval never repeats",
-			opts: Options{},
-			steps: []step{
-				{0, true, []State{F}},
-				{100 * time.Hour, true, nil},
-			},
-		},
-		{
 			name: "keep firing for holds through a dip",
 			opts: Options{KeepFiringFor: 10 * time.Minute},
 			steps: []step{
@@ -70,12 +51,12 @@ func TestManagerLifecycle(t *testing.T) {
 			},
 		},
 		{
-			name: "keep firing for still repeats",
-			opts: Options{KeepFiringFor: time.Hour, RepeatInterval: 30 * time.Minute},
+			name: "keep firing for then resolves",
+			opts: Options{KeepFiringFor: time.Hour},
 			steps: []step{
 				{0, true, []State{F}},
 				{10 * time.Minute, false, nil},
-				{30 * time.Minute, false, []State{F}},
+				{30 * time.Minute, false, nil},
 				{70 * time.Minute, false, []State{R}},
 			},
 		},
@@ -127,9 +108,6 @@ func TestManagerNotificationFields(t *testing.T) {
 	}
 	if ns[0].ID == ns[1].ID {
 		t.Errorf("two notifications share ID %s", ns[0].ID)
-	}
-	if len(n.GroupLabels) != 1 || n.GroupLabels["slo"] != spec.Name {
-		t.Errorf("group labels %v, want slo only", n.GroupLabels)
 	}
 	// Notifications must not share maps with the manager's state.
 	n.Alert.Labels["tier"] = "mutated"
@@ -213,10 +191,6 @@ func TestManagerRestore(t *testing.T) {
 	if ns := after.Update(t0.Add(time.Minute), []slo.Status{checkoutStatus(spec, firing)}); len(ns) != 0 {
 		t.Errorf("restored firing alert notified again: %+v", ns)
 	}
-	// The repeat interval counts from the notification before the restart.
-	if ns := after.Update(t0.Add(4*time.Hour), []slo.Status{checkoutStatus(spec, firing)}); len(ns) != 1 || ns[0].Alert.State != StateFiring {
-		t.Errorf("after 4h got %+v, want one repeat", ns)
-	}
 	ns := after.Update(t0.Add(5*time.Hour), []slo.Status{checkoutStatus(spec, nil)})
 	if len(ns) != 1 || ns[0].Alert.State != StateResolved || !ns[0].Alert.StartsAt.Equal(t0) {
 		t.Errorf("resolve after restore = %+v, want resolved with the original StartsAt", ns)
@@ -224,7 +198,7 @@ func TestManagerRestore(t *testing.T) {
 }
 
 func TestManagerRestoreSkipsInvalid(t *testing.T) {
-	good := AlertState{Alert: Alert{SLO: "checkout", Tier: "page-fast", State: StateFiring, Fingerprint: "stale"}, LastNotified: t0}
+	good := AlertState{Alert: Alert{SLO: "checkout", Tier: "page-fast", State: StateFiring, Fingerprint: "stale"}}
 	states := []AlertState{
 		good,
 		{Alert: Alert{SLO: "", Tier: "page-fast", State: StateFiring}},
@@ -293,10 +267,8 @@ func TestManagerConditions(t *testing.T) {
 				{at: at(3, 20, 11, 0), cond: budget(0.523), want: []State{F},
 					explain: "checkout-availability has spent 52.3% of its month's error budget (threshold 50%)"},
 				{at: at(3, 20, 14, 59), cond: budget(0.6)},
-				{at: at(3, 20, 15, 0), cond: budget(0.61), want: []State{F}, // repeat after 4h
-					explain: "checkout-availability has spent 61.0% of its month's error budget (threshold 50%)"},
-				{at: at(3, 31, 21, 59), cond: budget(0.9), want: []State{F},
-					explain: "checkout-availability has spent 90.0% of its month's error budget (threshold 50%)"},
+				{at: at(3, 20, 15, 0), cond: budget(0.61)}, // repeats are the route's
+				{at: at(3, 31, 21, 59), cond: budget(0.9)},
 				{at: at(3, 31, 22, 0), cond: budget(0), want: []State{R},
 					explain: "checkout-availability has spent 0.0% of its month's error budget, below the 50% threshold"},
 				{at: at(4, 1, 9, 0), cond: budget(0.1)},
@@ -380,7 +352,7 @@ func TestManagerConditions(t *testing.T) {
 // so from the status) makes none, and a reload that drops a condition or an
 // SLO resolves its alerts at once.
 func TestManagerTiersAndConditions(t *testing.T) {
-	m := NewManager(Options{KeepFiringFor: time.Hour, RepeatInterval: time.Hour})
+	m := NewManager(Options{KeepFiringFor: time.Hour})
 	checkout := checkoutSpec()
 	// page-fast is disabled: the spec has the other three tiers only.
 	checkout.Tiers = checkout.Tiers[1:]
@@ -405,7 +377,7 @@ func TestManagerTiersAndConditions(t *testing.T) {
 		}
 		return out
 	}
-	names := func(ns []Notification) string {
+	names := func(ns []Transition) string {
 		var s []string
 		for _, n := range ns {
 			s = append(s, n.Alert.SLO+"/"+n.Alert.Tier+"/"+string(n.Alert.Kind)+"/"+string(n.Alert.State))
@@ -425,10 +397,10 @@ func TestManagerTiersAndConditions(t *testing.T) {
 		}
 	}
 
-	// The condition's value moves; no notification before the repeat.
+	// The condition's value moves; no transition.
 	conds[0].Value = 0.8
 	if ns := m.Update(t0.Add(30*time.Minute), statuses(conds, conds[1:2], true)); len(ns) != 0 {
-		t.Errorf("re-notified before the repeat interval: %s", names(ns))
+		t.Errorf("a moving value made transitions: %s", names(ns))
 	}
 	if f := m.Firing(); len(f) != 6 || f[0].Tier != "budget-50" || f[0].Consumed != 0.8 {
 		t.Errorf("Firing() = %+v, want 6 alerts with budget-50 first at 80%% spent", f)
@@ -444,7 +416,7 @@ func TestManagerTiersAndConditions(t *testing.T) {
 	}
 
 	// Snapshot and Restore keep condition alerts, with their kind, through
-	// JSON; the next repeat counts from before the restart.
+	// JSON: they stay firing without a new transition.
 	b, err := json.Marshal(m.Snapshot())
 	if err != nil {
 		t.Fatal(err)
@@ -453,7 +425,7 @@ func TestManagerTiersAndConditions(t *testing.T) {
 	if err := json.Unmarshal(b, &states); err != nil {
 		t.Fatal(err)
 	}
-	after := NewManager(Options{KeepFiringFor: time.Hour, RepeatInterval: time.Hour})
+	after := NewManager(Options{KeepFiringFor: time.Hour})
 	if err := after.Restore(states); err != nil {
 		t.Fatal(err)
 	}
@@ -461,11 +433,8 @@ func TestManagerTiersAndConditions(t *testing.T) {
 	if len(f) != 4 || f[0].Tier != "budget-50" || f[0].Kind != KindBudget || f[0].ConsumedThreshold != 0.5 {
 		t.Fatalf("restored %+v, want budget-50 and three tiers", f)
 	}
-	ns = after.Update(t0.Add(time.Hour), statuses(conds[:1], nil, false))
-	want = "checkout-availability/page-slow/burn/firing checkout-availability/ticket-fast/burn/firing checkout-availability/ticket-slow/burn/firing " +
-		"checkout-availability/budget-50/budget/firing"
-	if got := names(ns); got != want {
-		t.Errorf("repeat after restore:\n got %s\nwant %s", got, want)
+	if ns = after.Update(t0.Add(time.Hour), statuses(conds[:1], nil, false)); len(ns) != 0 {
+		t.Errorf("transitions after restore: %s", names(ns))
 	}
 }
 

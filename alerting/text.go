@@ -214,6 +214,9 @@ func FormatDuration(d time.Duration) string {
 		return "never"
 	}
 	if d < 0 {
+		if d == math.MinInt64 {
+			d++ // -MinInt64 overflows back to itself
+		}
 		return "-" + FormatDuration(-d)
 	}
 	if d < time.Second {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -10,113 +11,204 @@ import (
 
 	"github.com/burnwatch/burnwatch/alerting"
 	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/route"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
 // alertLog is where the alert path writes ahead: the history file and the
-// WAL's alert state (persistence, when storage is on).
+// WAL (persistence, when storage is on).
 type alertLog interface {
 	record(historyRecord)
+	// saveAlerts writes the lifecycle and routing state after a change.
 	saveAlerts(alertState)
+	// saveOutbox writes a notification put in, or taken out of, the
+	// outbox.
+	saveOutbox(outboxRecord)
 }
 
-// alertPath is the alert lifecycle and delivery behind the engine. Only the
-// evaluation goroutine calls update; the dispatcher owns its goroutines.
+// alertState is what the alerting side needs to resume: firing alerts (so
+// they stay firing without a second page), the routing groups (so what was
+// sent is not sent again and resolutions still due are), and in a
+// checkpoint the outbox's pending notifications.
+type alertState struct {
+	Alerts  []alerting.AlertState   `json:"alerts"`
+	Groups  []route.GroupState      `json:"groups,omitempty"`
+	Pending []alerting.Notification `json:"pending,omitempty"`
+}
+
+// outboxRecord is one change of the outbox: a notification put in, or the
+// notification of a receiver's group taken out (delivered or
+// dead-lettered).
+type outboxRecord struct {
+	Put  *alerting.Notification `json:"put,omitempty"`
+	Done *outboxDone            `json:"done,omitempty"`
+}
+
+type outboxDone struct {
+	Receiver string `json:"receiver"`
+	GroupKey string `json:"group_key"`
+	ID       string `json:"id"`
+}
+
+// alertPath is the alert lifecycle, routing and delivery behind the
+// engine: Manager → Router → Outbox. Only the evaluation goroutine calls
+// update; the outbox owns its goroutines.
 type alertPath struct {
-	manager    *alerting.Manager
-	dispatcher *notify.Dispatcher
-	logger     *zap.Logger
+	manager *alerting.Manager
+	// router is nil when no receiver is configured: alerts are then only
+	// logged and journaled.
+	router *route.Router
+	outbox *notify.Outbox
+	logger *zap.Logger
 	// log is nil when storage is off. It is set at construction, before
 	// any delivery can start, and never changes.
 	log alertLog
 
-	notifications *metrics.Counter
+	transitions, notifications *metrics.Counter
 }
 
-func newAlertPath(cfg AlertingConfig, notifiers []notify.Notifier, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
-	opts := alerting.DefaultOptions()
-	opts.RepeatInterval = cfg.RepeatInterval
-	opts.KeepFiringFor = cfg.KeepFiringFor
-	p := &alertPath{manager: alerting.NewManager(opts), logger: logger, log: log,
-		notifications: self.NewCounter("burnwatch_alert_notifications_total")}
+func newAlertPath(cfg AlertingConfig, client ClientFactory, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
+	notifiers, templates, _, err := buildReceivers(cfg, client)
+	if err != nil {
+		return nil, err
+	}
+	router, err := cfg.router(nil)
+	if err != nil {
+		return nil, fmt.Errorf("alerting.%w", err)
+	}
+	p := &alertPath{
+		manager: alerting.NewManager(alerting.Options{KeepFiringFor: cfg.KeepFiringFor}),
+		router:  router, logger: logger, log: log,
+		transitions:   self.NewCounter("burnwatch_alert_transitions_total"),
+		notifications: self.NewCounter("burnwatch_notifications_total"),
+	}
 	attempts := map[string]*metrics.Counter{}
 	for _, n := range notifiers {
 		for _, o := range []notify.Outcome{notify.OutcomeDelivered, notify.OutcomeRetry, notify.OutcomeFailed, notify.OutcomeAborted} {
 			attempts[n.Name()+"/"+string(o)] = self.NewCounter(fmt.Sprintf(`burnwatch_notification_attempts_total{receiver=%q,outcome=%q}`, n.Name(), o))
 		}
 	}
-	d, err := notify.NewDispatcher(notifiers, notify.DispatchOptions{OnAttempt: func(a notify.Attempt) {
-		if c := attempts[a.Receiver+"/"+string(a.Outcome)]; c != nil {
-			c.Inc()
-		}
-		if p.log != nil {
-			p.log.record(attemptRecord(a))
-			if a.Outcome != notify.OutcomeRetry {
-				p.log.saveAlerts(p.state()) // the pending set changed
+	d := cfg.Delivery
+	opts := notify.Options{MaxPending: d.MaxPending, MaxAge: d.MaxAge, InitialBackoff: d.InitialBackoff, MaxBackoff: d.MaxBackoff,
+		RateLimit: d.RateLimit, RateBurst: d.RateBurst, Templates: templates,
+		OnAttempt: func(a notify.Attempt) {
+			if c := attempts[a.Receiver+"/"+string(a.Outcome)]; c != nil {
+				c.Inc()
 			}
+			if p.log != nil {
+				p.log.record(attemptRecord(a))
+			}
+			if a.Err != nil {
+				// Delivery errors are bounded excerpts without secrets.
+				logger.Warn("alert delivery failed", zap.String("receiver", a.Receiver), zap.String("group", a.GroupKey),
+					zap.Int("attempt", a.Number), zap.String("outcome", string(a.Outcome)), zap.Time("next", a.NextAt), zap.Error(a.Err))
+			}
+		},
+		OnDeadLetter: func(dl notify.DeadLetter) {
+			self.GetOrCreateCounter(fmt.Sprintf(`burnwatch_notifications_dead_letter_total{receiver=%q}`, dl.Notification.Receiver)).Inc()
+			logger.Error("alert notification given up (dead letter)", zap.String("receiver", dl.Notification.Receiver),
+				zap.String("group", dl.Notification.GroupKey), zap.String("notification", dl.Notification.ID),
+				zap.Int("alerts", len(dl.Notification.Alerts)), zap.Int("attempts", dl.Attempts), zap.String("reason", dl.Reason))
+			if p.log != nil {
+				p.log.record(deadLetterRecord(dl))
+			}
+		},
+	}
+	if log != nil {
+		opts.OnPut = func(n alerting.Notification) { log.saveOutbox(outboxRecord{Put: &n}) }
+		opts.OnDone = func(receiver, groupKey, id string) {
+			log.saveOutbox(outboxRecord{Done: &outboxDone{Receiver: receiver, GroupKey: groupKey, ID: id}})
 		}
-		if a.Err != nil {
-			// Delivery errors are bounded excerpts without secrets.
-			logger.Warn("alert delivery failed", zap.String("receiver", a.Receiver), zap.Int("attempt", a.Number),
-				zap.String("outcome", string(a.Outcome)), zap.Time("next", a.NextAt), zap.Error(a.Err))
-		}
-	}})
-	if err != nil {
+	}
+	if p.outbox, err = notify.NewOutbox(notifiers, opts); err != nil {
 		return nil, err
 	}
-	p.dispatcher = d
+	self.RegisterMetricsWriter(p.writeMetrics)
 	return p, nil
 }
 
 // start starts delivery, of what restore queued first.
-func (p *alertPath) start() { p.dispatcher.Start() }
+func (p *alertPath) start() { p.outbox.Start() }
 
+// update applies an evaluation: lifecycle transitions are journaled, the
+// router says which groups are due, and their notifications go to the
+// outbox (written ahead) before the routing state that says they were sent
+// is saved: a kill in between sends them twice, never not at all.
 func (p *alertPath) update(now time.Time, statuses []slo.Status) {
-	ns := p.manager.Update(now, statuses)
-	if len(ns) == 0 {
-		return
-	}
-	p.notifications.Add(len(ns))
-	for _, n := range ns {
-		p.logger.Info("alert", zap.String("state", string(n.Alert.State)), zap.String("slo", n.Alert.SLO), zap.String("tier", n.Alert.Tier))
+	ts := p.manager.Update(now, statuses)
+	var resolved []alerting.Alert
+	for _, t := range ts {
+		p.logger.Info("alert", zap.String("state", string(t.Alert.State)), zap.String("slo", t.Alert.SLO), zap.String("tier", t.Alert.Tier))
 		if p.log != nil {
-			p.log.record(transitionRecord(n)) // journaled before it is sent
+			p.log.record(transitionRecord(t))
+		}
+		if t.Alert.State == alerting.StateResolved {
+			resolved = append(resolved, t.Alert)
 		}
 	}
-	if p.log != nil {
-		// Write ahead: the new notifications are recorded as pending before
-		// they are handed to the dispatcher, so a kill in between re-sends
-		// them after the restart instead of losing them.
-		st := p.state()
-		st.Pending = append(st.Pending, ns...)
-		p.log.saveAlerts(st)
+	p.transitions.Add(len(ts))
+	var ns []alerting.Notification
+	if p.router != nil {
+		ns = p.router.Update(now, p.manager.Firing(), resolved)
 	}
-	p.dispatcher.Enqueue(ns...)
+	p.notifications.Add(len(ns))
+	p.outbox.Put(ns...)
+	if p.log != nil && (len(ts) > 0 || len(ns) > 0) {
+		p.log.saveAlerts(p.state(false))
+	}
 }
 
-// state is what a restart needs to resume alerting.
-func (p *alertPath) state() alertState {
-	return alertState{Alerts: p.manager.Snapshot(), Pending: p.dispatcher.Pending()}
+// state is what a restart needs to resume alerting; pending adds the
+// outbox, for a checkpoint.
+func (p *alertPath) state(pending bool) alertState {
+	s := alertState{Alerts: p.manager.Snapshot()}
+	if p.router != nil {
+		s.Groups = p.router.Snapshot()
+	}
+	if pending {
+		s.Pending = p.outbox.Pending()
+	}
+	return s
 }
 
-// restore resumes firing alerts without paging again and queues what was
-// not delivered, before start.
+// restore resumes firing alerts without paging again, the routing groups,
+// and queues what was not delivered; before start.
 func (p *alertPath) restore(s alertState) {
 	if err := p.manager.Restore(s.Alerts); err != nil {
 		p.logger.Warn("some alert states were not restored", zap.Error(err))
 	}
-	p.dispatcher.Enqueue(s.Pending...)
+	if p.router != nil {
+		if n := p.router.Restore(s.Groups); n > 0 {
+			p.logger.Info("alert groups whose route changed start afresh", zap.Int("groups", n))
+		}
+	}
+	var pending []alerting.Notification
+	for _, n := range s.Pending {
+		if len(n.Alerts) > 0 { // older checkpoints queued single alerts
+			pending = append(pending, n)
+		}
+	}
+	p.outbox.Restore(pending)
 }
 
 func (p *alertPath) firing() int { return len(p.manager.Firing()) }
 
-func (p *alertPath) close(ctx context.Context) error { return p.dispatcher.Close(ctx) }
+func (p *alertPath) close(ctx context.Context) error { return p.outbox.Close(ctx) }
 
-// historyRecord is one line of the alert history: a transition or a
-// delivery attempt.
+// writeMetrics exposes the outbox: what waits per receiver.
+func (p *alertPath) writeMetrics(w io.Writer) {
+	metrics.WriteGaugeUint64(w, "burnwatch_alerts_firing", uint64(p.firing()))
+	for _, s := range p.outbox.Stats() {
+		metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_outbox_pending{receiver=%q}", s.Receiver), uint64(s.Pending))
+		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_outbox_superseded_total{receiver=%q}", s.Receiver), s.Superseded)
+	}
+}
+
+// historyRecord is one line of the alert history: a transition, a delivery
+// attempt or a dead letter.
 type historyRecord struct {
 	Time         time.Time         `json:"time"`
-	Event        string            `json:"event"` // transition | attempt
+	Event        string            `json:"event"` // transition | attempt | dead_letter
 	SLO          string            `json:"slo,omitempty"`
 	Tier         string            `json:"tier,omitempty"`
 	State        string            `json:"state,omitempty"`
@@ -126,26 +218,36 @@ type historyRecord struct {
 	BudgetLeft   *float64          `json:"budget_left,omitempty"`
 	Notification string            `json:"notification,omitempty"`
 	Receiver     string            `json:"receiver,omitempty"`
+	Group        string            `json:"group,omitempty"`
 	Attempt      int               `json:"attempt,omitempty"`
 	Outcome      string            `json:"outcome,omitempty"`
 	Error        string            `json:"error,omitempty"`
-	IDs          []string          `json:"notifications,omitempty"`
 	Fingerprints []string          `json:"fingerprints,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
 }
 
-func transitionRecord(n alerting.Notification) historyRecord {
-	a := n.Alert
-	return historyRecord{Time: n.At, Event: "transition", SLO: a.SLO, Tier: a.Tier, State: string(a.State),
+func transitionRecord(t alerting.Transition) historyRecord {
+	a := t.Alert
+	return historyRecord{Time: t.At, Event: "transition", SLO: a.SLO, Tier: a.Tier, State: string(a.State),
 		Severity: string(a.Severity), BurnLong: &a.Long.Burn, BurnShort: &a.Short.Burn, BudgetLeft: &a.BudgetLeft,
-		Notification: n.ID, Labels: a.Labels}
+		Notification: t.ID, Labels: a.Labels}
 }
 
 func attemptRecord(a notify.Attempt) historyRecord {
-	r := historyRecord{Time: a.At, Event: "attempt", Receiver: a.Receiver, Attempt: a.Number, Outcome: string(a.Outcome),
-		IDs: a.IDs, Fingerprints: a.Fingerprints}
+	r := historyRecord{Time: a.At, Event: "attempt", Receiver: a.Receiver, Group: a.GroupKey, Notification: a.ID,
+		Attempt: a.Number, Outcome: string(a.Outcome), Fingerprints: a.Fingerprints}
 	if a.Err != nil {
 		r.Error = a.Err.Error()
+	}
+	return r
+}
+
+func deadLetterRecord(dl notify.DeadLetter) historyRecord {
+	n := dl.Notification
+	r := historyRecord{Time: time.Now(), Event: "dead_letter", Receiver: n.Receiver, Group: n.GroupKey, Notification: n.ID,
+		Attempt: dl.Attempts, Error: dl.Reason}
+	for _, a := range n.Alerts {
+		r.Fingerprints = append(r.Fingerprints, a.Fingerprint)
 	}
 	return r
 }

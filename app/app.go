@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"go.uber.org/zap"
 
-	"github.com/burnwatch/burnwatch/alerting/notify"
-	"github.com/burnwatch/burnwatch/alerting/notify/console"
-	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/specs"
 )
@@ -37,10 +32,10 @@ type App struct {
 	// known holds the flow names the specs define: producers' events of
 	// any other flow are counted and dropped, so a client cannot invent
 	// flows or page for one it does not own.
-	known     map[string]struct{}
-	notifiers []notify.Notifier
-	self      *metrics.Set
-	counters  counters
+	known    map[string]struct{}
+	client   ClientFactory
+	self     *metrics.Set
+	counters counters
 
 	// persist is nil when storage is off; set before Start returns.
 	persist *persistence
@@ -67,20 +62,33 @@ type App struct {
 // while the state cannot be written: the sender should retry later.
 var ErrNotDurable = errors.New("storage is not durable: batch refused (storage.acknowledge: durable)")
 
-// New checks cfg, loads its spec files and builds the engine and the
-// notifiers. It opens no file but the specs and starts nothing.
-func New(cfg Config, logger *zap.Logger) (*App, error) {
+// Settings are what an App needs from its host besides its Config.
+type Settings struct {
+	// Logger is nil for none.
+	Logger *zap.Logger
+	// HTTPClient makes the receivers' HTTP clients; nil gives plain ones
+	// that do not follow redirects (and refuses http client settings).
+	HTTPClient ClientFactory
+}
+
+// New checks cfg, loads its spec files and builds the engine. It opens no
+// file but the specs and starts nothing.
+func New(cfg Config, set Settings) (*App, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	logger := set.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	set, err := specs.Load(cfg.Files...)
+	if set.HTTPClient == nil {
+		set.HTTPClient = defaultClient
+	}
+	specSet, err := specs.Load(cfg.Files...)
 	if err != nil {
 		return nil, fmt.Errorf("files: %w", err)
 	}
-	engine, err := slo.NewEngine(set.SLOs, slo.Options{
+	engine, err := slo.NewEngine(specSet.SLOs, slo.Options{
 		AllowedLateness: cfg.AllowedLateness,
 		MaxFlows:        cfg.MaxFlows,
 		Deltas:          cfg.Storage.Directory != "",
@@ -88,43 +96,17 @@ func New(cfg Config, logger *zap.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl, err := newFlows(set)
+	fl, err := newFlows(specSet)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger, specs: set, engine: engine, flows: fl,
-		known: make(map[string]struct{}, len(set.Flows)), self: metrics.NewSet()}
-	for _, f := range set.Flows {
+	a := &App{cfg: cfg, logger: logger, specs: specSet, engine: engine, flows: fl, client: set.HTTPClient,
+		known: make(map[string]struct{}, len(specSet.Flows)), self: metrics.NewSet()}
+	for _, f := range specSet.Flows {
 		a.known[f.Name] = struct{}{}
-	}
-	if a.notifiers, err = buildNotifiers(cfg.Alerting); err != nil {
-		return nil, err
 	}
 	a.registerMetrics()
 	return a, nil
-}
-
-// buildNotifiers makes the configured receivers; webhooks with an empty URL
-// are disabled.
-func buildNotifiers(cfg AlertingConfig) ([]notify.Notifier, error) {
-	var ns []notify.Notifier
-	if cfg.Console {
-		ns = append(ns, console.New("console", os.Stdout))
-	}
-	// One client for every webhook, that does not follow redirects: a
-	// redirected POST would lose its body, so a 3xx is a failed delivery.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, w := range cfg.Webhooks {
-		if w.URL == "" {
-			continue
-		}
-		n, err := webhook.New(w.notifierConfig(), client)
-		if err != nil {
-			return nil, fmt.Errorf("alerting.webhooks %q: %w", w.Name, err)
-		}
-		ns = append(ns, n)
-	}
-	return ns, nil
 }
 
 // Start opens storage, builds the alert path on it, restores the state
@@ -148,7 +130,7 @@ func (a *App) start() error {
 		}
 		log = a.persist
 	}
-	alerts, err := newAlertPath(a.cfg.Alerting, a.notifiers, a.self, a.logger, log)
+	alerts, err := newAlertPath(a.cfg.Alerting, a.client, a.self, a.logger, log)
 	if err != nil {
 		return err
 	}
@@ -171,10 +153,11 @@ func (a *App) start() error {
 	return nil
 }
 
-// Shutdown stops the evaluation loop, gives delivery until ctx is done to
-// send what is pending, writes a final checkpoint (with what is still
-// pending, for the next start) and closes storage. It is safe to call
-// twice, and without Start.
+// Shutdown stops the evaluation loop, gives delivery until ctx is done or
+// alerting.delivery.shutdown_timeout (whichever comes first) to send what
+// is due, writes a final checkpoint (with what is still pending, for the
+// next start) and closes storage. It is safe to call twice, and without
+// Start.
 func (a *App) Shutdown(ctx context.Context) error {
 	var err error
 	a.stopOnce.Do(func() {
@@ -184,11 +167,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 		a.cancel()
 		<-a.done
-		err = a.alerts.close(ctx)
+		dctx, cancel := context.WithTimeout(ctx, a.cfg.Alerting.Delivery.ShutdownTimeout)
+		err = a.alerts.close(dctx)
+		cancel()
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the
 			// checkpoint and is sent after the restart.
-			a.persist.checkpoint(a.engine, a.alerts.state(), time.Now())
+			_ = a.persist.checkpoint(a.engine, a.alerts.state(true), time.Now())
 			err = errors.Join(err, a.persist.close())
 		}
 	})

@@ -78,7 +78,7 @@ func TestEventsBecomeAlertsAndMetrics(t *testing.T) {
 
 func TestLifecycle(t *testing.T) {
 	t.Run("shutdown without start", func(t *testing.T) {
-		a, err := New(testConfig(), nil)
+		a, err := New(testConfig(), Settings{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestLifecycle(t *testing.T) {
 	t.Run("start and shutdown twice", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.Storage.Directory = t.TempDir()
-		a, err := New(cfg, nil)
+		a, err := New(cfg, Settings{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestNewRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
 			tc.change(&cfg)
-			_, err := New(cfg, nil)
+			_, err := New(cfg, Settings{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New error = %v, want it to contain %q", err, tc.want)
 			}

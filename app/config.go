@@ -9,6 +9,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/alerting/notify"
 	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
+	"github.com/burnwatch/burnwatch/alerting/route"
 )
 
 // Config is what users write once for the daemon: the spec files, the
@@ -69,19 +70,35 @@ type HistoryConfig struct {
 	MaxFiles int           `mapstructure:"max_files"`
 }
 
-// AlertingConfig says how alerts live and where they go.
+// AlertingConfig says how alerts live, who hears of them and when.
 type AlertingConfig struct {
-	// RepeatInterval re-sends a still-firing alert (default 4h; 0 never).
-	RepeatInterval time.Duration `mapstructure:"repeat_interval"`
 	// KeepFiringFor holds an alert firing after its condition clears
 	// (default 0), against flapping.
 	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
-	// Console prints notifications to standard output.
-	Console bool `mapstructure:"console"`
-	// Webhooks are generic webhook receivers (Alertmanager webhook v4
-	// JSON). One with an empty url is disabled, so a default config can name
-	// one from an unset environment variable.
+	// Receivers are where notifications go: console, webhook (Alertmanager
+	// v4 JSON), pagerduty, teams, slack.
+	Receivers []ReceiverConfig `mapstructure:"receivers"`
+	// Console and Webhooks are shorthand receivers: console: true prints
+	// notifications to standard output (receiver "console"); each webhook
+	// with a url is a webhook receiver (an empty url disables it, so a
+	// default config can name one from an unset environment variable).
+	Console  bool            `mapstructure:"console"`
 	Webhooks []WebhookConfig `mapstructure:"webhooks"`
+	// Route is the routing tree, Alertmanager's. Without one, every
+	// receiver hears of every alert, grouped by SLO, each change at once.
+	Route *route.Config `mapstructure:"route"`
+	// RepeatInterval re-sends a group that still fires on the default route
+	// (default 4h; 0 never); a configured route sets its own.
+	RepeatInterval time.Duration `mapstructure:"repeat_interval"`
+	// InhibitRules mute alerts while others fire. DefaultInhibitRules
+	// (default true) adds the rule that a firing page tier mutes the ticket
+	// tiers of the same SLO.
+	InhibitRules        []route.InhibitRule `mapstructure:"inhibit_rules"`
+	DefaultInhibitRules bool                `mapstructure:"default_inhibit_rules"`
+	// TimeIntervals are named intervals routes mute or activate on, in
+	// Alertmanager's time_intervals syntax.
+	TimeIntervals []route.TimeIntervalConfig `mapstructure:"time_intervals"`
+	Delivery      DeliveryConfig             `mapstructure:"delivery"`
 }
 
 // WebhookConfig is one webhook receiver: webhook.Config's fields, except
@@ -94,11 +111,12 @@ type WebhookConfig struct {
 	Timeout     time.Duration            `mapstructure:"timeout"`
 	MaxAlerts   int                      `mapstructure:"max_alerts"`
 	ExternalURL string                   `mapstructure:"external_url"`
+	HMACSecret  notify.Secret            `mapstructure:"hmac_secret"`
 }
 
 func (w *WebhookConfig) notifierConfig() webhook.Config {
 	return webhook.Config{Name: w.Name, URL: w.URL, Headers: w.Headers, BearerToken: w.BearerToken,
-		Timeout: w.Timeout, MaxAlerts: w.MaxAlerts, ExternalURL: w.ExternalURL}
+		Timeout: w.Timeout, MaxAlerts: w.MaxAlerts, ExternalURL: w.ExternalURL, HMACSecret: w.HMACSecret}
 }
 
 // validate checks an enabled receiver. It is unexported so the collector,
@@ -111,7 +129,7 @@ func (w *WebhookConfig) validate() error {
 		return nil // disabled
 	}
 	c := w.notifierConfig()
-	return c.Validate()
+	return c.Check()
 }
 
 // DefaultConfig returns the defaults, without spec files.
@@ -120,7 +138,8 @@ func DefaultConfig() Config {
 		EvaluationInterval: time.Second,
 		AllowedLateness:    2 * time.Minute,
 		MaxFlows:           10_000,
-		Alerting:           AlertingConfig{RepeatInterval: 4 * time.Hour, Console: true},
+		Alerting: AlertingConfig{RepeatInterval: route.DefaultRepeatInterval, Console: true, DefaultInhibitRules: true,
+			Delivery: DeliveryConfig{ShutdownTimeout: 10 * time.Second}},
 		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, Acknowledge: AckAlways,
 			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
 	}
@@ -153,23 +172,72 @@ func (c *Config) Check() error {
 	if c.MaxFlows < 0 {
 		errs = append(errs, fmt.Errorf("max_flows: %d must not be negative", c.MaxFlows))
 	}
-	if c.Alerting.RepeatInterval < 0 {
-		errs = append(errs, fmt.Errorf("alerting.repeat_interval: %v must not be negative", c.Alerting.RepeatInterval))
+	return errors.Join(append(errs, c.Alerting.check(), c.Storage.validate())...)
+}
+
+func (c *AlertingConfig) check() error {
+	var errs []error
+	if c.RepeatInterval < 0 {
+		errs = append(errs, fmt.Errorf("alerting.repeat_interval: %v must not be negative", c.RepeatInterval))
 	}
-	if c.Alerting.KeepFiringFor < 0 {
-		errs = append(errs, fmt.Errorf("alerting.keep_firing_for: %v must not be negative", c.Alerting.KeepFiringFor))
+	if c.KeepFiringFor < 0 {
+		errs = append(errs, fmt.Errorf("alerting.keep_firing_for: %v must not be negative", c.KeepFiringFor))
 	}
-	names := map[string]bool{}
-	for i, w := range c.Alerting.Webhooks {
-		if names[w.Name] {
-			errs = append(errs, fmt.Errorf("alerting.webhooks[%d].name: %q is used twice", i, w.Name))
+	names := map[string]string{}
+	for i, r := range c.Receivers {
+		if err := r.check(); err != nil {
+			errs = append(errs, fmt.Errorf("alerting.receivers[%d]: %w", i, err))
 		}
-		names[w.Name] = true
+		if prev, dup := names[r.Name]; dup && r.Name != "" {
+			errs = append(errs, fmt.Errorf("alerting.receivers[%d].name: %q is used twice (also %s)", i, r.Name, prev))
+		}
+		names[r.Name] = fmt.Sprintf("alerting.receivers[%d]", i)
+	}
+	if prev, dup := names["console"]; dup && c.Console {
+		errs = append(errs, fmt.Errorf("alerting.console: the console receiver is named \"console\", which %s uses too", prev))
+	}
+	for i, w := range c.Webhooks {
+		if prev, dup := names[w.Name]; dup {
+			errs = append(errs, fmt.Errorf("alerting.webhooks[%d].name: %q is used twice (also %s)", i, w.Name, prev))
+		}
+		names[w.Name] = fmt.Sprintf("alerting.webhooks[%d]", i)
 		if err := w.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("alerting.webhooks[%d]: %w", i, err))
 		}
 	}
-	return errors.Join(append(errs, c.Storage.validate())...)
+	if c.Route != nil && len(c.receivers()) == 0 {
+		errs = append(errs, errors.New("alerting.route: there are no receivers to route to"))
+	}
+	if _, err := c.router(nil); err != nil {
+		errs = append(errs, fmt.Errorf("alerting.%w", err))
+	}
+	d := c.Delivery
+	if d.MaxPending < 0 || d.MaxAge < 0 || d.InitialBackoff < 0 || d.MaxBackoff < 0 || d.RateLimit < 0 || d.RateBurst < 0 || d.ShutdownTimeout < 0 {
+		errs = append(errs, errors.New("alerting.delivery: sizes, durations and rates must not be negative"))
+	}
+	if d.MaxBackoff > 0 && d.InitialBackoff > d.MaxBackoff {
+		errs = append(errs, fmt.Errorf("alerting.delivery.max_backoff: %v is below initial_backoff %v", d.MaxBackoff, d.InitialBackoff))
+	}
+	return errors.Join(errs...)
+}
+
+// router builds the routing tree over the configured receivers; silences
+// may be nil. It returns nil when there are no receivers.
+func (c *AlertingConfig) router(silences route.Silencer) (*route.Router, error) {
+	var rs []route.Receiver
+	for _, r := range c.receivers() {
+		rs = append(rs, route.Receiver{Name: r.Name, SendResolved: r.SendResolved == nil || *r.SendResolved})
+	}
+	rc, ok := c.routeConfig(rs)
+	intervals, err := route.CompileTimeIntervals(c.TimeIntervals)
+	if !ok || err != nil {
+		return nil, err
+	}
+	inhibit := c.InhibitRules
+	if c.DefaultInhibitRules {
+		inhibit = append(route.DefaultInhibitRules(), inhibit...)
+	}
+	return route.New(route.Options{Route: rc, Receivers: rs, Inhibit: inhibit, Intervals: intervals, Silences: silences})
 }
 
 func (s *StorageConfig) validate() error {

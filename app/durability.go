@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/storage"
 )
 
 // Storage states, as /metrics and the logs name them.
@@ -107,10 +108,9 @@ func (p *persistence) upkeep(engine *slo.Engine, alerts func() alertState, now t
 	return p.checkpoint(engine, alerts(), now) == nil
 }
 
-// errVanished says the data directory is no longer the one opened.
-var errVanished = errors.New("data directory removed or replaced while open")
-
-// check reports whether the open data directory is still where it was.
+// check reports whether the open data directory and its files are still
+// where they were: the directory itself, the WAL's active segment and lock,
+// the checkpoints' and the history's directories.
 func (p *persistence) check() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -119,7 +119,15 @@ func (p *persistence) check() error {
 	}
 	fi, err := os.Stat(p.cfg.Directory)
 	if err != nil || !os.SameFile(fi, p.dir) {
-		return fmt.Errorf("storage.directory %s: %w", p.cfg.Directory, errVanished)
+		return fmt.Errorf("storage.directory %s: %w", p.cfg.Directory, storage.ErrVanished)
+	}
+	for _, c := range []struct {
+		what  string
+		check func() error
+	}{{"wal", p.wal.Check}, {"checkpoints", p.store.Check}, {"history", p.history.Check}} {
+		if err := c.check(); errors.Is(err, storage.ErrVanished) {
+			return fmt.Errorf("storage.directory %s: %s: %w", p.cfg.Directory, c.what, err)
+		}
 	}
 	return nil
 }

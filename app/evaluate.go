@@ -36,7 +36,7 @@ func (a *App) evaluate(now time.Time) {
 	a.counters.evalTime.UpdateDuration(began)
 	if p := a.persist; p != nil {
 		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval
-		if p.upkeep(a.engine, a.alerts.state, now, due) {
+		if p.upkeep(a.engine, func() alertState { return a.alerts.state(true) }, now, due) {
 			a.lastCheckpoint = now
 		}
 	}

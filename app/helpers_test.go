@@ -26,7 +26,7 @@ func testConfig() Config {
 // unless the test did so (Shutdown is idempotent).
 func startApp(t *testing.T, cfg Config) *App {
 	t.Helper()
-	a, err := New(cfg, nil)
+	a, err := New(cfg, Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,9 +59,6 @@ func (a *App) writeMetrics(w io.Writer) {
 	if a.persist == nil {
 		metrics.WriteGaugeUint64(w, "burnwatch_storage_durable", 0)
 	}
-	if a.alerts != nil {
-		metrics.WriteGaugeUint64(w, "burnwatch_alerts_firing", uint64(a.alerts.firing()))
-	}
 	// Rendered into memory first: a slow client must not hold up the
 	// evaluation that waits to show its next statuses.
 	var buf bytes.Buffer

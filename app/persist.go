@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,18 +28,11 @@ import (
 const (
 	recDelta  wal.RecordType = 1
 	recAlerts wal.RecordType = 2
+	recOutbox wal.RecordType = 3
 )
 
 // checkpointMagic starts a checkpoint body: engine snapshot, then alert state.
 var checkpointMagic = []byte("BWCP1")
-
-// alertState is what the alerting side needs to resume: firing alerts (so
-// they stay firing without a second page) and notifications not yet
-// delivered (so delivery is at least once across restarts).
-type alertState struct {
-	Alerts  []alerting.AlertState   `json:"alerts"`
-	Pending []alerting.Notification `json:"pending"`
-}
 
 // persistence keeps the engine and alert state in the data directory: the
 // WAL, the checkpoints and the alert history. Disk trouble never stops
@@ -175,6 +169,7 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		p.logger.Warn("damaged checkpoints skipped", zap.Any("skipped", report.Skipped))
 	}
 	var state *alertState
+	var outbox pendingSet
 	from := wal.LSN(0)
 	switch {
 	case errors.Is(err, checkpoint.ErrNoCheckpoint):
@@ -185,7 +180,12 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		if err != nil {
 			p.fail("restore checkpoint", err)
 		}
-		state = s
+		if s != nil {
+			state = s
+			for _, n := range s.Pending {
+				outbox.put(n)
+			}
+		}
 		from = wal.LSN(cp.LSN) + 1
 	}
 	err = p.wal.Replay(from, func(r wal.Record) error {
@@ -201,6 +201,12 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 				return fmt.Errorf("record %d: %w", r.LSN, err)
 			}
 			state = &s
+		case recOutbox:
+			var o outboxRecord
+			if err := json.Unmarshal(r.Data, &o); err != nil {
+				return fmt.Errorf("record %d: %w", r.LSN, err)
+			}
+			outbox.apply(o)
 		}
 		return nil
 	})
@@ -209,7 +215,54 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		p.fail("replay wal", err)
 	}
 	p.setDurableLocked()
+	if state == nil && len(outbox.order) == 0 {
+		return nil
+	}
+	if state == nil {
+		state = &alertState{}
+	}
+	state.Pending = outbox.list()
 	return state
+}
+
+// pendingSet rebuilds the outbox from its records: per receiver and group
+// the newest notification put and not yet done, in the order groups first
+// became pending.
+type pendingSet struct {
+	order []string
+	byKey map[string]alerting.Notification
+}
+
+func (s *pendingSet) put(n alerting.Notification) {
+	if s.byKey == nil {
+		s.byKey = map[string]alerting.Notification{}
+	}
+	k := n.Receiver + "\x00" + n.GroupKey
+	if _, ok := s.byKey[k]; !ok {
+		s.order = append(s.order, k)
+	}
+	s.byKey[k] = n
+}
+
+func (s *pendingSet) apply(r outboxRecord) {
+	switch {
+	case r.Put != nil:
+		s.put(*r.Put)
+	case r.Done != nil:
+		k := r.Done.Receiver + "\x00" + r.Done.GroupKey
+		if n, ok := s.byKey[k]; ok && n.ID == r.Done.ID {
+			delete(s.byKey, k)
+			s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == k })
+		}
+	}
+}
+
+func (s *pendingSet) list() []alerting.Notification {
+	out := make([]alerting.Notification, 0, len(s.order))
+	for _, k := range s.order {
+		out = append(out, s.byKey[k])
+	}
+	return out
 }
 
 func (p *persistence) applyCheckpoint(body []byte, engine *slo.Engine) (*alertState, error) {
@@ -253,10 +306,15 @@ func (p *persistence) appendDelta(engine *slo.Engine) {
 
 // saveAlerts writes the alert state after a change, so a restart resumes
 // it.
-func (p *persistence) saveAlerts(s alertState) {
-	data, err := json.Marshal(s)
+func (p *persistence) saveAlerts(s alertState) { p.appendJSON(recAlerts, "alert state", s) }
+
+// saveOutbox writes a change of the outbox.
+func (p *persistence) saveOutbox(r outboxRecord) { p.appendJSON(recOutbox, "outbox", r) }
+
+func (p *persistence) appendJSON(t wal.RecordType, what string, v any) {
+	data, err := json.Marshal(v)
 	if err != nil {
-		p.fail("encode alert state", err)
+		p.fail("encode "+what, err)
 		return
 	}
 	p.mu.Lock()
@@ -264,8 +322,8 @@ func (p *persistence) saveAlerts(s alertState) {
 	if p.wal == nil {
 		return
 	}
-	if _, err := p.wal.Append(recAlerts, data); err != nil {
-		p.fail("append alert state", err)
+	if _, err := p.wal.Append(t, data); err != nil {
+		p.fail("append "+what, err)
 		p.setNotDurableLocked("write-ahead log append failed: " + err.Error())
 	}
 }

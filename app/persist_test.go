@@ -39,7 +39,7 @@ func TestRestartRestoresWindows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.checkpoint {
-				if err := a1.persist.checkpoint(a1.engine, a1.alerts.state(), now); err != nil {
+				if err := a1.persist.checkpoint(a1.engine, a1.alerts.state(true), now); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -238,7 +238,8 @@ func TestRestartDeliversPendingAndJournalsEveryAttempt(t *testing.T) {
 	// Wait for a failed attempt, then crash with the notifications pending.
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return requests > 0 })
 	crash(a)
-	if len(a.alerts.state().Pending) == 0 {
+	pending := a.alerts.state(true).Pending
+	if len(pending) == 0 {
 		t.Fatal("nothing pending at the crash")
 	}
 
@@ -249,9 +250,11 @@ func TestRestartDeliversPendingAndJournalsEveryAttempt(t *testing.T) {
 	waitFor(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, f := range firing {
-			if !delivered[f.Fingerprint+"/firing"] {
-				return false
+		for _, n := range pending {
+			for _, a := range n.Alerts {
+				if !delivered[a.Fingerprint+"/"+string(a.State)] {
+					return false
+				}
 			}
 		}
 		return true

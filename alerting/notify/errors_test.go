@@ -87,7 +87,8 @@ func TestCheckResponse(t *testing.T) {
 		{code: 400, body: "bad payload\n", wantErr: true, wantText: `unexpected status 400 Bad Request: "bad payload"`},
 		{code: 401, retryAfter: "30", wantErr: true}, // Retry-After only matters when retrying
 		{code: 404, wantErr: true},
-		{code: 301, wantErr: true},
+		{code: 301, wantErr: true, retryable: true},
+		{code: 302, wantErr: true, retryable: true, wantText: "unexpected status 302 Found"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {

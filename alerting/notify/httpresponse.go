@@ -17,9 +17,12 @@ import (
 const maxExcerpt = 200
 
 // CheckResponse classifies an HTTP notifier's response the way every
-// HTTP notifier should: 2xx is delivered (nil); 408, 429 and 5xx are
+// HTTP notifier should: 2xx is delivered (nil); 3xx, 408, 429 and 5xx are
 // retryable and honour Retry-After (seconds or an HTTP date, relative to
-// now); any other status (3xx, 4xx) is permanent. The error names the status
+// now); any other 4xx is permanent. A redirect is never a delivery
+// (following it would turn the POST into a GET and lose the body), and it is
+// retried: a receiver behind a moved or misconfigured endpoint gets the
+// alert once it is fixed, and each attempt's error names the status. The error names the status
 // and quotes a short excerpt of the body. It reads at most a few hundred
 // bytes of the body and does not close it.
 func CheckResponse(resp *http.Response, now time.Time) error {
@@ -28,7 +31,7 @@ func CheckResponse(resp *http.Response, now time.Time) error {
 		return nil
 	}
 	err := fmt.Errorf("unexpected status %d %s%s", code, http.StatusText(code), bodyExcerpt(resp.Body))
-	if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
+	if (code >= 300 && code <= 399) || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
 		after, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 		return &DeliveryError{Retryable: true, RetryAfter: after, Err: err}
 	}

@@ -1,7 +1,11 @@
 package burnwatchextension
 
 import (
+	"errors"
+	"fmt"
+
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/burnwatch/burnwatch/app"
 )
@@ -25,7 +29,31 @@ type Config struct {
 }
 
 // Validate checks the daemon's settings; each error names its key.
-func (c *Config) Validate() error { return c.Config.Check() }
+func (c *Config) Validate() error {
+	errs := []error{c.Config.Check()}
+	for i, r := range c.Alerting.Receivers {
+		if len(r.HTTP) == 0 {
+			continue
+		}
+		if _, err := clientConfig(r.HTTP); err != nil {
+			errs = append(errs, fmt.Errorf("alerting.receivers[%d].http: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// clientConfig reads a receiver's http settings as the collector's
+// confighttp client config and checks them.
+func clientConfig(raw map[string]any) (confighttp.ClientConfig, error) {
+	cc := confighttp.NewDefaultClientConfig()
+	if err := confmap.NewFromStringMap(raw).Unmarshal(&cc); err != nil {
+		return cc, err
+	}
+	if cc.Endpoint != "" {
+		return cc, errors.New("endpoint: the receiver's own url says where to send; leave endpoint out")
+	}
+	return cc, cc.Validate()
+}
 
 func createDefaultConfig() *Config {
 	http := confighttp.NewDefaultServerConfig()

@@ -23,6 +23,7 @@ func TestLoadConfig(t *testing.T) {
 		id        string
 		unmarshal string // error decoding the section
 		validate  string // error from validation
+		contains  string // and another part of it
 		check     func(t *testing.T, c *Config)
 	}{
 		{id: "", check: func(t *testing.T, c *Config) {
@@ -42,6 +43,29 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("config formatting leaks the bearer token: %s", s)
 			}
 		}},
+		{id: "routing", check: func(t *testing.T, c *Config) {
+			a := c.Alerting
+			if len(a.Receivers) != 4 || a.Route == nil || a.Route.GroupWait == nil || *a.Route.GroupWait != 30*time.Second ||
+				len(a.Route.Routes) != 2 || a.Route.Routes[0].RepeatInterval == nil || *a.Route.Routes[0].RepeatInterval != 24*time.Hour ||
+				a.Route.Routes[0].GroupWait != nil || !a.Route.Routes[1].Continue || len(a.InhibitRules) != 1 || len(a.TimeIntervals) != 1 ||
+				a.Delivery.MaxPending != 500 || a.Delivery.ShutdownTimeout != 3*time.Second || !a.DefaultInhibitRules {
+				t.Errorf("routing config decoded as %+v", a)
+			}
+			if r := a.Receivers[1]; r.SendResolved == nil || *r.SendResolved || r.Slack == nil || r.Templates.Summary == "" {
+				t.Errorf("chat receiver decoded as %+v", r)
+			}
+			if s := fmt.Sprintf("%+v %#v", c, c); strings.Contains(s, "0123456789abcdef0123456789abcdef") || strings.Contains(s, "B000/XXXX") {
+				t.Errorf("config formatting leaks a secret: %s", s)
+			}
+			cc, err := clientConfig(a.Receivers[0].HTTP)
+			if err != nil || cc.Timeout != 5*time.Second {
+				t.Errorf("http settings %+v, %v", cc, err)
+			}
+		}},
+		{id: "receiver_two_kinds", validate: "alerting.receivers[0]: set exactly one of console, webhook, pagerduty, teams, slack (got [webhook slack])"},
+		{id: "route_unknown_receiver", validate: `alerting.route.routes[0].receiver: "pager" is not a receiver`},
+		{id: "bad_http", validate: "alerting.receivers[0].http: ", contains: "timeoutt"},
+		{id: "bad_template", validate: "alerting.receivers[0]: templates.summary: ", contains: "NoSuchField"},
 		{id: "no_files", validate: "files: at least one spec file"},
 		{id: "bad_interval", validate: "evaluation_interval: 0s must be positive"},
 		{id: "bad_webhook", validate: "alerting.webhooks[0]: url: want http:// or https://"},
@@ -68,8 +92,8 @@ func TestLoadConfig(t *testing.T) {
 			}
 			err = confmap.Validate(cfg)
 			if tc.validate != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.validate) {
-					t.Fatalf("validate error = %v, want it to contain %q", err, tc.validate)
+				if err == nil || !strings.Contains(err.Error(), tc.validate) || !strings.Contains(err.Error(), tc.contains) {
+					t.Fatalf("validate error = %v, want it to contain %q and %q", err, tc.validate, tc.contains)
 				}
 				if n := strings.Count(err.Error(), tc.validate); n != 1 {
 					t.Errorf("the error is reported %d times: %v", n, err)

@@ -19,6 +19,8 @@ type burnwatch struct {
 	cfg *Config
 	set extension.Settings
 	app *app.App
+	// host is set by Start, before the App builds its receivers' clients.
+	host component.Host
 
 	srv      *http.Server
 	addr     net.Addr      // where srv listens
@@ -30,6 +32,7 @@ func (e *burnwatch) App() *app.App { return e.app }
 
 // Start starts the App, then its HTTP endpoint.
 func (e *burnwatch) Start(ctx context.Context, host component.Host) error {
+	e.host = host
 	if err := e.app.Start(ctx); err != nil {
 		return err
 	}
@@ -69,4 +72,24 @@ func (e *burnwatch) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, e.app.Shutdown(ctx))
 	})
 	return err
+}
+
+// httpClient builds a receiver's HTTP client from its http settings with
+// the collector's confighttp (TLS, proxy, headers, auth extensions). It does
+// not follow redirects: a redirected POST would lose its body.
+func (e *burnwatch) httpClient(receiver string, raw map[string]any) (*http.Client, error) {
+	cc, err := clientConfig(raw)
+	if err != nil {
+		return nil, err
+	}
+	var exts map[component.ID]component.Component
+	if e.host != nil {
+		exts = e.host.GetExtensions()
+	}
+	c, err := cc.ToClient(context.Background(), exts, e.set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("receiver %q: %w", receiver, err)
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c, nil
 }

@@ -28,11 +28,13 @@ func NewFactory() extension.Factory {
 // the collector while it builds its components, with file:line messages.
 func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
 	c := cfg.(*Config)
-	a, err := app.New(c.Config, set.Logger)
+	e := &burnwatch{cfg: c, set: set}
+	a, err := app.New(c.Config, app.Settings{Logger: set.Logger, HTTPClient: e.httpClient})
 	if err != nil {
 		return nil, fmt.Errorf("burnwatch: %w", err)
 	}
-	return &burnwatch{cfg: c, set: set, app: a}, nil
+	e.app = a
+	return e, nil
 }
 
 // Host is what FindApp looks for: the burnwatch extension.

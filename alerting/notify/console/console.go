@@ -38,16 +38,17 @@ func New(name string, w io.Writer) *Notifier {
 // Name is the receiver's name.
 func (n *Notifier) Name() string { return n.name }
 
-// Notify writes one block per notification. A failed write is permanent:
-// retrying would repeat the blocks already written, and a closed stdout does
-// not come back.
-func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error {
+// Notify writes a header line for the group, then one block per alert. A
+// failed write is permanent: retrying would repeat the blocks already
+// written, and a closed stdout does not come back.
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	if err := ctx.Err(); err != nil {
 		return notify.Retryable(err, 0)
 	}
 	var b strings.Builder
-	for _, x := range ns {
-		b.WriteString(Format(x))
+	fmt.Fprintf(&b, "== %s %s: %d of %d alerts firing ==\n", strings.ToUpper(string(m.Status())), m.GroupKey, m.Firing(), len(m.Alerts))
+	for i := range m.Alerts {
+		b.WriteString(Format(m, &m.Alerts[i]))
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -57,7 +58,8 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	return nil
 }
 
-// Format renders one notification as a block ending in a blank line:
+// Format renders one alert of m as a block ending in a blank line, its
+// description as m renders it (the receiver's templates, if any):
 //
 //	FIRING page checkout-availability / page-fast (fingerprint 5eb672bf510f22f8)
 //	  checkout-availability burns its 30d error budget at 20.1x (1h) and ...
@@ -66,12 +68,11 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 //	  ...
 //
 // The rows after the objective are those of the alert's kind.
-func Format(n alerting.Notification) string {
-	a := n.Alert
+func Format(m *notify.Message, a *alerting.Alert) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s / %s (fingerprint %s)\n",
 		strings.ToUpper(string(a.State)), a.Severity, a.SLO, a.Tier, a.Fingerprint)
-	fmt.Fprintf(&b, "  %s\n", a.Explain())
+	fmt.Fprintf(&b, "  %s\n", m.Description(a))
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-12s%s\n", name+":", fmt.Sprintf(format, args...))
 	}

@@ -54,8 +54,13 @@ func status(firing bool) slo.Status {
 	}
 }
 
-// notifications returns a firing and then a resolved notification.
-func notifications(t *testing.T) (firing, resolved alerting.Notification) {
+// message wraps alerts in a group notification without templates.
+func message(alerts ...alerting.Alert) *notify.Message {
+	return notify.NewMessage(&alerting.Notification{ID: "n-1", Receiver: "console", GroupKey: `{}:{slo="checkout-latency"}`, Alerts: alerts}, nil)
+}
+
+// notifications returns a firing and then a resolved transition.
+func notifications(t *testing.T) (firing, resolved alerting.Transition) {
 	t.Helper()
 	m := alerting.NewManager(alerting.DefaultOptions())
 	f := m.Update(t0, []slo.Status{status(true)})
@@ -70,7 +75,7 @@ func TestFormat(t *testing.T) {
 	firing, resolved := notifications(t)
 	tests := []struct {
 		name string
-		n    alerting.Notification
+		n    alerting.Transition
 		want string
 	}{
 		{"firing", firing, `FIRING page checkout-latency / page-fast (fingerprint ` + firing.Alert.Fingerprint + `)
@@ -100,7 +105,7 @@ func TestFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Format(tt.n); got != tt.want {
+			if got := Format(message(), &tt.n.Alert); got != tt.want {
 				t.Errorf("Format =\n%s\nwant\n%s", got, tt.want)
 			}
 		})
@@ -157,7 +162,7 @@ func TestFormatConditions(t *testing.T) {
 
 `}
 	for i, n := range ns {
-		if got := Format(n); got != want[i] {
+		if got := Format(message(), &n.Alert); got != want[i] {
 			t.Errorf("Format(%s) =\n%s\nwant\n%s", n.Alert.Tier, got, want[i])
 		}
 	}
@@ -186,19 +191,20 @@ func TestNotifyConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range goroutines {
 		wg.Go(func() {
-			if err := n.Notify(context.Background(), []alerting.Notification{firing, resolved}); err != nil {
+			if err := n.Notify(context.Background(), message(firing.Alert, resolved.Alert)); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	want := Format(firing) + Format(resolved)
+	m := message(firing.Alert, resolved.Alert)
+	want := "== FIRING {}:{slo=\"checkout-latency\"}: 1 of 2 alerts firing ==\n" + Format(m, &firing.Alert) + Format(m, &resolved.Alert)
 	if len(w.writes) != goroutines {
 		t.Fatalf("%d writes, want one per Notify (%d)", len(w.writes), goroutines)
 	}
 	for i, s := range w.writes {
 		if s != want {
-			t.Errorf("write %d is not the two whole blocks:\n%s", i, s)
+			t.Errorf("write %d is not the header and the two whole blocks:\n%s", i, s)
 		}
 	}
 }
@@ -209,7 +215,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken p
 
 func TestNotifyErrors(t *testing.T) {
 	firing, _ := notifications(t)
-	err := New("stdout", failingWriter{}).Notify(context.Background(), []alerting.Notification{firing})
+	err := New("stdout", failingWriter{}).Notify(context.Background(), message(firing.Alert))
 	if retryable, _ := notify.IsRetryable(err); err == nil || retryable || !strings.Contains(err.Error(), "write stdout: broken pipe") {
 		t.Errorf("Notify on a failing writer = %v, want a permanent write error", err)
 	}
@@ -217,7 +223,7 @@ func TestNotifyErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var buf bytes.Buffer
-	err = New("", &buf).Notify(ctx, []alerting.Notification{firing})
+	err = New("", &buf).Notify(ctx, message(firing.Alert))
 	if retryable, _ := notify.IsRetryable(err); !retryable || buf.Len() != 0 {
 		t.Errorf("Notify with a cancelled context = %v and wrote %d bytes, want retryable and nothing", err, buf.Len())
 	}

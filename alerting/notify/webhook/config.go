@@ -42,10 +42,14 @@ type Config struct {
 	// ExternalURL is the payload's externalURL: where a person finds
 	// Burnwatch (its status page).
 	ExternalURL string `mapstructure:"external_url"`
+	// HMACSecret, when set, signs each request (HeaderSignature, see Sign).
+	HMACSecret notify.Secret `mapstructure:"hmac_secret"`
 }
 
-// Validate reports what to change, naming the key.
-func (c *Config) Validate() error {
+// Check reports what to change, naming the key. (Not Validate: the daemon
+// embeds receiver configs, and the collector calls every Validate it finds,
+// which would report each problem twice.)
+func (c *Config) Check() error {
 	var errs []error
 	if c.URL == "" {
 		errs = append(errs, errors.New("url: must be set"))
@@ -65,6 +69,9 @@ func (c *Config) Validate() error {
 		if http.CanonicalHeaderKey(name) == "Authorization" && c.BearerToken != "" {
 			errs = append(errs, errors.New("headers: Authorization is set twice, by headers and bearer_token; keep one"))
 		}
+	}
+	if c.HMACSecret != "" && len(c.HMACSecret) < 16 {
+		errs = append(errs, errors.New("hmac_secret: use at least 16 characters"))
 	}
 	if strings.ContainsAny(string(c.BearerToken), "\r\n") {
 		errs = append(errs, errors.New("bearer_token: contains a line break"))
@@ -103,8 +110,8 @@ func (c Config) String() string {
 		}
 		fmt.Fprintf(&b, "%q: %s", name, c.Headers[name])
 	}
-	fmt.Fprintf(&b, "}, BearerToken: %q, Timeout: %v, MaxAlerts: %d, ExternalURL: %q}",
-		c.BearerToken.String(), c.Timeout, c.MaxAlerts, c.ExternalURL)
+	fmt.Fprintf(&b, "}, BearerToken: %q, Timeout: %v, MaxAlerts: %d, ExternalURL: %q, HMACSecret: %q}",
+		c.BearerToken.String(), c.Timeout, c.MaxAlerts, c.ExternalURL, c.HMACSecret.String())
 	return b.String()
 }
 

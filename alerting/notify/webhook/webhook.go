@@ -3,12 +3,18 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting"
@@ -60,7 +66,7 @@ type Notifier struct {
 // given client needs no timeout of its own.
 func New(cfg Config, client *http.Client) (*Notifier, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check(); err != nil {
 		return nil, fmt.Errorf("webhook %q: %w", cfg.Name, err)
 	}
 	if client == nil {
@@ -80,14 +86,19 @@ func (n *Notifier) String() string { return "webhook " + n.cfg.Name + " to " + n
 // Format keeps the unexported config out of %+v and %#v.
 func (n *Notifier) Format(f fmt.State, _ rune) { fmt.Fprint(f, n.String()) }
 
-// Notify POSTs ns as one Message. Errors are *notify.DeliveryError:
-// network errors and 408, 429, 5xx are retryable (with Retry-After); other
-// statuses are permanent.
-func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error {
-	if len(ns) == 0 {
-		return nil
-	}
-	body, err := json.Marshal(n.Message(ns))
+// Header names of a delivery: the notification's ID, the same on every
+// retry and after a restart (a receiver drops repeats by it), and, with an
+// hmac_secret, the signature of the body.
+const (
+	HeaderDelivery  = "X-Burnwatch-Delivery"
+	HeaderSignature = "X-Burnwatch-Signature"
+)
+
+// Notify POSTs m as one Alertmanager v4 payload. Errors are
+// *notify.DeliveryError: network errors and 3xx, 408, 429, 5xx are
+// retryable (with Retry-After); other statuses are permanent.
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
+	body, err := json.Marshal(n.Payload(m))
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("encode webhook payload: %w", err))
 	}
@@ -95,17 +106,21 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		// Validate accepted the URL, so this is unexpected; its text would
+		// Check accepted the URL, so this is unexpected; its text would
 		// quote the URL.
 		return notify.Permanent(fmt.Errorf("build request to %s", n.target))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Burnwatch")
+	req.Header.Set(HeaderDelivery, m.ID)
 	for name, v := range n.cfg.Headers {
 		req.Header.Set(name, string(v))
 	}
 	if n.cfg.BearerToken != "" {
 		req.Header.Set("Authorization", "Bearer "+string(n.cfg.BearerToken))
+	}
+	if n.cfg.HMACSecret != "" {
+		req.Header.Set(HeaderSignature, Sign(string(n.cfg.HMACSecret), time.Now(), body))
 	}
 
 	resp, err := n.client.Do(req)
@@ -123,6 +138,18 @@ func (n *Notifier) Notify(ctx context.Context, ns []alerting.Notification) error
 	return nil
 }
 
+// Sign is the value of HeaderSignature for body sent at t, as Stripe signs
+// its webhooks: "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">". A
+// receiver recomputes it with the shared secret and rejects old
+// timestamps, so a captured request cannot be replayed later.
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
 // stripURL drops the *url.Error wrapper, whose text quotes the full URL.
 func stripURL(err error) error {
 	var ue *url.Error
@@ -132,54 +159,61 @@ func stripURL(err error) error {
 	return err
 }
 
-// Message builds the payload for ns: status is firing when any notification
-// is; groupLabels are the group labels all notifications share; alerts beyond
-// MaxAlerts are left out and counted in truncatedAlerts.
-func (n *Notifier) Message(ns []alerting.Notification) *Message {
-	m := &Message{
+// Payload builds the payload for m, Alertmanager's way: the group's
+// alerts as they stand, status firing while any fires, groupLabels and
+// groupKey of the group; alerts beyond MaxAlerts (firing ones kept first)
+// are left out and counted in truncatedAlerts.
+func (n *Notifier) Payload(m *notify.Message) *Message {
+	p := &Message{
 		Receiver:    n.cfg.Name,
-		Status:      string(alerting.StateResolved),
+		Status:      string(m.Status()),
 		ExternalURL: n.cfg.ExternalURL,
 		Version:     Version,
+		GroupLabels: maps.Clone(m.GroupLabels),
+		GroupKey:    m.GroupKey,
 	}
-	// Status looks at every notification, truncated ones too: a receiver
-	// must not read "resolved" when a firing alert was cut.
-	for _, x := range ns {
-		if x.Alert.State == alerting.StateFiring {
-			m.Status = string(alerting.StateFiring)
-			break
-		}
+	if p.GroupLabels == nil {
+		p.GroupLabels = map[string]string{}
 	}
-	kept := ns
-	if n.cfg.MaxAlerts > 0 && len(ns) > n.cfg.MaxAlerts {
-		kept = ns[:n.cfg.MaxAlerts]
-		m.TruncatedAlerts = uint64(len(ns) - n.cfg.MaxAlerts)
+	kept := m.Alerts
+	if n.cfg.MaxAlerts > 0 && len(kept) > n.cfg.MaxAlerts {
+		kept = slices.Clone(kept)
+		slices.SortStableFunc(kept, func(a, b alerting.Alert) int {
+			// Firing alerts first: a receiver must see what still burns.
+			return boolRank(a.State != alerting.StateFiring) - boolRank(b.State != alerting.StateFiring)
+		})
+		kept = kept[:n.cfg.MaxAlerts]
+		p.TruncatedAlerts = uint64(len(m.Alerts) - n.cfg.MaxAlerts)
 	}
-	m.Alerts = make([]Alert, len(kept))
-	var labels, annotations, groups []map[string]string
-	for i, x := range kept {
-		a := x.Alert
-		m.Alerts[i] = Alert{
+	p.Alerts = make([]Alert, len(kept))
+	var labels, annotations []map[string]string
+	for i := range kept {
+		a := &kept[i]
+		p.Alerts[i] = Alert{
 			Status:       string(a.State),
-			Labels:       a.Labels,
-			Annotations:  a.Annotations(),
+			Labels:       maps.Clone(a.Labels),
+			Annotations:  m.Annotations(a),
 			StartsAt:     a.StartsAt.UTC(),
 			EndsAt:       a.EndsAt.UTC(),
 			GeneratorURL: a.Dashboard,
 			Fingerprint:  a.Fingerprint,
 		}
-		if m.Alerts[i].Labels == nil {
-			m.Alerts[i].Labels = map[string]string{}
+		if p.Alerts[i].Labels == nil {
+			p.Alerts[i].Labels = map[string]string{}
 		}
-		labels = append(labels, m.Alerts[i].Labels)
-		annotations = append(annotations, m.Alerts[i].Annotations)
-		groups = append(groups, x.GroupLabels)
+		labels = append(labels, p.Alerts[i].Labels)
+		annotations = append(annotations, p.Alerts[i].Annotations)
 	}
-	m.GroupLabels = common(groups)
-	m.CommonLabels = common(labels)
-	m.CommonAnnotations = common(annotations)
-	m.GroupKey = alerting.GroupKey(m.GroupLabels)
-	return m
+	p.CommonLabels = common(labels)
+	p.CommonAnnotations = common(annotations)
+	return p
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // common returns the pairs every map holds; never nil, since Alertmanager

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,23 +79,26 @@ func checkoutStatus(firing ...string) slo.Status {
 	return st
 }
 
-// batch is one resolved and two firing notifications of one SLO, made by a
-// real Manager.
-func batch(t *testing.T) []alerting.Notification {
+// batch is the group notification of checkout-availability after page-fast
+// resolved while page-slow and ticket-fast fire, made by a real Manager.
+func batch(t *testing.T) *notify.Message {
 	t.Helper()
 	m := alerting.NewManager(alerting.DefaultOptions())
 	if ns := m.Update(t0, []slo.Status{checkoutStatus("page-fast", "page-slow", "ticket-fast")}); len(ns) != 3 {
-		t.Fatalf("got %d firing notifications, want 3", len(ns))
+		t.Fatalf("got %d firing transitions, want 3", len(ns))
 	}
 	resolved := m.Update(t0.Add(10*time.Minute), []slo.Status{checkoutStatus("page-slow", "ticket-fast")})
 	if len(resolved) != 1 {
-		t.Fatalf("got %d resolved notifications, want 1", len(resolved))
+		t.Fatalf("got %d resolved transitions, want 1", len(resolved))
 	}
-	ns := resolved
-	for _, a := range m.Firing() {
-		ns = append(ns, alerting.Notification{ID: a.Fingerprint + "-firing", Alert: a, At: t0, GroupLabels: map[string]string{"slo": a.SLO}})
-	}
-	return ns
+	return group(append([]alerting.Alert{resolved[0].Alert}, m.Firing()...))
+}
+
+// group is the notification of alerts under the root route, grouped by SLO.
+func group(alerts []alerting.Alert) *notify.Message {
+	labels := map[string]string{"slo": alerts[0].SLO}
+	return notify.NewMessage(&alerting.Notification{ID: "n-1", Receiver: "team-hook", GroupKey: alerting.GroupKey(labels),
+		GroupLabels: labels, Alerts: alerts, At: t0.Add(10 * time.Minute)}, nil)
 }
 
 // recorder is an httptest handler answering with scripted statuses (then
@@ -202,11 +206,14 @@ func TestPayloadGolden(t *testing.T) {
 		msg.Receiver != "team-hook" || msg.GroupKey != `{}:{slo="checkout-availability"}` {
 		t.Errorf("message header %+v", msg)
 	}
-	if a := msg.Alerts[0]; a.Status != "resolved" || !a.EndsAt.Equal(t0.Add(10*time.Minute)) || a.Fingerprint != alerting.Fingerprint("checkout-availability", "page-fast") {
-		t.Errorf("first alert %+v, want page-fast resolved at t0+10m", a)
+	// Two of three kept: the firing ones, so the receiver sees what burns.
+	for i, tier := range []string{"page-slow", "ticket-fast"} {
+		if a := msg.Alerts[i]; a.Status != "firing" || !a.EndsAt.IsZero() || a.Annotations["runbook_url"] == "" || a.Labels["tier"] != tier {
+			t.Errorf("alert %d %+v, want %s firing with zero endsAt", i, a, tier)
+		}
 	}
-	if a := msg.Alerts[1]; a.Status != "firing" || !a.EndsAt.IsZero() || a.Annotations["runbook_url"] == "" {
-		t.Errorf("second alert %+v, want firing with zero endsAt", a)
+	if h.Get(HeaderDelivery) != "n-1" || h.Get(HeaderSignature) != "" {
+		t.Errorf("delivery id %q, signature %q: want n-1 and none without a secret", h.Get(HeaderDelivery), h.Get(HeaderSignature))
 	}
 	if msg.CommonLabels["slo"] != "checkout-availability" || msg.CommonLabels["tier"] != "" {
 		t.Errorf("commonLabels %v", msg.CommonLabels)
@@ -256,20 +263,18 @@ func TestPayloadGoldenConditions(t *testing.T) {
 			{Name: "no-data", Kind: slo.NoData, Severity: slo.Ticket, Firing: true, Value: 720, Threshold: 600},
 		}
 	}
-	m := alerting.NewManager(alerting.Options{GroupBy: []string{alerting.LabelSLO}})
+	m := alerting.NewManager(alerting.DefaultOptions())
 	st.Conditions = conds(0.523)
 	if ns := m.Update(t0, []slo.Status{st}); len(ns) != 3 {
-		t.Fatalf("got %d firing notifications, want 3", len(ns))
+		t.Fatalf("got %d firing transitions, want 3", len(ns))
 	}
 	// A new month: nothing spent yet.
 	st.Conditions, st.BudgetLeft = conds(0), 1
-	ns := m.Update(t0.Add(10*time.Minute), []slo.Status{st})
-	if len(ns) != 1 || ns[0].Alert.State != alerting.StateResolved {
-		t.Fatalf("got %+v, want budget-50 resolved", ns)
+	ts := m.Update(t0.Add(10*time.Minute), []slo.Status{st})
+	if len(ts) != 1 || ts[0].Alert.State != alerting.StateResolved {
+		t.Fatalf("got %+v, want budget-50 resolved", ts)
 	}
-	for _, a := range m.Firing() {
-		ns = append(ns, alerting.Notification{ID: a.Fingerprint + "-firing", Alert: a, At: t0, GroupLabels: map[string]string{"slo": a.SLO}})
-	}
+	ns := group(append([]alerting.Alert{ts[0].Alert}, m.Firing()...))
 
 	rec := &recorder{}
 	srv := httptest.NewServer(rec)
@@ -329,7 +334,7 @@ func TestNotifyClassifiesResponses(t *testing.T) {
 		{name: "408", respond: respond(408, nil, ""), wantErr: true, retryable: true, text: "408"},
 		{name: "400", respond: respond(400, nil, `{"error":"bad alert"}`), wantErr: true, text: `400 Bad Request: "{\"error\":\"bad alert\"}"`},
 		{name: "401", respond: respond(401, nil, ""), wantErr: true, text: "401 Unauthorized"},
-		{name: "302 not followed", respond: respond(302, map[string]string{"Location": "/elsewhere"}, ""), wantErr: true, text: "302 Found"},
+		{name: "302 not followed", respond: respond(302, map[string]string{"Location": "/elsewhere"}, ""), wantErr: true, retryable: true, text: "302 Found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -445,7 +450,7 @@ func TestSecretsNeverFormatted(t *testing.T) {
 	}
 }
 
-func TestConfigValidate(t *testing.T) {
+func TestConfigCheck(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(*Config)
@@ -460,20 +465,21 @@ func TestConfigValidate(t *testing.T) {
 		{"authorization twice", func(c *Config) { c.Headers = map[string]notify.Secret{"authorization": "Basic x"} }, "Authorization is set twice"},
 		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout: -1s is negative"},
 		{"max alerts", func(c *Config) { c.MaxAlerts = -1 }, "max_alerts: -1 is negative"},
+		{"short hmac secret", func(c *Config) { c.HMACSecret = "s3cr3t" }, "hmac_secret: use at least 16 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig("https://hooks.example.com")
 			tt.edit(&cfg)
-			err := cfg.Validate()
+			err := cfg.Check()
 			if tt.want == "" {
 				if err != nil {
-					t.Errorf("Validate = %v, want nil", err)
+					t.Errorf("Check = %v, want nil", err)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Validate = %v, want %q", err, tt.want)
+				t.Errorf("Check = %v, want %q", err, tt.want)
 			}
 			if err != nil {
 				assertNoSecret(t, err.Error())
@@ -485,7 +491,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestMessageEdgeCases(t *testing.T) {
+func TestPayloadEdgeCases(t *testing.T) {
 	n, err := New(Config{URL: "http://hooks.example.com"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -493,26 +499,18 @@ func TestMessageEdgeCases(t *testing.T) {
 	if n.Name() != DefaultName {
 		t.Errorf("Name() = %q, want %q", n.Name(), DefaultName)
 	}
-	ns := batch(t)
-	// Status is firing when a truncated alert fires.
+	m := batch(t)
+	// Status is firing when a truncated alert fires; firing alerts are kept.
 	n.cfg.MaxAlerts = 1
-	if m := n.Message(ns); m.Status != "firing" || len(m.Alerts) != 1 || m.Alerts[0].Status != "resolved" || m.TruncatedAlerts != 2 {
-		t.Errorf("truncated message: status %s, %d alerts, %d truncated", m.Status, len(m.Alerts), m.TruncatedAlerts)
+	if p := n.Payload(m); p.Status != "firing" || len(p.Alerts) != 1 || p.Alerts[0].Status != "firing" || p.TruncatedAlerts != 2 {
+		t.Errorf("truncated payload: status %s, %d alerts, %d truncated", p.Status, len(p.Alerts), p.TruncatedAlerts)
 	}
 	n.cfg.MaxAlerts = 0
-	// Only resolved: resolved. Differing group labels: none in common.
-	only := ns[:1]
-	only[0].GroupLabels = map[string]string{"slo": "a"}
-	if m := n.Message(only); m.Status != "resolved" {
-		t.Errorf("status %s, want resolved", m.Status)
+	// Only resolved: the group is resolved.
+	if p := n.Payload(group(m.Alerts[:1])); p.Status != "resolved" {
+		t.Errorf("status %s, want resolved", p.Status)
 	}
-	mixed := append([]alerting.Notification(nil), ns...)
-	mixed[1].GroupLabels = map[string]string{"slo": "b"}
-	m := n.Message(mixed)
-	if len(m.GroupLabels) != 0 || m.GroupKey != "{}:{}" {
-		t.Errorf("group labels %v key %s, want none in common", m.GroupLabels, m.GroupKey)
-	}
-	b, err := json.Marshal(n.Message([]alerting.Notification{{Alert: alerting.Alert{State: alerting.StateFiring}}}))
+	b, err := json.Marshal(n.Payload(notify.NewMessage(&alerting.Notification{Alerts: []alerting.Alert{{State: alerting.StateFiring}}}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,4 +519,35 @@ func TestMessageEdgeCases(t *testing.T) {
 			t.Errorf("payload %s lacks %s (objects, never null)", b, want)
 		}
 	}
+}
+
+// TestSignature: with an hmac_secret each request carries a signature a
+// receiver can check with the same secret over the exact body.
+func TestSignature(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.HMACSecret = "0123456789abcdef-s3cr3t"
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Notify(context.Background(), batch(t)); err != nil {
+		t.Fatal(err)
+	}
+	r := rec.Requests()[0]
+	sig := r.header.Get(HeaderSignature)
+	ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		t.Fatalf("signature %q has no timestamp", sig)
+	}
+	if want := Sign(string(cfg.HMACSecret), time.Unix(sec, 0), r.body); sig != want {
+		t.Errorf("signature %q, want %q", sig, want)
+	}
+	if Sign("another-secret-0123456789", time.Unix(sec, 0), r.body) == sig {
+		t.Error("another secret gives the same signature")
+	}
+	assertNoSecret(t, sig)
 }

@@ -60,10 +60,11 @@ type pipeAddr struct{}
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "hooks.example.com:80" }
 
-// TestDispatcherDeliversThroughRetries: the receiver answers 429 with
-// Retry-After, then 500, then 200. The alert must arrive once, after the
-// Retry-After, with every attempt journaled.
-func TestDispatcherDeliversThroughRetries(t *testing.T) {
+// TestOutboxDeliversThroughRetries: the receiver answers 429 with
+// Retry-After, then 500, then 200. The group must arrive once, after the
+// Retry-After, with the same delivery id on every attempt and every attempt
+// reported.
+func TestOutboxDeliversThroughRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{responses: []func(http.ResponseWriter){
 			respond(http.StatusTooManyRequests, map[string]string{"Retry-After": "30"}, "slow down"),
@@ -84,7 +85,7 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var attempts []notify.Attempt
-		d, err := notify.NewDispatcher([]notify.Notifier{hook}, notify.DispatchOptions{
+		o, err := notify.NewOutbox([]notify.Notifier{hook}, notify.Options{
 			OnAttempt: func(a notify.Attempt) {
 				mu.Lock()
 				attempts = append(attempts, a)
@@ -94,14 +95,13 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Start()
+		o.Start()
 
-		start := time.Now()
-		n := batch(t)[1] // page-slow, firing
-		n.At = start
-		d.Enqueue(n)
+		n := *batch(t).Notification
+		n.At = time.Now()
+		o.Put(n)
 		time.Sleep(time.Hour)
-		if err := d.Close(context.Background()); err != nil {
+		if err := o.Close(context.Background()); err != nil {
 			t.Fatalf("Close = %v", err)
 		}
 
@@ -109,44 +109,43 @@ func TestDispatcherDeliversThroughRetries(t *testing.T) {
 		if len(reqs) != 3 {
 			t.Fatalf("got %d requests, want 3", len(reqs))
 		}
-		var delivered int
-		for _, r := range reqs {
-			if r.status == http.StatusOK {
-				delivered++
-				var msg Message
-				if err := json.Unmarshal(r.body, &msg); err != nil {
-					t.Fatal(err)
-				}
-				if len(msg.Alerts) != 1 || msg.Alerts[0].Fingerprint != n.Alert.Fingerprint {
-					t.Errorf("delivered %+v, want the page-slow alert", msg.Alerts)
-				}
+		for i, r := range reqs {
+			if id := r.header.Get(HeaderDelivery); id != n.ID {
+				t.Errorf("attempt %d carries delivery id %q, want %q on every retry", i+1, id, n.ID)
 			}
 		}
-		if delivered != 1 || reqs[2].status != http.StatusOK {
-			t.Errorf("statuses %d %d %d: want the alert delivered once, last", reqs[0].status, reqs[1].status, reqs[2].status)
+		if reqs[2].status != http.StatusOK {
+			t.Errorf("statuses %d %d %d: want the group delivered last", reqs[0].status, reqs[1].status, reqs[2].status)
+		}
+		var msg Message
+		if err := json.Unmarshal(reqs[2].body, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if msg.GroupKey != n.GroupKey || msg.Status != "firing" {
+			t.Errorf("delivered %s %s, want the group firing", msg.GroupKey, msg.Status)
 		}
 		if gap := reqs[1].at.Sub(reqs[0].at); gap < 30*time.Second {
 			t.Errorf("second attempt %v after the 429, want at least its Retry-After of 30s", gap)
 		}
 		if gap := reqs[2].at.Sub(reqs[1].at); gap < time.Second || gap > 2*time.Second {
-			t.Errorf("third attempt %v after the 500, want the second backoff step, 1s to 2s", gap)
+			t.Errorf("third attempt %v after the 500, want the third backoff step, 1s to 2s", gap)
 		}
 
 		mu.Lock()
 		defer mu.Unlock()
 		want := []notify.Outcome{notify.OutcomeRetry, notify.OutcomeRetry, notify.OutcomeDelivered}
 		if len(attempts) != len(want) {
-			t.Fatalf("journaled %d attempts, want %d", len(attempts), len(want))
+			t.Fatalf("reported %d attempts, want %d", len(attempts), len(want))
 		}
 		for i, a := range attempts {
-			if a.Outcome != want[i] || a.Number != i+1 || a.Receiver != "team-hook" || a.Fingerprints[0] != n.Alert.Fingerprint || a.IDs[0] != n.ID {
+			if a.Outcome != want[i] || a.Number != i+1 || a.Receiver != "team-hook" || a.ID != n.ID {
 				t.Errorf("attempt %d = %+v, want %s", i+1, a, want[i])
 			}
 		}
 		if a := attempts[0]; a.Err == nil || !a.NextAt.Equal(a.At.Add(a.Duration).Add(30*time.Second)) {
 			t.Errorf("first attempt err %v next %v, want the 429 and a retry 30s later", a.Err, a.NextAt)
 		}
-		if st := d.Stats().Receivers[0]; st.Delivered != 1 || st.Attempts != 3 || st.Failed != 0 {
+		if st := o.Stats()[0]; st.Delivered != 1 || st.Attempts != 3 || st.DeadLetter != 0 {
 			t.Errorf("stats %+v", st)
 		}
 	})
