@@ -215,6 +215,16 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 	return nil
 }
 
+// Reload is what SIGHUP asks of a running App: reopen the alert history
+// file (logrotate's postrotate sends it after moving the file away). It
+// never stops ingestion or waits on a receiver.
+func (a *App) Reload() error {
+	if a.persist == nil {
+		return nil
+	}
+	return a.persist.reopenHistory()
+}
+
 // Flows is the compiled flow set that producers classify spans with.
 func (a *App) Flows() *Flows { return a.flows }
 

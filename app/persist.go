@@ -374,6 +374,22 @@ func (p *persistence) checkpoint(engine *slo.Engine, alerts alertState, now time
 	return nil
 }
 
+// reopenHistory reopens the history file at its path.
+func (p *persistence) reopenHistory() error {
+	p.mu.Lock()
+	h := p.history
+	p.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	if err := h.Reopen(); err != nil {
+		p.fail("reopen alert history", err)
+		return fmt.Errorf("reopen alert history: %w", err)
+	}
+	p.logger.Info("alert history reopened", zap.String("path", h.Path()))
+	return nil
+}
+
 // record writes one line of alert history.
 func (p *persistence) record(v historyRecord) {
 	p.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/otelcol"
 )
 
@@ -24,8 +25,19 @@ var defaultConfig string
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+// reloadGates make SIGHUP restart only what changed in the collector
+// config: receivers, or nothing. The burnwatch extension handles SIGHUP
+// itself (spec files, the history file), so a reload neither closes the
+// OTLP ports nor waits on a receiver.
+var reloadGates = []string{"service.partialReload", "service.partialReloadReceivers"}
+
 func main() {
 	setMemoryLimit("/")
+	for _, g := range reloadGates {
+		if err := featuregate.GlobalRegistry().Set(g, true); err != nil {
+			log.Fatal(err)
+		}
+	}
 	set := otelcol.CollectorSettings{
 		BuildInfo: component.BuildInfo{
 			Command:     "burnwatch",

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension"
@@ -25,17 +28,23 @@ type burnwatch struct {
 	srv      *http.Server
 	addr     net.Addr      // where srv listens
 	served   chan struct{} // closed when the server goroutine returns
+	hup      chan os.Signal
+	hupDone  chan struct{}
 	stopOnce sync.Once
 }
 
 func (e *burnwatch) App() *app.App { return e.app }
 
-// Start starts the App, then its HTTP endpoint.
+// Start starts the App, then its HTTP endpoint, and reloads the App on
+// SIGHUP.
 func (e *burnwatch) Start(ctx context.Context, host component.Host) error {
 	e.host = host
 	if err := e.app.Start(ctx); err != nil {
 		return err
 	}
+	e.hup, e.hupDone = make(chan os.Signal, 1), make(chan struct{})
+	signal.Notify(e.hup, syscall.SIGHUP)
+	go e.reloads()
 	if e.cfg.HTTP.NetAddr.Endpoint == "" {
 		return nil
 	}
@@ -65,6 +74,11 @@ func (e *burnwatch) Start(ctx context.Context, host component.Host) error {
 func (e *burnwatch) Shutdown(ctx context.Context) error {
 	var err error
 	e.stopOnce.Do(func() {
+		if e.hup != nil {
+			signal.Stop(e.hup)
+			close(e.hup)
+			<-e.hupDone
+		}
 		if e.srv != nil {
 			err = e.srv.Shutdown(ctx)
 			<-e.served
@@ -72,6 +86,16 @@ func (e *burnwatch) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, e.app.Shutdown(ctx))
 	})
 	return err
+}
+
+// reloads reloads the App at each SIGHUP until Shutdown closes e.hup.
+func (e *burnwatch) reloads() {
+	defer close(e.hupDone)
+	for range e.hup {
+		if err := e.app.Reload(); err != nil {
+			e.set.Logger.Error("reload failed; the running configuration goes on", zap.Error(err))
+		}
+	}
 }
 
 // httpClient builds a receiver's HTTP client from its http settings with
