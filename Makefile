@@ -14,10 +14,14 @@ run: ## run Burnwatch on its embedded default config
 build: ## build bin/burnwatch
 	go build -o $(BIN)/burnwatch ./cmd/burnwatch
 
-test-deps: ## install what the tests need (logrotate, for the journal rotation tests)
-	@command -v logrotate >/dev/null 2>&1 && command -v chattr >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq logrotate e2fsprogs >/dev/null; \
-	  else echo "logrotate is missing: sudo apt-get install logrotate (its tests skip without it)"; fi; }
+test-deps: ## install what the tests need: logrotate and chattr (storage), alertmanager and amtool (alert delivery, silences)
+	@missing=""; \
+	command -v logrotate >/dev/null 2>&1 || missing="$$missing logrotate"; \
+	command -v chattr >/dev/null 2>&1 || missing="$$missing e2fsprogs"; \
+	command -v amtool >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing:$$missing (sudo apt-get install$$missing); the tests that need them skip"; fi; fi
 
 test: test-deps ## run every test (unit, component, end-to-end), then the concurrent packages under -race
 	go vet ./...

@@ -12,6 +12,7 @@ import (
 	"github.com/burnwatch/burnwatch/alerting"
 	"github.com/burnwatch/burnwatch/alerting/notify"
 	"github.com/burnwatch/burnwatch/alerting/route"
+	"github.com/burnwatch/burnwatch/alerting/silence"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -24,6 +25,8 @@ type alertLog interface {
 	// saveOutbox writes a notification put in, or taken out of, the
 	// outbox.
 	saveOutbox(outboxRecord)
+	// saveSilences writes the silences after a change.
+	saveSilences([]silence.Silence)
 }
 
 // alertState is what the alerting side needs to resume: firing alerts (so
@@ -31,9 +34,10 @@ type alertLog interface {
 // sent is not sent again and resolutions still due are), and in a
 // checkpoint the outbox's pending notifications.
 type alertState struct {
-	Alerts  []alerting.AlertState   `json:"alerts"`
-	Groups  []route.GroupState      `json:"groups,omitempty"`
-	Pending []alerting.Notification `json:"pending,omitempty"`
+	Alerts   []alerting.AlertState   `json:"alerts"`
+	Groups   []route.GroupState      `json:"groups,omitempty"`
+	Pending  []alerting.Notification `json:"pending,omitempty"`
+	Silences []silence.Silence       `json:"silences,omitempty"`
 }
 
 // outboxRecord is one change of the outbox: a notification put in, or the
@@ -57,9 +61,10 @@ type alertPath struct {
 	manager *alerting.Manager
 	// router is nil when no receiver is configured: alerts are then only
 	// logged and journaled.
-	router *route.Router
-	outbox *notify.Outbox
-	logger *zap.Logger
+	router   *route.Router
+	outbox   *notify.Outbox
+	silences *silence.Store
+	logger   *zap.Logger
 	// log is nil when storage is off. It is set at construction, before
 	// any delivery can start, and never changes.
 	log alertLog
@@ -72,13 +77,17 @@ func newAlertPath(cfg AlertingConfig, client ClientFactory, self *metrics.Set, l
 	if err != nil {
 		return nil, err
 	}
-	router, err := cfg.router(nil)
+	silences := silence.New()
+	if log != nil {
+		silences.OnChange = log.saveSilences
+	}
+	router, err := cfg.router(silenceFilter{silences})
 	if err != nil {
 		return nil, fmt.Errorf("alerting.%w", err)
 	}
 	p := &alertPath{
 		manager: alerting.NewManager(alerting.Options{KeepFiringFor: cfg.KeepFiringFor}),
-		router:  router, logger: logger, log: log,
+		router:  router, silences: silences, logger: logger, log: log,
 		transitions:   self.NewCounter("burnwatch_alert_transitions_total"),
 		notifications: self.NewCounter("burnwatch_notifications_total"),
 	}
@@ -167,8 +176,17 @@ func (p *alertPath) state(pending bool) alertState {
 	}
 	if pending {
 		s.Pending = p.outbox.Pending()
+		s.Silences = p.silences.Snapshot()
 	}
 	return s
+}
+
+// silenceFilter lets the router ask the silences; a nil store silences
+// nothing.
+type silenceFilter struct{ s *silence.Store }
+
+func (f silenceFilter) Silenced(labels map[string]string, now time.Time) bool {
+	return f.s != nil && f.s.Silenced(labels, now)
 }
 
 // restore resumes firing alerts without paging again, the routing groups,
@@ -189,6 +207,9 @@ func (p *alertPath) restore(s alertState) {
 		}
 	}
 	p.outbox.Restore(pending)
+	if err := p.silences.Restore(s.Silences); err != nil {
+		p.logger.Warn("some silences were not restored", zap.Error(err))
+	}
 }
 
 func (p *alertPath) firing() int { return len(p.manager.Firing()) }

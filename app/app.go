@@ -41,6 +41,7 @@ type App struct {
 	persist *persistence
 	alerts  *alertPath
 
+	started             time.Time
 	startOnce, stopOnce sync.Once
 	cancel              context.CancelFunc
 	done                chan struct{}
@@ -121,6 +122,7 @@ func (a *App) Start(context.Context) error {
 }
 
 func (a *App) start() error {
+	a.started = time.Now()
 	var log alertLog
 	if a.cfg.Storage.Directory != "" {
 		a.persist = newPersistence(a.cfg.Storage, a.self, a.logger)

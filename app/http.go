@@ -10,12 +10,17 @@ import (
 type HandlerOptions struct {
 	// ProcessMetrics adds go_* and process_* metrics to /metrics.
 	ProcessMetrics bool
+	// BearerToken, when set, is required of every request that changes
+	// state (silences); without it such requests are served on loopback
+	// listeners only.
+	BearerToken string
 }
 
 // Handler serves the App's HTTP endpoint: /metrics in the Prometheus text
-// format.
+// format, and the Alertmanager-compatible /api/v2 (alerts, silences).
 func (a *App) Handler(opts HandlerOptions) http.Handler {
 	mux := http.NewServeMux()
+	a.amRoutes(mux, opts)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		a.WriteMetrics(w)

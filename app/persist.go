@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/silence"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/storage/checkpoint"
 	"github.com/burnwatch/burnwatch/storage/journal"
@@ -26,9 +27,10 @@ import (
 // raw spans) and the alert state after each change, so replay after the
 // newest checkpoint rebuilds both.
 const (
-	recDelta  wal.RecordType = 1
-	recAlerts wal.RecordType = 2
-	recOutbox wal.RecordType = 3
+	recDelta    wal.RecordType = 1
+	recAlerts   wal.RecordType = 2
+	recOutbox   wal.RecordType = 3
+	recSilences wal.RecordType = 4
 )
 
 // checkpointMagic starts a checkpoint body: engine snapshot, then alert state.
@@ -170,6 +172,7 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 	}
 	var state *alertState
 	var outbox pendingSet
+	var silences *[]silence.Silence
 	from := wal.LSN(0)
 	switch {
 	case errors.Is(err, checkpoint.ErrNoCheckpoint):
@@ -184,6 +187,9 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 			state = s
 			for _, n := range s.Pending {
 				outbox.put(n)
+			}
+			if s.Silences != nil {
+				silences = &s.Silences
 			}
 		}
 		from = wal.LSN(cp.LSN) + 1
@@ -201,6 +207,12 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 				return fmt.Errorf("record %d: %w", r.LSN, err)
 			}
 			state = &s
+		case recSilences:
+			var ss []silence.Silence
+			if err := json.Unmarshal(r.Data, &ss); err != nil {
+				return fmt.Errorf("record %d: %w", r.LSN, err)
+			}
+			silences = &ss
 		case recOutbox:
 			var o outboxRecord
 			if err := json.Unmarshal(r.Data, &o); err != nil {
@@ -215,13 +227,16 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		p.fail("replay wal", err)
 	}
 	p.setDurableLocked()
-	if state == nil && len(outbox.order) == 0 {
+	if state == nil && len(outbox.order) == 0 && silences == nil {
 		return nil
 	}
 	if state == nil {
 		state = &alertState{}
 	}
 	state.Pending = outbox.list()
+	if silences != nil {
+		state.Silences = *silences
+	}
 	return state
 }
 
@@ -307,6 +322,9 @@ func (p *persistence) appendDelta(engine *slo.Engine) {
 // saveAlerts writes the alert state after a change, so a restart resumes
 // it.
 func (p *persistence) saveAlerts(s alertState) { p.appendJSON(recAlerts, "alert state", s) }
+
+// saveSilences writes every silence after a change (they are few).
+func (p *persistence) saveSilences(ss []silence.Silence) { p.appendJSON(recSilences, "silences", ss) }
 
 // saveOutbox writes a change of the outbox.
 func (p *persistence) saveOutbox(r outboxRecord) { p.appendJSON(recOutbox, "outbox", r) }

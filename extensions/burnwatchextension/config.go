@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/burnwatch/burnwatch/app"
@@ -25,7 +26,15 @@ type Config struct {
 	HTTP confighttp.ServerConfig `mapstructure:"http"`
 	// ProcessMetrics adds go_* and process_* metrics to /metrics (default
 	// true).
-	ProcessMetrics bool `mapstructure:"process_metrics"`
+	ProcessMetrics bool      `mapstructure:"process_metrics"`
+	API            APIConfig `mapstructure:"api"`
+}
+
+// APIConfig guards the HTTP API's writes (silences).
+type APIConfig struct {
+	// BearerToken, when set, is required of every write; without it,
+	// writes are served on a loopback listener only.
+	BearerToken configopaque.String `mapstructure:"bearer_token"`
 }
 
 // Validate checks the daemon's settings; each error names its key.
