@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
@@ -55,14 +56,18 @@ func (k Kind) AlertName() string {
 	return AlertName
 }
 
-// Label names Burnwatch sets on every alert. An SLO's own labels with these
-// names are ignored, so routes can rely on them.
+// Label names Burnwatch sets on every alert (slo.ReservedLabels). Flow and
+// SLO labels with these names are overridden, and spec files may not give
+// them as alert labels, so routes can rely on them.
 const (
 	LabelAlertName = "alertname"
 	LabelSLO       = "slo"
 	LabelFlow      = "flow"
 	LabelTier      = "tier"
 	LabelSeverity  = "severity"
+	// LabelCriticality is the flow's tier: critical, high, medium or low.
+	// An SLO without one (a spec built in code) has no criticality label.
+	LabelCriticality = "criticality"
 )
 
 // MaxTraceIDs is how many exemplar trace IDs an alert carries.
@@ -222,34 +227,25 @@ func newConditionAlert(now time.Time, st *slo.Status, cs *slo.ConditionStatus) A
 // baseAlert fills what every kind of alert says about its SLO.
 func baseAlert(now time.Time, st *slo.Status, name string, kind Kind, sev slo.Severity) Alert {
 	spec := st.SLO
-	labels := make(map[string]string, len(spec.Labels)+5)
-	for k, v := range spec.Labels {
-		labels[k] = v
-	}
-	labels[LabelAlertName] = kind.AlertName()
-	labels[LabelSLO] = spec.Name
-	labels[LabelFlow] = spec.Flow
-	labels[LabelTier] = name
-	labels[LabelSeverity] = string(sev)
-
 	a := Alert{
-		Fingerprint:   Fingerprint(spec.Name, name),
-		SLO:           spec.Name,
-		Flow:          spec.Flow,
-		Tier:          name,
-		Kind:          kind,
-		Severity:      sev,
-		Labels:        labels,
-		LastEvaluated: now,
-		Objective:     spec.Objective.String(),
-		Target:        spec.Target,
-		Period:        spec.Period,
-		BudgetLeft:    finite(st.BudgetLeft),
-		Good:          st.Period.Good(),
-		Total:         st.Period.Total,
-		Runbook:       spec.Runbook,
-		Dashboard:     spec.Dashboard,
-		Description:   spec.Description,
+		Fingerprint:         Fingerprint(spec.Name, name),
+		SLO:                 spec.Name,
+		Flow:                spec.Flow,
+		Tier:                name,
+		Kind:                kind,
+		Severity:            sev,
+		Labels:              alertLabels(spec, kind, name, sev),
+		LastEvaluated:       now,
+		Objective:           spec.Objective.String(),
+		Target:              spec.Target,
+		Period:              spec.Period,
+		BudgetLeft:          finite(st.BudgetLeft),
+		Good:                st.Period.Good(),
+		Total:               st.Period.Total,
+		Runbook:             spec.Runbook,
+		Dashboard:           spec.Dashboard,
+		Description:         spec.Description,
+		AnnotationTemplates: maps.Clone(spec.AlertAnnotations),
 	}
 	switch spec.Objective {
 	case slo.LatencyThreshold:
@@ -268,6 +264,94 @@ func baseAlert(now time.Time, st *slo.Status, name string, kind Kind, sev slo.Se
 		}
 	}
 	return a
+}
+
+// alertLabels are the labels of spec's alert of tier name (a tier's or a
+// condition's name): the flow's labels, then the SLO's, then the SLO's alert
+// labels, a later one winning over an earlier one of the same name; then
+// the reserved labels, which always win: alertname, slo, flow, tier,
+// severity and criticality (the flow's tier, left out when spec has none).
+func alertLabels(spec *slo.Spec, kind Kind, name string, sev slo.Severity) map[string]string {
+	labels := make(map[string]string, len(spec.FlowLabels)+len(spec.Labels)+len(spec.AlertLabels)+6)
+	maps.Copy(labels, spec.FlowLabels)
+	maps.Copy(labels, spec.Labels)
+	maps.Copy(labels, spec.AlertLabels)
+	labels[LabelAlertName] = kind.AlertName()
+	labels[LabelSLO] = spec.Name
+	labels[LabelFlow] = spec.Flow
+	labels[LabelTier] = name
+	labels[LabelSeverity] = string(sev)
+	if spec.Criticality != "" {
+		labels[LabelCriticality] = spec.Criticality
+	} else {
+		delete(labels, LabelCriticality) // never a flow's or SLO's own
+	}
+	return labels
+}
+
+// SampleAlerts are made-up firing alerts of spec: one of each kind it has
+// (the first tier, budget, exhaustion and no-data alert), or a burn alert of
+// the first default tier when it has none. They carry the labels, texts and
+// annotation templates spec's real alerts carry, and every field a kind
+// sets. Templates are tried on them before any alert exists, so that one
+// naming a field or label that is not there fails when the spec is loaded
+// rather than during an outage.
+func SampleAlerts(spec *slo.Spec) []Alert {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	period := spec.Period
+	if period <= 0 {
+		period = slo.DefaultPeriod
+		if spec.Calendar != nil {
+			period = spec.Calendar.Unit.NominalPeriod()
+		}
+	}
+	tiers := spec.Tiers
+	if tiers == nil {
+		tiers = slo.DefaultTiers(period)
+	}
+	ex := []slo.Exemplar{{TraceID: [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}}}
+	st := &slo.Status{
+		SLO: spec, At: now, BudgetLeft: 0.9, Exemplars: ex,
+		Period: slo.WindowStats{Window: period, Total: 10_000, Bad: 20},
+	}
+	var out []Alert
+	burn := func(t slo.Tier) {
+		out = append(out, newAlert(now, st, &slo.TierStatus{
+			Tier:   t,
+			Long:   slo.WindowStats{Window: t.Long, Total: 1000, Bad: 20, Burn: 20},
+			Short:  slo.WindowStats{Window: t.Short, Total: 100, Bad: 2, Burn: 20},
+			Enough: true, Firing: true, Exemplars: ex,
+		}))
+	}
+	cond := func(cs slo.ConditionStatus) {
+		cs.Firing = true
+		out = append(out, newConditionAlert(now, st, &cs))
+	}
+	if len(tiers) > 0 {
+		burn(tiers[0])
+	}
+	if len(spec.BudgetAlerts) > 0 {
+		b := spec.BudgetAlerts[0]
+		cond(slo.ConditionStatus{Kind: slo.BudgetConsumed, Name: cmp.Or(b.Name, "budget"), Severity: cmp.Or(b.Severity, slo.Ticket),
+			Value: min(1, b.Consumed+0.1), Threshold: b.Consumed, Exemplars: ex})
+	}
+	if len(spec.ExhaustionAlerts) > 0 {
+		e := spec.ExhaustionAlerts[0]
+		cond(slo.ConditionStatus{Kind: slo.Exhaustion, Name: cmp.Or(e.Name, "exhaustion"), Severity: cmp.Or(e.Severity, slo.Ticket),
+			Window: e.Window, Burn: 20, Value: (e.Within * 3 / 4).Seconds(), Threshold: e.Within.Seconds(), Exemplars: ex})
+	}
+	if spec.NoData > 0 {
+		cond(slo.ConditionStatus{Kind: slo.NoData, Name: slo.NoDataName, Severity: cmp.Or(spec.NoDataSeverity, slo.Ticket),
+			Value: (spec.NoData + 2*time.Minute).Seconds(), Threshold: spec.NoData.Seconds()})
+	}
+	if len(out) == 0 {
+		// No alerts at all: still try templates on the kind most have.
+		burn(slo.DefaultTiers(period)[0])
+	}
+	for i := range out {
+		out[i].State, out[i].StartsAt = StateFiring, now.Add(-5*time.Minute)
+	}
+	return out
 }
 
 // traceIDs returns up to MaxTraceIDs exemplar trace IDs as hex, skipping

@@ -3,7 +3,9 @@ package alerting
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +135,157 @@ func TestNewAlert(t *testing.T) {
 	a = newAlert(t0, &st, &st.Tiers[0])
 	if _, err := json.Marshal(a); err != nil {
 		t.Errorf("marshal alert with non-finite inputs: %v", err)
+	}
+}
+
+// TestAlertLabels checks the precedence of an alert's labels: the flow's,
+// then the SLO's, then the SLO's alert labels, then the reserved labels,
+// which nothing overrides.
+func TestAlertLabels(t *testing.T) {
+	spec := checkoutSpec()
+	spec.FlowLabels = map[string]string{"team": "flow", "service": "shop", "region": "flow", "criticality": "spoofed", "tier": "spoofed"}
+	spec.Labels = map[string]string{"team": "slo", "region": "slo", "alertname": "spoofed", "slo": "spoofed"}
+	spec.AlertLabels = map[string]string{"region": "alert", "channel": "payments-oncall"}
+	spec.Criticality = "critical"
+	st := checkoutStatus(spec, nil)
+
+	a := newAlert(t0, &st, &st.Tiers[0])
+	want := map[string]string{
+		"service": "shop",            // the flow's only
+		"team":    "slo",             // the SLO's over the flow's
+		"region":  "alert",           // the alert label over both
+		"channel": "payments-oncall", // the alert label only
+		// Reserved: set by Burnwatch whatever the others say.
+		"alertname": "SLOBurnRate", "slo": "checkout-availability", "flow": "checkout",
+		"tier": "page-fast", "severity": "page", "criticality": "critical",
+	}
+	if !maps.Equal(a.Labels, want) {
+		t.Errorf("labels:\n got %v\nwant %v", a.Labels, want)
+	}
+	// A condition alert gets the same labels but its own alertname, tier
+	// and severity.
+	cond := newConditionAlert(t0, &st, &slo.ConditionStatus{Kind: slo.NoData, Name: slo.NoDataName, Severity: slo.Ticket})
+	want["alertname"], want["tier"], want["severity"] = AlertNameNoData, slo.NoDataName, "ticket"
+	if !maps.Equal(cond.Labels, want) {
+		t.Errorf("no-data labels:\n got %v\nwant %v", cond.Labels, want)
+	}
+
+	// An SLO without a criticality (built in code, not from a flow) has no
+	// criticality label, not even one of its own.
+	spec.Criticality = ""
+	if l := newAlert(t0, &st, &st.Tiers[0]).Labels; l["criticality"] != "" || len(l) != len(want)-1 {
+		t.Errorf("without criticality: %v", l)
+	}
+	// The alert's labels are its own: changing them changes no spec.
+	a.Labels["service"] = "changed"
+	if spec.FlowLabels["service"] != "shop" {
+		t.Errorf("alert shares its flow's labels map")
+	}
+}
+
+// TestReservedLabels checks that the labels slo.Spec.Validate keeps alert
+// labels off are exactly the ones every alert gets from Burnwatch.
+func TestReservedLabels(t *testing.T) {
+	spec := &slo.Spec{Name: "s", Flow: "f", Criticality: "low"}
+	st := slo.Status{SLO: spec}
+	got := slices.Sorted(maps.Keys(baseAlert(t0, &st, "t", KindBurn, slo.Page).Labels))
+	want := slices.Sorted(slices.Values(slo.ReservedLabels()))
+	if !slices.Equal(got, want) {
+		t.Errorf("labels of an alert of an SLO without labels %v, slo.ReservedLabels %v", got, want)
+	}
+	consts := []string{LabelAlertName, LabelSLO, LabelFlow, LabelTier, LabelSeverity, LabelCriticality}
+	for _, l := range consts {
+		if !slo.ReservedLabel(l) {
+			t.Errorf("%s is not an slo.ReservedLabel", l)
+		}
+	}
+}
+
+func TestAnnotationTemplates(t *testing.T) {
+	spec := checkoutSpec()
+	spec.AlertAnnotations = map[string]string{"summary": "{{ .SLO }} burns", "team_channel": "#{{ .Labels.team }}"}
+	st := checkoutStatus(spec, nil)
+	a := newAlert(t0, &st, &st.Tiers[0])
+	if !maps.Equal(a.AnnotationTemplates, spec.AlertAnnotations) {
+		t.Errorf("AnnotationTemplates = %v, want %v", a.AnnotationTemplates, spec.AlertAnnotations)
+	}
+	a.AnnotationTemplates["summary"] = "changed"
+	if spec.AlertAnnotations["summary"] != "{{ .SLO }} burns" {
+		t.Errorf("alert shares the spec's annotations map")
+	}
+	if a := newAlert(t0, &st, &st.Tiers[1]); a.AnnotationTemplates["summary"] != "{{ .SLO }} burns" {
+		t.Errorf("second alert: %v", a.AnnotationTemplates)
+	}
+	spec.AlertAnnotations = nil
+	if a := newAlert(t0, &st, &st.Tiers[0]); a.AnnotationTemplates != nil {
+		t.Errorf("no annotations: %v", a.AnnotationTemplates)
+	}
+}
+
+// TestSampleAlerts checks the alerts templates are tried on: one firing
+// alert of each kind the SLO has, with its labels and annotations and the
+// fields a template would show.
+func TestSampleAlerts(t *testing.T) {
+	spec := checkoutSpec()
+	spec.Criticality = "critical"
+	spec.AlertAnnotations = map[string]string{"summary": "x"}
+	spec.BudgetAlerts = []slo.BudgetAlert{{Name: "budget-50", Severity: slo.Ticket, Consumed: 0.5}}
+	spec.ExhaustionAlerts = []slo.ExhaustionAlert{{Name: "exhaustion-1d", Severity: slo.Page, Window: time.Hour, Within: 24 * time.Hour}}
+	spec.NoData, spec.NoDataSeverity = 10*time.Minute, slo.Page
+	samples := SampleAlerts(spec)
+	want := []struct {
+		kind Kind
+		tier string
+		sev  slo.Severity
+	}{
+		{KindBurn, "page-fast", slo.Page},
+		{KindBudget, "budget-50", slo.Ticket},
+		{KindExhaustion, "exhaustion-1d", slo.Page},
+		{KindNoData, "no-data", slo.Page},
+	}
+	if len(samples) != len(want) {
+		t.Fatalf("%d samples, want %d", len(samples), len(want))
+	}
+	for i, a := range samples {
+		w := want[i]
+		if a.Kind != w.kind || a.Tier != w.tier || a.Severity != w.sev || a.State != StateFiring || a.Labels["alertname"] != a.Kind.AlertName() {
+			t.Errorf("sample %d: kind %s tier %s severity %s state %s alertname %s", i, a.Kind, a.Tier, a.Severity, a.State, a.Labels["alertname"])
+		}
+		if a.Labels["team"] != "payments" || a.Labels["criticality"] != "critical" || a.AnnotationTemplates["summary"] != "x" {
+			t.Errorf("sample %s: labels %v annotations %v", a.Kind, a.Labels, a.AnnotationTemplates)
+		}
+		if a.Kind != KindNoData && len(a.TraceIDs) == 0 {
+			t.Errorf("sample %s has no trace IDs", a.Kind)
+		}
+	}
+	if b := samples[0]; b.Long.Burn == 0 || b.Short.Burn == 0 || b.TimeToExhaustion == 0 {
+		t.Errorf("burn sample %+v", b)
+	}
+	if b := samples[1]; !(b.Consumed > b.ConsumedThreshold) || b.ConsumedThreshold != 0.5 {
+		t.Errorf("budget sample consumed %v threshold %v", b.Consumed, b.ConsumedThreshold)
+	}
+	if e := samples[2]; e.Long.Window != time.Hour || e.Within != 24*time.Hour || !(e.TimeToExhaustion < e.Within) {
+		t.Errorf("exhaustion sample window %v within %v tte %v", e.Long.Window, e.Within, e.TimeToExhaustion)
+	}
+	if n := samples[3]; !(n.Silence > n.After) || n.After != 10*time.Minute {
+		t.Errorf("no-data sample silence %v after %v", n.Silence, n.After)
+	}
+	if _, err := json.Marshal(samples); err != nil {
+		t.Errorf("marshal samples: %v", err)
+	}
+
+	// Only the kinds the SLO has: no tiers, a no-data alert.
+	if s := SampleAlerts(&slo.Spec{Name: "s", Flow: "f", Tiers: []slo.Tier{}, NoData: time.Minute}); len(s) != 1 || s[0].Kind != KindNoData {
+		t.Errorf("no-data only: %d samples, first %s", len(s), s[0].Kind)
+	}
+	// No alerts at all: a burn alert of the first default tier, still.
+	if s := SampleAlerts(&slo.Spec{Name: "s", Flow: "f", Tiers: []slo.Tier{}}); len(s) != 1 || s[0].Kind != KindBurn || s[0].Long.Window != time.Hour {
+		t.Errorf("no alerts: %+v", s)
+	}
+	// Tiers left nil are the default ones, scaled to a calendar week.
+	week := &slo.Spec{Name: "s", Flow: "f", Calendar: &slo.Calendar{Unit: slo.Week}}
+	if s := SampleAlerts(week); len(s) != 1 || s[0].Tier != "page-fast" || s[0].Long.Window != 14*time.Minute {
+		t.Errorf("calendar week: %+v", s)
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"slices"
+	"sort"
 	"time"
 )
 
@@ -57,7 +60,8 @@ type Tier struct {
 
 // Spec is one SLO as a team wrote it, validated and with defaults applied.
 type Spec struct {
-	Name        string
+	Name string
+	// Labels are the SLO's own labels (metadata.labels).
 	Labels      map[string]string
 	Description string
 	Flow        string
@@ -103,7 +107,45 @@ type Spec struct {
 	// NoDataSeverity is the severity of the no-data alert (default ticket).
 	// The alert is named NoDataName.
 	NoDataSeverity Severity
+
+	// FlowLabels are the labels of the SLO's flow and Criticality the
+	// flow's tier (critical, high, medium or low). Package specs copies
+	// them from the flow, which may be defined in another file; empty for
+	// a spec built in code without one.
+	FlowLabels  map[string]string
+	Criticality string
+	// AlertLabels are set on every alert of the SLO, over the flow's and
+	// the SLO's labels (spec.alerting.labels). They may not use the
+	// ReservedLabels.
+	AlertLabels map[string]string
+	// AlertAnnotations are the SLO's own alert annotations
+	// (spec.alerting.annotations): Go text/template sources rendered on
+	// each alert when it is sent; summary and description replace the
+	// default texts.
+	AlertAnnotations map[string]string
 }
+
+// reservedLabels are the labels package alerting sets on every alert:
+// alertname, slo, flow, tier, severity and criticality. They are listed
+// here, below alerting, so that Validate can keep AlertLabels off them;
+// alerting's tests check both lists agree.
+var reservedLabels = []string{"alertname", "slo", "flow", "tier", "severity", "criticality"}
+
+// ReservedLabels returns the labels every alert gets from Burnwatch, in the
+// order messages list them. AlertLabels may not set them; an SLO's or a
+// flow's own labels of these names are overridden.
+func ReservedLabels() []string { return slices.Clone(reservedLabels) }
+
+// ReservedLabel reports whether name is one of the ReservedLabels.
+func ReservedLabel(name string) bool { return slices.Contains(reservedLabels, name) }
+
+// labelNameRE is a Prometheus label name. Alertmanager requires annotation
+// names to be label names too.
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// ValidLabelName reports whether name is a Prometheus label name:
+// [a-zA-Z_][a-zA-Z0-9_]*.
+func ValidLabelName(name string) bool { return labelNameRE.MatchString(name) }
 
 // EmptySlicePolicy is how a time slice without events counts.
 type EmptySlicePolicy int
@@ -221,6 +263,7 @@ func (s *Spec) Validate() error {
 		}
 	}
 	errs = append(errs, s.validateAlerts()...)
+	errs = append(errs, s.validateLabels()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("slo %q: %w", s.Name, errors.Join(errs...))
 	}
@@ -320,6 +363,32 @@ func (s *Spec) validateAlerts() []error {
 	if s.NoData > 0 {
 		claim(NoDataName)
 	}
+	return errs
+}
+
+// validateLabels checks the names of the labels and annotations alerts
+// get from the spec, in a stable order.
+func (s *Spec) validateLabels() []error {
+	var errs []error
+	check := func(what string, m map[string]string, reserved bool) {
+		names := make([]string, 0, len(m))
+		for k := range m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			switch {
+			case !ValidLabelName(k):
+				errs = append(errs, fmt.Errorf("%s %q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", what, k))
+			case reserved && ReservedLabel(k):
+				errs = append(errs, fmt.Errorf("%s %q is reserved: every alert gets it from Burnwatch", what, k))
+			}
+		}
+	}
+	check("label", s.Labels, false)
+	check("flow label", s.FlowLabels, false)
+	check("alert label", s.AlertLabels, true)
+	check("alert annotation", s.AlertAnnotations, false)
 	return errs
 }
 

@@ -20,10 +20,12 @@ const (
 	defaultExhaustionWindow = time.Hour
 )
 
-func (p *parser) alerting(n *yaml.Node, s *slo.Spec) {
-	f, ok := p.fields(n, "spec.alerting", "min_events", "disable", "tiers", "budget", "exhaustion", "no_data")
+// alerting reads spec.alerting into s and returns where each annotation is
+// written.
+func (p *parser) alerting(n *yaml.Node, s *slo.Spec) map[string]position {
+	f, ok := p.fields(n, "spec.alerting", "min_events", "disable", "tiers", "budget", "exhaustion", "no_data", "labels", "annotations")
 	if !ok {
-		return
+		return nil
 	}
 	if m := f["min_events"]; m != nil {
 		s.MinEvents, _ = p.count(m, "spec.alerting.min_events")
@@ -61,6 +63,14 @@ func (p *parser) alerting(n *yaml.Node, s *slo.Spec) {
 	if nd := f["no_data"]; nd != nil {
 		p.noData(nd, s, owners)
 	}
+	if l := f["labels"]; l != nil {
+		s.AlertLabels = p.labels(l, "spec.alerting.labels", true)
+	}
+	var annotationsAt map[string]position
+	if a := f["annotations"]; a != nil {
+		s.AlertAnnotations, annotationsAt = p.annotations(a, "spec.alerting.annotations")
+	}
+	return annotationsAt
 }
 
 // claim gives name to the alert at path, or reports that another alert of

@@ -6,5 +6,6 @@
 // problem at once, each as file:line: key.path: what is wrong and what is
 // allowed, so that a broken file fails startup with a message that says what
 // to change. The result is plain flows.Spec and slo.Spec values with defaults
-// applied; docs/spec.md is the reference for the format.
+// applied, each SLO carrying its flow's labels and criticality for its
+// alerts; docs/spec.md is the reference for the format.
 package specs

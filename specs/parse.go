@@ -154,7 +154,7 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 			nameAt = p.pos(nn)
 		}
 		if l := m["labels"]; l != nil {
-			labels = p.labels(l, "metadata.labels")
+			labels = p.labels(l, "metadata.labels", false)
 		}
 	}
 	spec := f["spec"]
@@ -177,9 +177,9 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 		}
 	case KindSLO:
 		s := slo.Spec{Name: name, Labels: labels}
-		var flowAt position
+		where := sloWhere{doc: nameAt}
 		if spec != nil {
-			flowAt = p.sloSpec(spec, &s)
+			p.sloSpec(spec, &s, &where)
 		}
 		if hasName && len(p.errs) == bad {
 			if err := s.Validate(); err != nil {
@@ -187,7 +187,7 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 				p.errs = append(p.errs, docPos.errorf("spec", "%w", err))
 				return
 			}
-			set.addSLO(s, nameAt, flowAt)
+			set.addSLO(s, where)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package specs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -20,9 +22,8 @@ type Set struct {
 	// Where things were written, for messages about duplicates and
 	// references; parallel to Flows and SLOs (shorter when a caller appended
 	// specs in code, which then have no position).
-	flowAt    []position
-	sloAt     []position
-	sloFlowAt []position
+	flowAt []position
+	sloAt  []sloWhere
 	// declared holds every flow name a file defines, including flows whose
 	// spec was broken, so an SLO using one is not reported twice.
 	declared map[string]position
@@ -42,17 +43,27 @@ func (s *Set) addFlow(f flows.Spec, at position) {
 	s.flowAt = append(s.flowAt, at)
 }
 
-func (s *Set) addSLO(o slo.Spec, at, flowAt position) {
-	s.SLOs = append(s.SLOs, o)
-	s.sloAt = append(s.sloAt, at)
-	s.sloFlowAt = append(s.sloFlowAt, flowAt)
+// sloWhere is where an SLO's document, its flow and its annotations were
+// written.
+type sloWhere struct {
+	doc, flow position
+	// annotations holds the position of each spec.alerting.annotations
+	// value, by key.
+	annotations map[string]position
 }
 
-func at(ps []position, i int) position {
+func (s *Set) addSLO(o slo.Spec, where sloWhere) {
+	s.SLOs = append(s.SLOs, o)
+	s.sloAt = append(s.sloAt, where)
+}
+
+// at returns ps[i], or the zero value for a spec added in code.
+func at[T any](ps []T, i int) T {
+	var zero T
 	if i < len(ps) {
 		return ps[i]
 	}
-	return position{}
+	return zero
 }
 
 // Merge appends other's flows and SLOs to s, after s's own (flow order
@@ -78,10 +89,10 @@ func (s *Set) Merge(other *Set) error {
 	}
 	for i, o := range other.SLOs {
 		if j := have(func(k int) string { return s.SLOs[k].Name }, len(s.SLOs), o.Name); j >= 0 {
-			errs = append(errs, at(other.sloAt, i).errorf("metadata.name", "SLO %q is already defined at %s", o.Name, at(s.sloAt, j)))
+			errs = append(errs, at(other.sloAt, i).doc.errorf("metadata.name", "SLO %q is already defined at %s", o.Name, at(s.sloAt, j).doc))
 			continue
 		}
-		s.addSLO(o, at(other.sloAt, i), at(other.sloFlowAt, i))
+		s.addSLO(o, at(other.sloAt, i))
 	}
 	for name, p := range other.declared {
 		if _, ok := s.declared[name]; ok {
@@ -99,15 +110,24 @@ func (s *Set) Merge(other *Set) error {
 }
 
 // Validate checks what no single document can: every SLO names a defined
-// flow, and the flows and SLOs pass their packages' own checks.
+// flow, its annotation templates work on its alerts, and the flows and SLOs
+// pass their packages' own checks. It also gives each SLO what it takes from
+// its flow, which may be defined in another file: FlowLabels and
+// Criticality.
 func (s *Set) Validate() error {
 	var errs []error
-	defined := make(map[string]bool, len(s.Flows))
-	for _, f := range s.Flows {
-		defined[f.Name] = true
+	defined := make(map[string]*flows.Spec, len(s.Flows))
+	for i := range s.Flows {
+		defined[s.Flows[i].Name] = &s.Flows[i]
 	}
-	for i, o := range s.SLOs {
-		if defined[o.Flow] {
+	for i := range s.SLOs {
+		o := &s.SLOs[i]
+		if f := defined[o.Flow]; f != nil {
+			o.FlowLabels = maps.Clone(f.Labels)
+			o.Criticality = cmp.Or(f.Tier, flows.DefaultTier)
+			// Only now are the alerts' labels known, which templates may
+			// name.
+			errs = append(errs, checkAnnotations(o, at(s.sloAt, i).annotations)...)
 			continue
 		}
 		if _, ok := s.declared[o.Flow]; ok {
@@ -126,14 +146,14 @@ func (s *Set) Validate() error {
 		} else {
 			msg += " (flows: " + strings.Join(names, ", ") + ")"
 		}
-		errs = append(errs, at(s.sloFlowAt, i).errorf("spec.flow", "%s", msg))
+		errs = append(errs, at(s.sloAt, i).flow.errorf("spec.flow", "%s", msg))
 	}
 	if _, err := flows.NewClassifier(s.Flows); err != nil {
 		errs = append(errs, fmt.Errorf("flows: %w", err))
 	}
 	for i := range s.SLOs {
 		if err := s.SLOs[i].Validate(); err != nil {
-			errs = append(errs, at(s.sloAt, i).errorf("spec", "%w", err))
+			errs = append(errs, at(s.sloAt, i).doc.errorf("spec", "%w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -16,13 +16,14 @@ import (
 // sloKeys are the keys of an SLO's spec, in the order messages list them.
 var sloKeys = []string{"description", "flow", "objective", "target", "period", "time_zone", "week_start", "runbook", "dashboard", "alerting"}
 
-// sloSpec reads an SLO's spec into s and returns where its flow is named.
-func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
+// sloSpec reads an SLO's spec into s, and where its flow and annotations
+// are written into where.
+func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec, where *sloWhere) {
 	f, ok := p.fields(n, "spec", sloKeys...)
 	if !ok {
-		return position{}
+		return
 	}
-	flowAt := p.pos(n)
+	where.flow = p.pos(n)
 	if d := f["description"]; d != nil {
 		s.Description, _ = p.scalar(d, "spec.description")
 	}
@@ -30,7 +31,7 @@ func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
 		p.errorf(n, "spec.flow", "missing: name the Flow this SLO measures")
 	} else {
 		s.Flow, _ = p.name(fl, "spec.flow")
-		flowAt = p.pos(fl)
+		where.flow = p.pos(fl)
 	}
 	s.Objective = slo.Availability
 	var sliceAt *yaml.Node
@@ -52,14 +53,13 @@ func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec) position {
 	s.MinEvents = slo.DefaultMinEvents
 	s.Tiers = slo.DefaultTiers(s.Period)
 	if a := f["alerting"]; a != nil {
-		p.alerting(a, s)
+		where.annotations = p.alerting(a, s)
 	}
 	// Slices are checked last: they must fit the period and every alert
 	// window, which are known only now.
 	if sliceAt != nil {
 		p.checkSlice(sliceAt, s)
 	}
-	return flowAt
 }
 
 // Calendar periods and the nominal length each stands for: Spec.Period

@@ -59,16 +59,27 @@ func TestLoadGood(t *testing.T) {
 			Target: 0.999, Period: slo.DefaultPeriod, MinEvents: 10,
 			Runbook: "https://runbooks.example/checkout", Dashboard: "https://grafana.example/d/checkout",
 			Tiers: []slo.Tier{{Name: "page-fast", Severity: slo.Page, Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4, MinEvents: 20}},
+			// From flows.yaml: the flow's labels and tier.
+			FlowLabels: map[string]string{"team": "payments"}, Criticality: flows.TierCritical,
+			AlertLabels: map[string]string{"channel": "payments-oncall", "team": "checkout-core"},
+			AlertAnnotations: map[string]string{
+				"summary":     "{{ .SLO }} is burning {{ burn .Long.Burn }} — page {{ .Labels.team }}",
+				"description": "{{ explain . }}\nCriticality {{ .Labels.criticality }}; ask in #{{ .Labels.channel }}.\n",
+				"runbook_url": "https://runbooks.example/{{ .Flow }}/{{ .Tier }}",
+			},
 		},
 		{
 			Name: "checkout-availability", Flow: "checkout", Objective: slo.Availability,
 			Target: 0.9995, Period: slo.DefaultPeriod, MinEvents: slo.DefaultMinEvents,
-			Tiers: slo.DefaultTiers(slo.DefaultPeriod),
+			Tiers:      slo.DefaultTiers(slo.DefaultPeriod),
+			FlowLabels: map[string]string{"team": "payments"}, Criticality: flows.TierCritical,
 		},
 		{
 			Name: "login-availability", Flow: "login", Objective: slo.Availability,
 			Target: 0.99, Period: week, MinEvents: 0,
 			Tiers: slo.DefaultTiers(week)[:2],
+			// login has no labels and no tier: the default tier.
+			Criticality: flows.TierMedium,
 		},
 	}
 	berlin := set.SLOs[3].Calendar
@@ -97,6 +108,7 @@ func TestLoadGood(t *testing.T) {
 				{Name: "exhaustion-3d", Severity: slo.Ticket, Window: 6 * time.Hour, Within: 72 * time.Hour},
 			},
 			NoData: 10 * time.Minute, NoDataSeverity: slo.Ticket,
+			FlowLabels: map[string]string{"team": "payments"}, Criticality: flows.TierCritical,
 		},
 		slo.Spec{
 			Name: "login-weekly", Flow: "login", Objective: slo.PercentileSlices,
@@ -104,6 +116,7 @@ func TestLoadGood(t *testing.T) {
 			Target: 0.995, Period: week, Calendar: &slo.Calendar{Unit: slo.Week, WeekStart: time.Sunday},
 			MinEvents: slo.DefaultMinEvents, Tiers: slo.DefaultTiers(week),
 			NoData: 30 * time.Minute, NoDataSeverity: slo.Page,
+			Criticality: flows.TierMedium,
 		},
 	)
 	if !reflect.DeepEqual(got, wantSLOs) {
@@ -515,6 +528,11 @@ func TestBuiltin(t *testing.T) {
 	p := set.SLOs[4]
 	if p.Objective != slo.PercentileSlices || p.Calendar == nil || len(p.BudgetAlerts) != 1 || len(p.ExhaustionAlerts) != 1 || p.NoData != 15*time.Minute {
 		t.Errorf("percentile example = %+v", p)
+	}
+	// checkout-availability shows alert labels and a summary template.
+	a := set.SLOs[0]
+	if a.Name != "checkout-availability" || a.Criticality != flows.TierCritical || a.AlertLabels["channel"] != "payments-oncall" || a.AlertAnnotations["summary"] == "" {
+		t.Errorf("alerting example = %+v", a)
 	}
 	if _, err := Load(BuiltinPrefix + "*.yaml"); err != nil {
 		t.Errorf("builtin glob: %v", err)

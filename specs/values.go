@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/burnwatch/burnwatch/slo"
 )
 
 func join(path, key string) string {
@@ -185,11 +187,32 @@ func (p *parser) name(n *yaml.Node, path string) (string, bool) {
 	return s, true
 }
 
-// labelNameRE is a Prometheus label name: labels reach alert routing and
-// metrics, where other characters would not survive.
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+// labelName checks the key k of a label or annotation (what): a Prometheus
+// label name, as labels reach alert routing and metrics, where other
+// characters would not survive, and Alertmanager wants annotation names
+// alike.
+func (p *parser) labelName(k *yaml.Node, path, what string) bool {
+	switch {
+	case k.Kind != yaml.ScalarNode || !slo.ValidLabelName(k.Value):
+		p.errorf(k, path, "%q is not %s name (letters, digits and '_', not starting with a digit)", k.Value, article(what))
+		return false
+	case strings.HasPrefix(k.Value, "__"):
+		p.errorf(k, path, "%s names starting with __ are reserved", what)
+		return false
+	}
+	return true
+}
 
-func (p *parser) labels(n *yaml.Node, path string) map[string]string {
+func article(what string) string {
+	if strings.ContainsRune("aeiou", rune(what[0])) {
+		return "an " + what
+	}
+	return "a " + what
+}
+
+// labels reads a mapping of label names to values. With reserved, the
+// labels Burnwatch sets on every alert (slo.ReservedLabels) are refused.
+func (p *parser) labels(n *yaml.Node, path string, reserved bool) map[string]string {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, path, "want a mapping of label names to values, not %s", describe(n))
@@ -199,12 +222,11 @@ func (p *parser) labels(n *yaml.Node, path string) map[string]string {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		kp := join(path, k.Value)
-		switch {
-		case !labelNameRE.MatchString(k.Value):
-			p.errorf(k, kp, "%q is not a label name (letters, digits and '_', not starting with a digit)", k.Value)
+		if !p.labelName(k, kp, "label") {
 			continue
-		case strings.HasPrefix(k.Value, "__"):
-			p.errorf(k, kp, "label names starting with __ are reserved")
+		}
+		if reserved && slo.ReservedLabel(k.Value) {
+			p.errorf(k, kp, "%q is set by Burnwatch on every alert; choose another name (reserved: %s)", k.Value, strings.Join(slo.ReservedLabels(), ", "))
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
