@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/history"
 	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/alertmanager"
 	"github.com/burnwatch/burnwatch/alerting/route"
 	"github.com/burnwatch/burnwatch/alerting/silence"
 	"github.com/burnwatch/burnwatch/slo"
@@ -19,7 +22,7 @@ import (
 // alertLog is where the alert path writes ahead: the history file and the
 // WAL (persistence, when storage is on).
 type alertLog interface {
-	record(historyRecord)
+	record(history.Record)
 	// saveAlerts writes the lifecycle and routing state after a change.
 	saveAlerts(alertState)
 	// saveOutbox writes a notification put in, or taken out of, the
@@ -64,6 +67,8 @@ type alertPath struct {
 	router   *route.Router
 	outbox   *notify.Outbox
 	silences *silence.Store
+	// pusher pushes every alert to Alertmanagers; nil without them.
+	pusher *alertmanager.Pusher
 	logger   *zap.Logger
 	// log is nil when storage is off. It is set at construction, before
 	// any delivery can start, and never changes.
@@ -72,7 +77,7 @@ type alertPath struct {
 	transitions, notifications *metrics.Counter
 }
 
-func newAlertPath(cfg AlertingConfig, client ClientFactory, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
+func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFactory, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
 	notifiers, templates, _, err := buildReceivers(cfg, client)
 	if err != nil {
 		return nil, err
@@ -132,12 +137,22 @@ func newAlertPath(cfg AlertingConfig, client ClientFactory, self *metrics.Set, l
 	if p.outbox, err = notify.NewOutbox(notifiers, opts); err != nil {
 		return nil, err
 	}
+	if am := cfg.Alertmanagers; am != nil {
+		if p.pusher, err = newPusher(*am, evaluation, client, self, logger); err != nil {
+			return nil, err
+		}
+	}
 	self.RegisterMetricsWriter(p.writeMetrics)
 	return p, nil
 }
 
 // start starts delivery, of what restore queued first.
-func (p *alertPath) start() { p.outbox.Start() }
+func (p *alertPath) start() {
+	p.outbox.Start()
+	if p.pusher != nil {
+		p.pusher.Start()
+	}
+}
 
 // update applies an evaluation: lifecycle transitions are journaled, the
 // router says which groups are due, and their notifications go to the
@@ -156,9 +171,13 @@ func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 		}
 	}
 	p.transitions.Add(len(ts))
+	firing := p.manager.Firing()
+	if p.pusher != nil {
+		p.pusher.Update(now, firing, resolved)
+	}
 	var ns []alerting.Notification
 	if p.router != nil {
-		ns = p.router.Update(now, p.manager.Firing(), resolved)
+		ns = p.router.Update(now, firing, resolved)
 	}
 	p.notifications.Add(len(ns))
 	p.outbox.Put(ns...)
@@ -214,7 +233,31 @@ func (p *alertPath) restore(s alertState) {
 
 func (p *alertPath) firing() int { return len(p.manager.Firing()) }
 
-func (p *alertPath) close(ctx context.Context) error { return p.outbox.Close(ctx) }
+func (p *alertPath) close(ctx context.Context) error {
+	err := p.outbox.Close(ctx)
+	if p.pusher != nil {
+		err = errors.Join(err, p.pusher.Close(ctx))
+	}
+	return err
+}
+
+// newPusher builds the Alertmanager pusher, counting its attempts.
+func newPusher(cfg AlertmanagersConfig, evaluation time.Duration, client ClientFactory, self *metrics.Set, logger *zap.Logger) (*alertmanager.Pusher, error) {
+	c, err := client("alertmanagers", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("alerting.alertmanagers.http: %w", err)
+	}
+	return alertmanager.NewWithOptions(cfg.Config, c, alertmanager.Options{
+		EvaluationInterval: evaluation,
+		OnAttempt: func(a alertmanager.Attempt) {
+			self.GetOrCreateCounter(fmt.Sprintf(`burnwatch_alertmanager_pushes_total{url=%q,outcome=%q}`, a.URL, a.Outcome)).Inc()
+			if a.Err != nil {
+				logger.Warn("alertmanager push failed", zap.String("url", a.URL), zap.Int("alerts", a.Alerts),
+					zap.String("outcome", string(a.Outcome)), zap.Time("next", a.NextAt), zap.Error(a.Err))
+			}
+		},
+	})
+}
 
 // writeMetrics exposes the outbox: what waits per receiver.
 func (p *alertPath) writeMetrics(w io.Writer) {
@@ -225,37 +268,15 @@ func (p *alertPath) writeMetrics(w io.Writer) {
 	}
 }
 
-// historyRecord is one line of the alert history: a transition, a delivery
-// attempt or a dead letter.
-type historyRecord struct {
-	Time         time.Time         `json:"time"`
-	Event        string            `json:"event"` // transition | attempt | dead_letter
-	SLO          string            `json:"slo,omitempty"`
-	Tier         string            `json:"tier,omitempty"`
-	State        string            `json:"state,omitempty"`
-	Severity     string            `json:"severity,omitempty"`
-	BurnLong     *float64          `json:"burn_long,omitempty"`
-	BurnShort    *float64          `json:"burn_short,omitempty"`
-	BudgetLeft   *float64          `json:"budget_left,omitempty"`
-	Notification string            `json:"notification,omitempty"`
-	Receiver     string            `json:"receiver,omitempty"`
-	Group        string            `json:"group,omitempty"`
-	Attempt      int               `json:"attempt,omitempty"`
-	Outcome      string            `json:"outcome,omitempty"`
-	Error        string            `json:"error,omitempty"`
-	Fingerprints []string          `json:"fingerprints,omitempty"`
-	Labels       map[string]string `json:"labels,omitempty"`
-}
-
-func transitionRecord(t alerting.Transition) historyRecord {
+func transitionRecord(t alerting.Transition) history.Record {
 	a := t.Alert
-	return historyRecord{Time: t.At, Event: "transition", SLO: a.SLO, Tier: a.Tier, State: string(a.State),
+	return history.Record{Time: t.At, Event: history.EventTransition, SLO: a.SLO, Tier: a.Tier, State: string(a.State),
 		Severity: string(a.Severity), BurnLong: &a.Long.Burn, BurnShort: &a.Short.Burn, BudgetLeft: &a.BudgetLeft,
 		Notification: t.ID, Labels: a.Labels}
 }
 
-func attemptRecord(a notify.Attempt) historyRecord {
-	r := historyRecord{Time: a.At, Event: "attempt", Receiver: a.Receiver, Group: a.GroupKey, Notification: a.ID,
+func attemptRecord(a notify.Attempt) history.Record {
+	r := history.Record{Time: a.At, Event: history.EventAttempt, Receiver: a.Receiver, Group: a.GroupKey, Notification: a.ID,
 		Attempt: a.Number, Outcome: string(a.Outcome), Fingerprints: a.Fingerprints}
 	if a.Err != nil {
 		r.Error = a.Err.Error()
@@ -263,9 +284,9 @@ func attemptRecord(a notify.Attempt) historyRecord {
 	return r
 }
 
-func deadLetterRecord(dl notify.DeadLetter) historyRecord {
+func deadLetterRecord(dl notify.DeadLetter) history.Record {
 	n := dl.Notification
-	r := historyRecord{Time: time.Now(), Event: "dead_letter", Receiver: n.Receiver, Group: n.GroupKey, Notification: n.ID,
+	r := history.Record{Time: time.Now(), Event: history.EventDeadLetter, Receiver: n.Receiver, Group: n.GroupKey, Notification: n.ID,
 		Attempt: dl.Attempts, Error: dl.Reason}
 	for _, a := range n.Alerts {
 		r.Fingerprints = append(r.Fingerprints, a.Fingerprint)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting/notify"
+	"github.com/burnwatch/burnwatch/alerting/notify/alertmanager"
 	"github.com/burnwatch/burnwatch/alerting/notify/webhook"
 	"github.com/burnwatch/burnwatch/alerting/route"
 )
@@ -99,6 +100,17 @@ type AlertingConfig struct {
 	// Alertmanager's time_intervals syntax.
 	TimeIntervals []route.TimeIntervalConfig `mapstructure:"time_intervals"`
 	Delivery      DeliveryConfig             `mapstructure:"delivery"`
+	// Alertmanagers, when set, also push every alert to these
+	// Alertmanagers the way Prometheus does, so their routing, silences and
+	// receivers apply.
+	Alertmanagers *AlertmanagersConfig `mapstructure:"alertmanagers"`
+}
+
+// AlertmanagersConfig is an HA list of Alertmanagers to push alerts to.
+type AlertmanagersConfig struct {
+	alertmanager.Config `mapstructure:",squash"`
+	// HTTP is the client's collector confighttp settings, as a receiver's.
+	HTTP map[string]any `mapstructure:"http"`
 }
 
 // WebhookConfig is one webhook receiver: webhook.Config's fields, except
@@ -203,6 +215,11 @@ func (c *AlertingConfig) check() error {
 		names[w.Name] = fmt.Sprintf("alerting.webhooks[%d]", i)
 		if err := w.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("alerting.webhooks[%d]: %w", i, err))
+		}
+	}
+	if c.Alertmanagers != nil {
+		if err := c.Alertmanagers.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("alerting.alertmanagers.%w", err))
 		}
 	}
 	if c.Route != nil && len(c.receivers()) == 0 {

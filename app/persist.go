@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/alerting/history"
 	"github.com/burnwatch/burnwatch/alerting/silence"
 	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/storage/checkpoint"
@@ -409,7 +410,7 @@ func (p *persistence) reopenHistory() error {
 }
 
 // record writes one line of alert history.
-func (p *persistence) record(v historyRecord) {
+func (p *persistence) record(v history.Record) {
 	p.mu.Lock()
 	h := p.history
 	p.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/burnwatch/burnwatch/alerting/history"
 )
 
 func storedConfig(dir string) Config {
@@ -271,7 +273,7 @@ func TestRestartDeliversPendingAndJournalsEveryAttempt(t *testing.T) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		var r historyRecord
+		var r history.Record
 		if json.Unmarshal(s.Bytes(), &r) == nil && r.Event == "attempt" && r.Outcome != "aborted" {
 			attempts++
 		}

@@ -186,6 +186,10 @@ func (s *Spec) applyDefaults() {
 	if s.Tiers == nil {
 		s.Tiers = DefaultTiers(s.Period)
 	}
+	s.Tiers = slices.Clone(s.Tiers)
+	for i := range s.Tiers {
+		s.Tiers[i] = s.Tiers[i].withDefaults()
+	}
 	s.BudgetAlerts = slices.Clone(s.BudgetAlerts)
 	for i := range s.BudgetAlerts {
 		a := &s.BudgetAlerts[i]

@@ -56,6 +56,39 @@ type Tier struct {
 	Factor   float64
 	// MinEvents, when > 0, overrides the SLO's MinEvents for this tier.
 	MinEvents uint64
+	// WarmUp is how long the engine must have observed (since its first
+	// evaluation, restored history included) before the tier may fire, so
+	// a long window that holds a minute of a day cannot page. 0 means
+	// DefaultWarmUp(Long, Short).
+	WarmUp time.Duration
+	// Hold is how long a firing tier's condition must have stopped holding
+	// before it resolves (hysteresis). 0 means the short window.
+	Hold time.Duration
+	// ResolveFactor, when in (0, Factor], is the burn rate both windows
+	// must fall to, not only below Factor, for the hold to begin. 0 means
+	// Factor.
+	ResolveFactor float64
+}
+
+// DefaultWarmUp is a tier's warm-up when its spec says none: a sixtieth of
+// its long window ("a minute of an hour"), at most its short window. For a
+// 30 d period that is 1m, 6m, 24m and 72m for the Workbook's four tiers: a
+// page can fire a minute after a cold start, a 3-day ticket not before an
+// hour and twelve minutes of data.
+func DefaultWarmUp(long, short time.Duration) time.Duration { return min(long/60, short) }
+
+// withDefaults fills the tier's zero WarmUp, Hold and ResolveFactor.
+func (t Tier) withDefaults() Tier {
+	if t.WarmUp == 0 {
+		t.WarmUp = DefaultWarmUp(t.Long, t.Short)
+	}
+	if t.Hold == 0 {
+		t.Hold = t.Short
+	}
+	if t.ResolveFactor == 0 {
+		t.ResolveFactor = t.Factor
+	}
+	return t
 }
 
 // Spec is one SLO as a team wrote it, validated and with defaults applied.
@@ -260,6 +293,12 @@ func (s *Spec) Validate() error {
 		}
 		if t.Factor <= 0 {
 			errs = append(errs, fmt.Errorf("tier %q: factor %v is not positive", t.Name, t.Factor))
+		}
+		if t.WarmUp < 0 || t.Hold < 0 {
+			errs = append(errs, fmt.Errorf("tier %q: warm-up %v and hold %v must not be negative", t.Name, t.WarmUp, t.Hold))
+		}
+		if t.ResolveFactor < 0 || t.ResolveFactor > t.Factor {
+			errs = append(errs, fmt.Errorf("tier %q: resolve factor %v is not in (0, factor %v]", t.Name, t.ResolveFactor, t.Factor))
 		}
 	}
 	errs = append(errs, s.validateAlerts()...)

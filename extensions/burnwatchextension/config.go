@@ -40,6 +40,11 @@ type APIConfig struct {
 // Validate checks the daemon's settings; each error names its key.
 func (c *Config) Validate() error {
 	errs := []error{c.Config.Check()}
+	if am := c.Alerting.Alertmanagers; am != nil && len(am.HTTP) > 0 {
+		if _, err := clientConfig(am.HTTP); err != nil {
+			errs = append(errs, fmt.Errorf("alerting.alertmanagers.http: %w", err))
+		}
+	}
 	for i, r := range c.Alerting.Receivers {
 		if len(r.HTTP) == 0 {
 			continue
