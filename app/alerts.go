@@ -69,7 +69,7 @@ type alertPath struct {
 	silences *silence.Store
 	// pusher pushes every alert to Alertmanagers; nil without them.
 	pusher *alertmanager.Pusher
-	logger   *zap.Logger
+	logger *zap.Logger
 	// log is nil when storage is off. It is set at construction, before
 	// any delivery can start, and never changes.
 	log alertLog
