@@ -164,6 +164,10 @@ type Alert struct {
 	Description string `json:"description,omitempty"`
 	// TraceIDs are up to MaxTraceIDs recent bad events, hex, newest first.
 	TraceIDs []string `json:"trace_ids,omitempty"`
+	// Flaps counts how often this alert has fired again soon after it
+	// resolved (alerting.Options.FlapWindow): a tier worth tuning.
+	Flaps int `json:"flaps,omitempty"`
+
 	// AnnotationTemplates are the SLO's own alert annotations: Go
 	// text/template sources rendered on the alert when it is sent (package
 	// notify); summary and description replace the default texts.

@@ -60,6 +60,12 @@ func checkoutStatus(spec *slo.Spec, firing map[string]bool) slo.Status {
 			// As the engine gives them: the prefix inside the long window.
 			Exemplars: st.Exemplars,
 		}
+		if !ts.Firing {
+			// As the engine gives a tier that does not fire: burns below its
+			// factor.
+			ts.Long.Bad, ts.Long.Burn = 5, 0.5
+			ts.Short.Bad, ts.Short.Burn = 0, 0
+		}
 		st.Tiers = append(st.Tiers, ts)
 	}
 	return st
@@ -85,7 +91,7 @@ func TestFingerprint(t *testing.T) {
 
 func TestNewAlert(t *testing.T) {
 	spec := checkoutSpec()
-	st := checkoutStatus(spec, nil)
+	st := checkoutStatus(spec, map[string]bool{"page-fast": true})
 	a := newAlert(t0, &st, &st.Tiers[0])
 
 	wantLabels := map[string]string{

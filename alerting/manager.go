@@ -27,10 +27,16 @@ type Transition struct {
 type Options struct {
 	// KeepFiringFor keeps an alert firing this long after the first
 	// evaluation at which its condition no longer held, like Prometheus'
-	// keep_firing_for, so a burn rate hovering at the factor does not flap.
-	// 0 resolves at once.
+	// keep_firing_for. A burn tier holds for the longer of this and its own
+	// Hold (its short window by default). 0 resolves conditions at once.
 	KeepFiringFor time.Duration
+	// FlapWindow: an alert that fires again within it after resolving has
+	// flapped (counted per alert; default DefaultFlapWindow).
+	FlapWindow time.Duration
 }
+
+// DefaultFlapWindow is the FlapWindow of a zero Options.
+const DefaultFlapWindow = time.Hour
 
 // DefaultRepeatInterval is Alertmanager's default repeat_interval.
 const DefaultRepeatInterval = 4 * time.Hour
@@ -48,6 +54,15 @@ type AlertState struct {
 	KeepFiringSince time.Time `json:"keep_firing_since,omitzero"`
 }
 
+// FlapState is what the Manager remembers of an alert between its
+// episodes, to count flaps across restarts.
+type FlapState struct {
+	SLO        string    `json:"slo"`
+	Tier       string    `json:"tier"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Flaps      int       `json:"flaps"`
+}
+
 type alertKey struct{ slo, tier string }
 
 // Manager follows the alert of every (SLO, tier) across evaluations, where a
@@ -61,11 +76,19 @@ type Manager struct {
 	// conditions.
 	mu     sync.Mutex
 	alerts map[alertKey]*AlertState
+	// flaps holds, per alert that has resolved, when it last did and how
+	// often it has flapped; bounded like alerts by the configured tiers,
+	// and pruned of alerts resolved longer than FlapWindow ago that never
+	// flapped.
+	flaps map[alertKey]*FlapState
 }
 
 // NewManager returns a Manager with no firing alerts.
 func NewManager(opts Options) *Manager {
-	return &Manager{opts: opts, alerts: make(map[alertKey]*AlertState)}
+	if opts.FlapWindow == 0 {
+		opts.FlapWindow = DefaultFlapWindow
+	}
+	return &Manager{opts: opts, alerts: make(map[alertKey]*AlertState), flaps: make(map[alertKey]*FlapState)}
 }
 
 // Update applies one evaluation and returns the transitions it causes, in
@@ -105,14 +128,23 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Transition {
 				continue
 			}
 			firing := ts.Firing
-			if m.alerts[k] != nil && ts.Short.Total == 0 {
-				// No events in the short window is no evidence of recovery
-				// (a restart, a paused sender): a firing alert holds until
-				// events show the burn has stopped. Silence is the no-data
-				// alert's business.
-				firing = true
+			if m.alerts[k] != nil {
+				// Hysteresis: a firing tier holds while both windows burn
+				// above its resolve factor, not only above its factor.
+				rf := ts.Tier.ResolveFactor
+				if rf <= 0 {
+					rf = ts.Tier.Factor
+				}
+				firing = ts.Long.Burn > rf && ts.Short.Burn > rf
+				if ts.Short.Total == 0 {
+					// No events in the short window is no evidence of
+					// recovery (a restart, a paused sender): a firing alert
+					// holds until events show the burn has stopped. Silence
+					// is the no-data alert's business.
+					firing = true
+				}
 			}
-			out = m.step(now, k, firing, newAlert(now, st, ts), out)
+			out = m.step(now, k, firing, max(ts.Tier.Hold, m.opts.KeepFiringFor), newAlert(now, st, ts), out)
 		}
 		for j := range st.Conditions {
 			cs := &st.Conditions[j]
@@ -124,7 +156,7 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Transition {
 			if m.alerts[k] == nil && !cs.Firing {
 				continue
 			}
-			out = m.step(now, k, cs.Firing, newConditionAlert(now, st, cs), out)
+			out = m.step(now, k, cs.Firing, m.opts.KeepFiringFor, newConditionAlert(now, st, cs), out)
 		}
 	}
 
@@ -146,15 +178,32 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Transition {
 		a.State = StateResolved
 		a.EndsAt = now
 		delete(m.alerts, k)
+		m.resolved(now, k)
 		out = append(out, m.transition(now, a))
+	}
+	for k, f := range m.flaps {
+		if m.alerts[k] == nil && f.Flaps == 0 && now.Sub(f.ResolvedAt) > m.opts.FlapWindow {
+			delete(m.flaps, k)
+		}
 	}
 	return out
 }
 
+// resolved remembers when k resolved, for flap counting. The caller holds
+// m.mu.
+func (m *Manager) resolved(now time.Time, k alertKey) {
+	f := m.flaps[k]
+	if f == nil {
+		f = &FlapState{SLO: k.slo, Tier: k.tier}
+		m.flaps[k] = f
+	}
+	f.ResolvedAt = now
+}
+
 // step moves the alert k, freshly built as a from this evaluation, through
-// its lifecycle and appends the transition it causes, if any, to out. The
-// caller holds m.mu.
-func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []Transition) []Transition {
+// its lifecycle and appends the transition it causes, if any, to out: it
+// resolves once its condition has not held for hold. The caller holds m.mu.
+func (m *Manager) step(now time.Time, k alertKey, firing bool, hold time.Duration, a Alert, out []Transition) []Transition {
 	cur := m.alerts[k]
 	if cur == nil {
 		if !firing {
@@ -162,19 +211,27 @@ func (m *Manager) step(now time.Time, k alertKey, firing bool, a Alert, out []Tr
 		}
 		a.State = StateFiring
 		a.StartsAt = now
+		if f := m.flaps[k]; f != nil {
+			if !f.ResolvedAt.IsZero() && now.Sub(f.ResolvedAt) <= m.opts.FlapWindow {
+				f.Flaps++
+			}
+			a.Flaps = f.Flaps
+		}
 		m.alerts[k] = &AlertState{Alert: a}
 		return append(out, m.transition(now, a))
 	}
+	a.Flaps = cur.Alert.Flaps
 	a.StartsAt = cur.Alert.StartsAt
 	if firing {
 		cur.KeepFiringSince = time.Time{}
 	} else if cur.KeepFiringSince.IsZero() {
 		cur.KeepFiringSince = now
 	}
-	if !firing && now.Sub(cur.KeepFiringSince) >= m.opts.KeepFiringFor {
+	if !firing && now.Sub(cur.KeepFiringSince) >= hold {
 		a.State = StateResolved
 		a.EndsAt = now
 		delete(m.alerts, k)
+		m.resolved(now, k)
 		return append(out, m.transition(now, a))
 	}
 	a.State = StateFiring
@@ -218,6 +275,36 @@ func (m *Manager) Snapshot() []AlertState {
 		return out[i].Alert.Tier < out[j].Alert.Tier
 	})
 	return out
+}
+
+// FlapStates returns what the Manager remembers of resolved alerts, for a
+// checkpoint, sorted by SLO and tier.
+func (m *Manager) FlapStates() []FlapState {
+	m.mu.Lock()
+	out := make([]FlapState, 0, len(m.flaps))
+	for _, f := range m.flaps {
+		out = append(out, *f)
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SLO != out[j].SLO {
+			return out[i].SLO < out[j].SLO
+		}
+		return out[i].Tier < out[j].Tier
+	})
+	return out
+}
+
+// RestoreFlaps replaces what the Manager remembers of resolved alerts.
+func (m *Manager) RestoreFlaps(states []FlapState) {
+	flaps := make(map[alertKey]*FlapState, len(states))
+	for _, f := range states {
+		c := f
+		flaps[alertKey{f.SLO, f.Tier}] = &c
+	}
+	m.mu.Lock()
+	m.flaps = flaps
+	m.mu.Unlock()
 }
 
 // Restore replaces the Manager's state with a Snapshot taken before a

@@ -487,3 +487,80 @@ func TestManagerHoldsOnEmptyShortWindow(t *testing.T) {
 		}
 	}
 }
+
+// quality is a status of checkout's page-fast tier burning at long and
+// short, with a hold and resolve factor; Firing as the engine decides it.
+func quality(spec *slo.Spec, long, short float64) slo.Status {
+	st := checkoutStatus(spec, nil)
+	ts := &st.Tiers[0]
+	ts.Tier.Hold, ts.Tier.ResolveFactor = 10*time.Minute, 10
+	ts.Long.Burn, ts.Short.Burn = long, short
+	ts.Long.Bad, ts.Short.Bad = 100, 10
+	ts.Firing = long > ts.Tier.Factor && short > ts.Tier.Factor
+	return st
+}
+
+// TestManagerHysteresis: a firing tier resolves only once both windows
+// stayed at or below its resolve factor for its hold; dipping below the
+// factor alone, or briefly, is not a resolution.
+func TestManagerHysteresis(t *testing.T) {
+	m := NewManager(DefaultOptions())
+	spec := checkoutSpec()
+	steps := []struct {
+		at          time.Duration
+		long, short float64
+		want        []State
+	}{
+		{0, 20, 20, []State{StateFiring}},
+		{time.Minute, 12, 12, nil},                  // below the factor 14.4, above the resolve factor 10: holds
+		{2 * time.Minute, 9, 9, nil},                // the hold begins
+		{11 * time.Minute, 9, 11, nil},              // short window back above 10 only: still below in one window
+		{11*time.Minute + time.Second, 11, 11, nil}, // above again: the hold restarts
+		{12 * time.Minute, 5, 5, nil},
+		{22*time.Minute - time.Second, 5, 5, nil},
+		{22 * time.Minute, 5, 5, []State{StateResolved}},
+	}
+	for i, s := range steps {
+		var got []State
+		for _, tr := range m.Update(t0.Add(s.at), []slo.Status{quality(spec, s.long, s.short)}) {
+			got = append(got, tr.Alert.State)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(s.want) {
+			t.Errorf("step %d (+%v, burns %v/%v): transitions %v, want %v", i, s.at, s.long, s.short, got, s.want)
+		}
+	}
+}
+
+// TestManagerCountsFlaps: firing again within the flap window after a
+// resolution is a flap, counted per alert on the alert and across restarts.
+func TestManagerCountsFlaps(t *testing.T) {
+	m := NewManager(Options{FlapWindow: 30 * time.Minute})
+	spec := checkoutSpec()
+	on := func(at time.Duration) []Transition {
+		return m.Update(t0.Add(at), []slo.Status{checkoutStatus(spec, map[string]bool{"page-fast": true})})
+	}
+	off := func(at time.Duration) []Transition {
+		return m.Update(t0.Add(at), []slo.Status{checkoutStatus(spec, nil)})
+	}
+	if ts := on(0); len(ts) != 1 || ts[0].Alert.Flaps != 0 {
+		t.Fatalf("first firing %+v", ts)
+	}
+	off(time.Minute)
+	if ts := on(10 * time.Minute); len(ts) != 1 || ts[0].Alert.Flaps != 1 {
+		t.Fatalf("re-firing 9m after resolving: %+v, want flaps 1", ts)
+	}
+	off(11 * time.Minute)
+	// A restart keeps the count and when it last resolved.
+	b, _ := json.Marshal(m.FlapStates())
+	var fs []FlapState
+	_ = json.Unmarshal(b, &fs)
+	m = NewManager(Options{FlapWindow: 30 * time.Minute})
+	m.RestoreFlaps(fs)
+	if ts := on(20 * time.Minute); len(ts) != 1 || ts[0].Alert.Flaps != 2 {
+		t.Fatalf("re-firing after a restart: %+v, want flaps 2", ts)
+	}
+	off(21 * time.Minute)
+	if ts := on(21*time.Minute + 31*time.Minute); len(ts) != 1 || ts[0].Alert.Flaps != 2 {
+		t.Fatalf("firing 31m after resolving: %+v, want no new flap (2)", ts)
+	}
+}

@@ -38,6 +38,7 @@ type alertLog interface {
 // checkpoint the outbox's pending notifications.
 type alertState struct {
 	Alerts   []alerting.AlertState   `json:"alerts"`
+	Flaps    []alerting.FlapState    `json:"flaps,omitempty"`
 	Groups   []route.GroupState      `json:"groups,omitempty"`
 	Pending  []alerting.Notification `json:"pending,omitempty"`
 	Silences []silence.Silence       `json:"silences,omitempty"`
@@ -91,7 +92,7 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 		return nil, fmt.Errorf("alerting.%w", err)
 	}
 	p := &alertPath{
-		manager: alerting.NewManager(alerting.Options{KeepFiringFor: cfg.KeepFiringFor}),
+		manager: alerting.NewManager(alerting.Options{KeepFiringFor: cfg.KeepFiringFor, FlapWindow: cfg.FlapWindow}),
 		router:  router, silences: silences, logger: logger, log: log,
 		transitions:   self.NewCounter("burnwatch_alert_transitions_total"),
 		notifications: self.NewCounter("burnwatch_notifications_total"),
@@ -189,7 +190,7 @@ func (p *alertPath) update(now time.Time, statuses []slo.Status) {
 // state is what a restart needs to resume alerting; pending adds the
 // outbox, for a checkpoint.
 func (p *alertPath) state(pending bool) alertState {
-	s := alertState{Alerts: p.manager.Snapshot()}
+	s := alertState{Alerts: p.manager.Snapshot(), Flaps: p.manager.FlapStates()}
 	if p.router != nil {
 		s.Groups = p.router.Snapshot()
 	}
@@ -214,6 +215,7 @@ func (p *alertPath) restore(s alertState) {
 	if err := p.manager.Restore(s.Alerts); err != nil {
 		p.logger.Warn("some alert states were not restored", zap.Error(err))
 	}
+	p.manager.RestoreFlaps(s.Flaps)
 	if p.router != nil {
 		if n := p.router.Restore(s.Groups); n > 0 {
 			p.logger.Info("alert groups whose route changed start afresh", zap.Int("groups", n))
@@ -262,6 +264,9 @@ func newPusher(cfg AlertmanagersConfig, evaluation time.Duration, client ClientF
 // writeMetrics exposes the outbox: what waits per receiver.
 func (p *alertPath) writeMetrics(w io.Writer) {
 	metrics.WriteGaugeUint64(w, "burnwatch_alerts_firing", uint64(p.firing()))
+	for _, f := range p.manager.FlapStates() {
+		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_alert_flaps_total{slo=%q,tier=%q}", f.SLO, f.Tier), uint64(f.Flaps))
+	}
 	for _, s := range p.outbox.Stats() {
 		metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_outbox_pending{receiver=%q}", s.Receiver), uint64(s.Pending))
 		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_outbox_superseded_total{receiver=%q}", s.Receiver), s.Superseded)
@@ -272,7 +277,7 @@ func transitionRecord(t alerting.Transition) history.Record {
 	a := t.Alert
 	return history.Record{Time: t.At, Event: history.EventTransition, SLO: a.SLO, Tier: a.Tier, State: string(a.State),
 		Severity: string(a.Severity), BurnLong: &a.Long.Burn, BurnShort: &a.Short.Burn, BudgetLeft: &a.BudgetLeft,
-		Notification: t.ID, Labels: a.Labels}
+		Flaps: a.Flaps, Notification: t.ID, Labels: a.Labels}
 }
 
 func attemptRecord(a notify.Attempt) history.Record {

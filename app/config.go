@@ -74,8 +74,13 @@ type HistoryConfig struct {
 // AlertingConfig says how alerts live, who hears of them and when.
 type AlertingConfig struct {
 	// KeepFiringFor holds an alert firing after its condition clears
-	// (default 0), against flapping.
+	// (default 0); a burn tier holds for the longer of this and its own
+	// hold (its short window by default).
 	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
+	// FlapWindow: an alert that fires again within it after resolving has
+	// flapped, counted in burnwatch_alert_flaps_total and the history
+	// (default 1h).
+	FlapWindow time.Duration `mapstructure:"flap_window"`
 	// Receivers are where notifications go: console, webhook (Alertmanager
 	// v4 JSON), pagerduty, teams, slack.
 	Receivers []ReceiverConfig `mapstructure:"receivers"`
@@ -191,6 +196,9 @@ func (c *AlertingConfig) check() error {
 	var errs []error
 	if c.RepeatInterval < 0 {
 		errs = append(errs, fmt.Errorf("alerting.repeat_interval: %v must not be negative", c.RepeatInterval))
+	}
+	if c.FlapWindow < 0 {
+		errs = append(errs, fmt.Errorf("alerting.flap_window: %v must not be negative", c.FlapWindow))
 	}
 	if c.KeepFiringFor < 0 {
 		errs = append(errs, fmt.Errorf("alerting.keep_firing_for: %v must not be negative", c.KeepFiringFor))
