@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -100,7 +99,7 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 	attempts := map[string]*metrics.Counter{}
 	for _, n := range notifiers {
 		for _, o := range []notify.Outcome{notify.OutcomeDelivered, notify.OutcomeRetry, notify.OutcomeFailed, notify.OutcomeAborted} {
-			attempts[n.Name()+"/"+string(o)] = self.NewCounter(fmt.Sprintf(`burnwatch_notification_attempts_total{receiver=%q,outcome=%q}`, n.Name(), o))
+			attempts[n.Name()+"/"+string(o)] = self.NewCounter(series("burnwatch_notification_attempts_total", "receiver", n.Name(), "outcome", string(o)))
 		}
 	}
 	d := cfg.Delivery
@@ -120,7 +119,7 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 			}
 		},
 		OnDeadLetter: func(dl notify.DeadLetter) {
-			self.GetOrCreateCounter(fmt.Sprintf(`burnwatch_notifications_dead_letter_total{receiver=%q}`, dl.Notification.Receiver)).Inc()
+			self.GetOrCreateCounter(series("burnwatch_notifications_dead_letter_total", "receiver", dl.Notification.Receiver)).Inc()
 			logger.Error("alert notification given up (dead letter)", zap.String("receiver", dl.Notification.Receiver),
 				zap.String("group", dl.Notification.GroupKey), zap.String("notification", dl.Notification.ID),
 				zap.Int("alerts", len(dl.Notification.Alerts)), zap.Int("attempts", dl.Attempts), zap.String("reason", dl.Reason))
@@ -143,7 +142,6 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 			return nil, err
 		}
 	}
-	self.RegisterMetricsWriter(p.writeMetrics)
 	return p, nil
 }
 
@@ -252,7 +250,7 @@ func newPusher(cfg AlertmanagersConfig, evaluation time.Duration, client ClientF
 	return alertmanager.NewWithOptions(cfg.Config, c, alertmanager.Options{
 		EvaluationInterval: evaluation,
 		OnAttempt: func(a alertmanager.Attempt) {
-			self.GetOrCreateCounter(fmt.Sprintf(`burnwatch_alertmanager_pushes_total{url=%q,outcome=%q}`, a.URL, a.Outcome)).Inc()
+			self.GetOrCreateCounter(series("burnwatch_alertmanager_pushes_total", "url", a.URL, "outcome", string(a.Outcome))).Inc()
 			if a.Err != nil {
 				logger.Warn("alertmanager push failed", zap.String("url", a.URL), zap.Int("alerts", a.Alerts),
 					zap.String("outcome", string(a.Outcome)), zap.Time("next", a.NextAt), zap.Error(a.Err))
@@ -261,15 +259,21 @@ func newPusher(cfg AlertmanagersConfig, evaluation time.Duration, client ClientF
 	})
 }
 
-// writeMetrics exposes the outbox: what waits per receiver.
-func (p *alertPath) writeMetrics(w io.Writer) {
-	metrics.WriteGaugeUint64(w, "burnwatch_alerts_firing", uint64(p.firing()))
+// writeMetrics exposes what fires, flaps and waits per receiver.
+func (p *alertPath) writeMetrics(e *exposition) {
+	e.single("burnwatch_alerts_firing", "gauge", float64(p.firing()))
+	e.family("burnwatch_alert_flaps_total", "counter")
 	for _, f := range p.manager.FlapStates() {
-		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_alert_flaps_total{slo=%q,tier=%q}", f.SLO, f.Tier), uint64(f.Flaps))
+		e.bounded("burnwatch_alert_flaps_total", float64(f.Flaps), "slo", f.SLO, "tier", f.Tier)
 	}
-	for _, s := range p.outbox.Stats() {
-		metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_outbox_pending{receiver=%q}", s.Receiver), uint64(s.Pending))
-		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_outbox_superseded_total{receiver=%q}", s.Receiver), s.Superseded)
+	stats := p.outbox.Stats()
+	e.family("burnwatch_outbox_pending", "gauge")
+	for _, s := range stats {
+		e.sample("burnwatch_outbox_pending", float64(s.Pending), "receiver", s.Receiver)
+	}
+	e.family("burnwatch_outbox_superseded_total", "counter")
+	for _, s := range stats {
+		e.sample("burnwatch_outbox_superseded_total", float64(s.Superseded), "receiver", s.Receiver)
 	}
 }
 

@@ -30,6 +30,28 @@ type Config struct {
 	MaxFlows int            `mapstructure:"max_flows"`
 	Storage  StorageConfig  `mapstructure:"storage"`
 	Alerting AlertingConfig `mapstructure:"alerting"`
+	Metrics  MetricsConfig  `mapstructure:"metrics"`
+}
+
+// Metrics levels: which per-flow and per-SLO series /metrics shows. The
+// status API always has every number.
+const (
+	// MetricsBasic: per SLO budget left, the burn rate of each window and
+	// each tier's condition; per flow its event and error counters.
+	MetricsBasic = "basic"
+	// MetricsDetailed adds every window's exact event counts and every
+	// flow's latency percentiles over every window.
+	MetricsDetailed = "detailed"
+)
+
+// MetricsConfig bounds the daemon's own /metrics.
+type MetricsConfig struct {
+	// Level is basic (default) or detailed.
+	Level string `mapstructure:"level"`
+	// MaxSeries caps the per-flow and per-SLO series of a page (default
+	// 100000); those past it are counted in
+	// burnwatch_metrics_series_dropped.
+	MaxSeries int `mapstructure:"max_series"`
 }
 
 // Acknowledge policies: what an acknowledged batch promises.
@@ -157,6 +179,7 @@ func DefaultConfig() Config {
 		MaxFlows:           10_000,
 		Alerting: AlertingConfig{RepeatInterval: route.DefaultRepeatInterval, Console: true, DefaultInhibitRules: true,
 			Delivery: DeliveryConfig{ShutdownTimeout: 10 * time.Second}},
+		Metrics: MetricsConfig{Level: MetricsBasic, MaxSeries: 100_000},
 		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, Acknowledge: AckAlways,
 			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
 	}
@@ -188,6 +211,14 @@ func (c *Config) Check() error {
 	}
 	if c.MaxFlows < 0 {
 		errs = append(errs, fmt.Errorf("max_flows: %d must not be negative", c.MaxFlows))
+	}
+	switch c.Metrics.Level {
+	case MetricsBasic, MetricsDetailed:
+	default:
+		errs = append(errs, fmt.Errorf("metrics.level: %q is not one of basic, detailed", c.Metrics.Level))
+	}
+	if c.Metrics.MaxSeries < 0 {
+		errs = append(errs, fmt.Errorf("metrics.max_series: %d must not be negative", c.Metrics.MaxSeries))
 	}
 	return errors.Join(append(errs, c.Alerting.check(), c.Storage.validate())...)
 }

@@ -3,11 +3,9 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/slo"
@@ -133,12 +131,8 @@ func (p *persistence) check() error {
 }
 
 // writeMetrics exposes the storage layer's state and counters on /metrics.
-func (p *persistence) writeMetrics(w io.Writer) {
-	durable := uint64(0)
-	if p.durable.Load() {
-		durable = 1
-	}
-	metrics.WriteGaugeUint64(w, "burnwatch_storage_durable", durable)
+func (p *persistence) writeMetrics(e *exposition) {
+	e.single("burnwatch_storage_durable", "gauge", boolValue(p.durable.Load()))
 	p.mu.Lock()
 	if p.wal == nil {
 		p.mu.Unlock()
@@ -146,14 +140,14 @@ func (p *persistence) writeMetrics(w io.Writer) {
 	}
 	ws, hs := p.wal.Stats(), p.history.Stats()
 	p.mu.Unlock()
-	metrics.WriteCounterUint64(w, "burnwatch_wal_records_total", ws.Records)
-	metrics.WriteCounterUint64(w, "burnwatch_wal_bytes_written_total", ws.BytesWritten)
-	metrics.WriteGaugeUint64(w, "burnwatch_wal_segments", uint64(ws.Segments))
-	metrics.WriteGaugeFloat64(w, "burnwatch_wal_compression_ratio", ws.CompressionRatio())
-	metrics.WriteCounterUint64(w, "burnwatch_wal_fsyncs_total", ws.Fsyncs)
-	metrics.WriteCounterFloat64(w, "burnwatch_wal_fsync_seconds_total", ws.FsyncTime.Seconds())
-	metrics.WriteCounterUint64(w, "burnwatch_wal_repairs_total", ws.Repairs)
-	metrics.WriteCounterUint64(w, "burnwatch_wal_write_errors_total", ws.WriteErrors)
-	metrics.WriteCounterUint64(w, "burnwatch_history_lines_total", hs.Lines)
-	metrics.WriteCounterUint64(w, "burnwatch_history_write_errors_total", hs.WriteErrors)
+	e.single("burnwatch_wal_records_total", "counter", float64(ws.Records))
+	e.single("burnwatch_wal_bytes_written_total", "counter", float64(ws.BytesWritten))
+	e.single("burnwatch_wal_segments", "gauge", float64(ws.Segments))
+	e.single("burnwatch_wal_compression_ratio", "gauge", ws.CompressionRatio())
+	e.single("burnwatch_wal_fsyncs_total", "counter", float64(ws.Fsyncs))
+	e.single("burnwatch_wal_fsync_seconds_total", "counter", ws.FsyncTime.Seconds())
+	e.single("burnwatch_wal_repairs_total", "counter", float64(ws.Repairs))
+	e.single("burnwatch_wal_write_errors_total", "counter", float64(ws.WriteErrors))
+	e.single("burnwatch_history_lines_total", "counter", float64(hs.Lines))
+	e.single("burnwatch_history_write_errors_total", "counter", float64(hs.WriteErrors))
 }

@@ -1,11 +1,7 @@
 package app
 
 import (
-	"fmt"
-	"io"
 	"sync/atomic"
-
-	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/burnwatch/burnwatch/flows"
 	"github.com/burnwatch/burnwatch/specs"
@@ -76,12 +72,13 @@ func (f *Flows) Add(t *Tally) {
 // of its flow or to unmatched; a non-entry span adds to classified only when
 // an entry_spans_only: false flow takes it. Flows are those of the specs
 // now: a flow removed from them leaves /metrics.
-func (f *Flows) writeMetrics(w io.Writer) {
-	metrics.WriteCounterUint64(w, "burnwatch_spans_received_total", f.received.Load())
-	metrics.WriteCounterUint64(w, "burnwatch_spans_entry_total", f.entry.Load())
-	metrics.WriteCounterUint64(w, "burnwatch_spans_unmatched_total", f.unmatched.Load())
-	metrics.WriteCounterUint64(w, "burnwatch_spans_annotation_removed_total", f.removed.Load())
+func (f *Flows) writeMetrics(e *exposition) {
+	e.single("burnwatch_spans_received_total", "counter", float64(f.received.Load()))
+	e.single("burnwatch_spans_entry_total", "counter", float64(f.entry.Load()))
+	e.single("burnwatch_spans_unmatched_total", "counter", float64(f.unmatched.Load()))
+	e.single("burnwatch_spans_annotation_removed_total", "counter", float64(f.removed.Load()))
+	e.family("burnwatch_spans_classified_total", "counter")
 	for i := range f.classified {
-		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_spans_classified_total{flow=%q}", f.names[i]), f.classified[i].Load())
+		e.bounded("burnwatch_spans_classified_total", float64(f.classified[i].Load()), "flow", f.names[i])
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"net/http"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -22,11 +23,15 @@ func (a *App) Handler(opts HandlerOptions) http.Handler {
 	mux := http.NewServeMux()
 	a.amRoutes(mux, opts)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		a.WriteMetrics(w)
+		// Rendered into memory first: the evaluation waits on the page's
+		// read of the newest statuses, and must not wait on a slow client.
+		var page bytes.Buffer
+		a.WriteMetrics(&page)
 		if opts.ProcessMetrics {
-			metrics.WriteProcessMetrics(w)
+			withHelp(&page, metrics.WriteProcessMetrics)
 		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write(page.Bytes())
 	})
 	return mux
 }

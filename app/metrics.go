@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -14,101 +12,168 @@ import (
 
 // counters are the App's own hot counters.
 type counters struct {
-	evalTime *metrics.Histogram
+	evalTime *metrics.PrometheusHistogram
 	// unknownFlow counts producers' events of flows the specs do not
 	// define; refused those refused while storage was not durable.
 	unknownFlow atomic.Uint64
 	refused     atomic.Uint64
 }
 
+// evaluationBuckets bound the evaluation-time histogram, in seconds: from a
+// handful of SLOs (well under a millisecond) to 10,000 (tens of ms) and a
+// struggling machine.
+var evaluationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
 // registerMetrics builds the App's own metrics set. Everything per flow
 // and per SLO is written from the current state at each scrape, not
 // registered one by one, so a flow costs nothing per span and one removed
 // from the specs leaves /metrics.
 func (a *App) registerMetrics() {
-	a.counters.evalTime = a.self.NewHistogram("burnwatch_evaluation_duration_seconds")
-	a.self.RegisterMetricsWriter(a.writeMetrics)
+	// HELP and TYPE lines: scrapers and people read them.
+	metrics.ExposeMetadata(true)
+	a.counters.evalTime = a.self.NewPrometheusHistogramExt("burnwatch_evaluation_duration_seconds", evaluationBuckets)
 }
 
 // Counter returns the counter of the App's metrics named name, creating it:
 // adapters count what they see in the App's own set.
 func (a *App) Counter(name string) *metrics.Counter { return a.self.GetOrCreateCounter(name) }
 
-// WriteMetrics writes the App's metrics in the Prometheus text format.
-func (a *App) WriteMetrics(w io.Writer) { a.self.WritePrometheus(w) }
+// WriteMetrics writes the App's metrics in the Prometheus text format:
+// its registered counters, then the engine's, flows', SLOs', storage's and
+// alerting's families from their current state. Per-flow and per-SLO
+// series follow metrics.level and stop at metrics.max_series.
+func (a *App) WriteMetrics(w io.Writer) {
+	withHelp(w, a.self.WritePrometheus)
+	e := &exposition{w: w, budget: a.cfg.Metrics.MaxSeries}
+	a.flows.writeMetrics(e)
+	a.writeEngineMetrics(e)
+	if a.persist != nil {
+		a.persist.writeMetrics(e)
+	} else {
+		e.single("burnwatch_storage_durable", "gauge", 0)
+	}
+	if a.alerts != nil {
+		a.alerts.writeMetrics(e)
+	}
+	e.single("burnwatch_metrics_series_dropped", "gauge", float64(e.dropped))
+}
 
-func (a *App) writeMetrics(w io.Writer) {
-	a.flows.writeMetrics(w)
-	metrics.WriteCounterUint64(w, "burnwatch_events_unknown_flow_total", a.counters.unknownFlow.Load())
-	metrics.WriteCounterUint64(w, "burnwatch_events_refused_total", a.counters.refused.Load())
+func (a *App) writeEngineMetrics(e *exposition) {
+	e.single("burnwatch_events_unknown_flow_total", "counter", float64(a.counters.unknownFlow.Load()))
+	e.single("burnwatch_events_refused_total", "counter", float64(a.counters.refused.Load()))
 	st := a.engine.Stats()
-	metrics.WriteCounterUint64(w, "burnwatch_events_total", st.Events)
-	metrics.WriteCounterUint64(w, "burnwatch_events_late_total", st.Late)
-	metrics.WriteCounterUint64(w, "burnwatch_events_too_late_total", st.TooLate)
-	metrics.WriteCounterUint64(w, "burnwatch_events_future_total", st.Future)
-	metrics.WriteCounterUint64(w, "burnwatch_events_flow_overflow_total", st.Overflow)
-	metrics.WriteGaugeUint64(w, "burnwatch_flows", st.Flows)
-	now := time.Now()
-	for _, f := range a.engine.Flows() {
-		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_flow_events_total{flow=%q}", f.Flow), f.Events)
-		metrics.WriteCounterUint64(w, fmt.Sprintf("burnwatch_flow_errors_total{flow=%q}", f.Flow), f.Errors)
-		for _, p := range a.engine.FlowPercentiles(f.Flow, now) {
-			writePercentiles(w, f.Flow, p)
+	e.single("burnwatch_events_total", "counter", float64(st.Events))
+	e.single("burnwatch_events_late_total", "counter", float64(st.Late))
+	e.single("burnwatch_events_too_late_total", "counter", float64(st.TooLate))
+	e.single("burnwatch_events_future_total", "counter", float64(st.Future))
+	e.single("burnwatch_events_flow_overflow_total", "counter", float64(st.Overflow))
+	e.single("burnwatch_flows", "gauge", float64(st.Flows))
+	flows := a.engine.Flows()
+	e.family("burnwatch_flow_events_total", "counter")
+	for _, f := range flows {
+		e.bounded("burnwatch_flow_events_total", float64(f.Events), "flow", f.Flow)
+	}
+	e.family("burnwatch_flow_errors_total", "counter")
+	for _, f := range flows {
+		e.bounded("burnwatch_flow_errors_total", float64(f.Errors), "flow", f.Flow)
+	}
+	detailed := a.cfg.Metrics.Level == MetricsDetailed
+	if detailed {
+		now := time.Now()
+		ps := make([][]slo.Percentiles, len(flows))
+		for i, f := range flows {
+			ps[i] = a.engine.FlowPercentiles(f.Flow, now)
+		}
+		e.family("burnwatch_flow_latency_count", "gauge")
+		for i, f := range flows {
+			for _, p := range ps[i] {
+				e.bounded("burnwatch_flow_latency_count", float64(p.Count), "flow", f.Flow, "window", slo.FormatDuration(p.Window))
+			}
+		}
+		e.family("burnwatch_flow_latency_seconds", "gauge")
+		for i, f := range flows {
+			for _, p := range ps[i] {
+				writePercentiles(e, f.Flow, p)
+			}
 		}
 	}
-	if a.persist == nil {
-		metrics.WriteGaugeUint64(w, "burnwatch_storage_durable", 0)
-	}
-	// Rendered into memory first: a slow client must not hold up the
-	// evaluation that waits to show its next statuses.
-	var buf bytes.Buffer
-	a.ReadStatuses(func(_ time.Time, statuses []slo.Status) { writeSLIs(&buf, statuses) })
-	_, _ = w.Write(buf.Bytes())
+	// Rendered with the newest statuses held for reading: evaluate waits
+	// for this, but the page is written into memory first (the handler
+	// buffers), so a slow client does not hold it up.
+	a.ReadStatuses(func(_ time.Time, statuses []slo.Status) { writeSLIs(e, statuses, detailed) })
 }
 
 // writeSLIs shows the newest evaluation's windows, so Prometheus can scrape
-// the same numbers the alerts were decided on.
-func writeSLIs(w io.Writer, statuses []slo.Status) {
+// the same numbers the alerts were decided on: budget left, the burn rate of
+// every window and each tier's condition; detailed adds the exact event
+// counts of every window.
+func writeSLIs(e *exposition, statuses []slo.Status, detailed bool) {
+	e.family("burnwatch_slo_error_budget_remaining", "gauge")
 	for i := range statuses {
-		st := &statuses[i]
-		name := st.SLO.Name
-		metrics.WriteGaugeFloat64(w, fmt.Sprintf("burnwatch_slo_error_budget_remaining{slo=%q}", name), st.BudgetLeft)
+		e.bounded("burnwatch_slo_error_budget_remaining", statuses[i].BudgetLeft, "slo", statuses[i].SLO.Name)
+	}
+	windows := func(st *slo.Status, fn func(slo.WindowStats)) {
 		seen := map[time.Duration]bool{}
-		window := func(ws slo.WindowStats) {
-			if seen[ws.Window] {
-				return
+		for _, ws := range append([]slo.WindowStats{st.Period}, tierWindows(st)...) {
+			if !seen[ws.Window] {
+				seen[ws.Window] = true
+				fn(ws)
 			}
-			seen[ws.Window] = true
-			win := ws.Window.String()
-			metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_slo_window_events{slo=%q,window=%q,outcome=\"good\"}", name, win), ws.Good())
-			metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_slo_window_events{slo=%q,window=%q,outcome=\"bad\"}", name, win), ws.Bad)
-			metrics.WriteGaugeFloat64(w, fmt.Sprintf("burnwatch_slo_burn_rate{slo=%q,window=%q}", name, win), ws.Burn)
-		}
-		window(st.Period)
-		for _, t := range st.Tiers {
-			window(t.Long)
-			window(t.Short)
-			firing := uint64(0)
-			if t.Firing {
-				firing = 1
-			}
-			metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_slo_tier_condition{slo=%q,tier=%q}", name, t.Tier.Name), firing)
 		}
 	}
+	e.family("burnwatch_slo_burn_rate", "gauge")
+	for i := range statuses {
+		st := &statuses[i]
+		windows(st, func(ws slo.WindowStats) {
+			e.bounded("burnwatch_slo_burn_rate", ws.Burn, "slo", st.SLO.Name, "window", slo.FormatDuration(ws.Window))
+		})
+	}
+	e.family("burnwatch_slo_tier_condition", "gauge")
+	for i := range statuses {
+		for _, t := range statuses[i].Tiers {
+			e.bounded("burnwatch_slo_tier_condition", boolValue(t.Firing), "slo", statuses[i].SLO.Name, "tier", t.Tier.Name)
+		}
+	}
+	if !detailed {
+		return
+	}
+	e.family("burnwatch_slo_window_events", "gauge")
+	for i := range statuses {
+		st := &statuses[i]
+		windows(st, func(ws slo.WindowStats) {
+			win := slo.FormatDuration(ws.Window)
+			e.bounded("burnwatch_slo_window_events", float64(ws.Good()), "slo", st.SLO.Name, "window", win, "outcome", "good")
+			e.bounded("burnwatch_slo_window_events", float64(ws.Bad), "slo", st.SLO.Name, "window", win, "outcome", "bad")
+		})
+	}
+}
+
+func tierWindows(st *slo.Status) []slo.WindowStats {
+	out := make([]slo.WindowStats, 0, 2*len(st.Tiers))
+	for _, t := range st.Tiers {
+		out = append(out, t.Long, t.Short)
+	}
+	return out
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // writePercentiles shows a flow's latency percentiles over one window, in
 // seconds, as a summary would.
-func writePercentiles(w io.Writer, flow string, p slo.Percentiles) {
-	win := p.Window.String()
-	metrics.WriteGaugeUint64(w, fmt.Sprintf("burnwatch_flow_latency_count{flow=%q,window=%q}", flow, win), p.Count)
+func writePercentiles(e *exposition, flow string, p slo.Percentiles) {
 	if p.Count == 0 {
 		return
 	}
+	win := slo.FormatDuration(p.Window)
 	for _, q := range [...]struct {
 		label string
 		v     time.Duration
 	}{{"0.5", p.P50}, {"0.9", p.P90}, {"0.95", p.P95}, {"0.99", p.P99}, {"0.999", p.P999}} {
-		metrics.WriteGaugeFloat64(w, fmt.Sprintf("burnwatch_flow_latency_seconds{flow=%q,window=%q,quantile=%q}", flow, win, q.label), q.v.Seconds())
+		e.bounded("burnwatch_flow_latency_seconds", q.v.Seconds(), "flow", flow, "window", win, "quantile", q.label)
 	}
 }

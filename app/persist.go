@@ -69,6 +69,7 @@ type persistence struct {
 	errs       *metrics.Counter
 	restored   *metrics.Counter
 	recoveries *metrics.Counter
+	skipped    *metrics.Counter
 	// logMu guards lastLog, the time of the last storage error logged.
 	logMu   sync.Mutex
 	lastLog time.Time
@@ -78,8 +79,8 @@ func newPersistence(cfg StorageConfig, self *metrics.Set, logger *zap.Logger) *p
 	p := &persistence{cfg: cfg, logger: logger,
 		errs:       self.NewCounter("burnwatch_storage_errors_total"),
 		restored:   self.NewCounter("burnwatch_storage_restored_records_total"),
-		recoveries: self.NewCounter("burnwatch_storage_recoveries_total")}
-	self.RegisterMetricsWriter(p.writeMetrics)
+		recoveries: self.NewCounter("burnwatch_storage_recoveries_total"),
+		skipped:    self.NewCounter("burnwatch_storage_checkpoints_skipped_total")}
 	return p
 }
 
@@ -169,6 +170,7 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 	}
 	cp, report, err := p.store.Load()
 	if len(report.Skipped) > 0 {
+		p.skipped.Add(len(report.Skipped))
 		p.logger.Warn("damaged checkpoints skipped", zap.Any("skipped", report.Skipped))
 	}
 	var state *alertState

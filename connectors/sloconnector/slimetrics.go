@@ -51,7 +51,7 @@ func sliMetrics(statuses []slo.Status, now time.Time) pmetric.Metrics {
 				return
 			}
 			seen[w.Window] = true
-			win := w.Window.String()
+			win := slo.FormatDuration(w.Window)
 			dp := point(burn)
 			dp.Attributes().PutStr("window", win)
 			dp.SetDoubleValue(w.Burn)
