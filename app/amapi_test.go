@@ -193,3 +193,34 @@ func TestAmtool(t *testing.T) {
 		t.Errorf("silence %s is %s after amtool expired it", id, s.State(time.Now()))
 	}
 }
+
+func TestHealthAndReadiness(t *testing.T) {
+	a, err := New(testConfig(), Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := apiServer(t, a, HandlerOptions{})
+	status := func(path string) int {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if h, r := status("/-/healthy"), status("/-/ready"); h != 200 || r != 503 {
+		t.Errorf("before Start: healthy %d ready %d, want 200 503", h, r)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := status("/-/ready"); r != 200 {
+		t.Errorf("after Start: ready %d, want 200", r)
+	}
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := status("/-/ready"); r != 503 {
+		t.Errorf("after Shutdown: ready %d, want 503", r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -42,6 +43,7 @@ type App struct {
 	alerts  *alertPath
 
 	started             time.Time
+	ready               atomic.Bool
 	startOnce, stopOnce sync.Once
 	cancel              context.CancelFunc
 	done                chan struct{}
@@ -152,6 +154,7 @@ func (a *App) start() error {
 	a.logger.Info("burnwatch started", zap.Int("flows", len(a.specs.Flows)), zap.Int("slos", len(a.specs.SLOs)),
 		zap.Duration("evaluation_interval", a.cfg.EvaluationInterval), zap.String("storage", a.storageState()))
 	go a.run(ctx)
+	a.ready.Store(true)
 	return nil
 }
 
@@ -163,6 +166,7 @@ func (a *App) start() error {
 func (a *App) Shutdown(ctx context.Context) error {
 	var err error
 	a.stopOnce.Do(func() {
+		a.ready.Store(false)
 		a.startOnce.Do(func() {}) // a Start after Shutdown does nothing
 		if a.cancel == nil {
 			return

@@ -22,6 +22,19 @@ type HandlerOptions struct {
 func (a *App) Handler(opts HandlerOptions) http.Handler {
 	mux := http.NewServeMux()
 	a.amRoutes(mux, opts)
+	// Liveness and readiness, for Kubernetes probes: healthy while the
+	// process serves; ready once the state is restored and the evaluation
+	// loop runs, until shutdown.
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("Burnwatch is healthy.\n"))
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !a.ready.Load() {
+			http.Error(w, "Burnwatch is not ready: starting, restoring state or stopping.", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("Burnwatch is ready.\n"))
+	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		// Rendered into memory first: the evaluation waits on the page's
 		// read of the newest statuses, and must not wait on a slow client.
