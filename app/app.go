@@ -25,18 +25,19 @@ import (
 // storage, builds the alert path writing ahead to it, restores the state
 // and starts the loops; Shutdown undoes Start in reverse.
 type App struct {
-	cfg    Config
-	logger *zap.Logger
-	specs  *specs.Set
-	engine *slo.Engine
-	flows  *Flows
-	// known holds the flow names the specs define: producers' events of
-	// any other flow are counted and dropped, so a client cannot invent
-	// flows or page for one it does not own.
-	known    map[string]struct{}
+	cfg      Config
+	logger   *zap.Logger
 	client   ClientFactory
 	self     *metrics.Set
 	counters counters
+
+	// core is the specs, engine and flows now; a spec reload swaps it
+	// (reload.go). swapMu orders the swap against batches and
+	// evaluations: Observe and evaluate hold it for reading, the swap for
+	// writing, so no batch lands in an engine that was already copied.
+	core   atomic.Pointer[core]
+	swapMu sync.RWMutex
+	reload reloadState
 
 	// persist is nil when storage is off; set before Start returns.
 	persist *persistence
@@ -87,6 +88,36 @@ func New(cfg Config, set Settings) (*App, error) {
 	if set.HTTPClient == nil {
 		set.HTTPClient = defaultClient
 	}
+	c, err := loadCore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: logger, client: set.HTTPClient, self: metrics.NewSet()}
+	a.core.Store(c)
+	a.registerMetrics()
+	return a, nil
+}
+
+// core is what the spec files make: the specs, the engine that counts
+// their SLOs and the flows that classify spans.
+type core struct {
+	specs  *specs.Set
+	engine *slo.Engine
+	flows  *Flows
+	// known holds the flow names the specs define: producers' events of
+	// any other flow are counted and dropped, so a client cannot invent
+	// flows or page for one it does not own.
+	known map[string]struct{}
+	// digest identifies the spec files' contents.
+	digest [32]byte
+}
+
+// loadCore reads cfg's spec files and builds their engine and flows.
+func loadCore(cfg Config) (*core, error) {
+	digest, err := specDigest(cfg.Files)
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
 	specSet, err := specs.Load(cfg.Files...)
 	if err != nil {
 		return nil, fmt.Errorf("files: %w", err)
@@ -103,13 +134,11 @@ func New(cfg Config, set Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger, specs: specSet, engine: engine, flows: fl, client: set.HTTPClient,
-		known: make(map[string]struct{}, len(specSet.Flows)), self: metrics.NewSet()}
+	c := &core{specs: specSet, engine: engine, flows: fl, known: make(map[string]struct{}, len(specSet.Flows)), digest: digest}
 	for _, f := range specSet.Flows {
-		a.known[f.Name] = struct{}{}
+		c.known[f.Name] = struct{}{}
 	}
-	a.registerMetrics()
-	return a, nil
+	return c, nil
 }
 
 // Start opens storage, builds the alert path on it, restores the state
@@ -141,7 +170,7 @@ func (a *App) start() error {
 	a.alerts = alerts
 	if a.persist != nil && a.persist.isOpen() {
 		began := time.Now()
-		if st := a.persist.restore(a.engine); st != nil {
+		if st := a.persist.restore(a.Engine()); st != nil {
 			a.alerts.restore(*st)
 		}
 		a.logger.Info("state restored", zap.Duration("took", time.Since(began)))
@@ -151,9 +180,11 @@ func (a *App) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.done = make(chan struct{})
-	a.logger.Info("burnwatch started", zap.Int("flows", len(a.specs.Flows)), zap.Int("slos", len(a.specs.SLOs)),
+	c := a.core.Load()
+	a.logger.Info("burnwatch started", zap.Int("flows", len(c.specs.Flows)), zap.Int("slos", len(c.specs.SLOs)),
 		zap.Duration("evaluation_interval", a.cfg.EvaluationInterval), zap.String("storage", a.storageState()))
 	go a.run(ctx)
+	a.startWatching()
 	a.ready.Store(true)
 	return nil
 }
@@ -171,6 +202,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.cancel == nil {
 			return
 		}
+		a.stopWatching()
 		a.cancel()
 		<-a.done
 		dctx, cancel := context.WithTimeout(ctx, a.cfg.Alerting.Delivery.ShutdownTimeout)
@@ -179,7 +211,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the
 			// checkpoint and is sent after the restart.
-			_ = a.persist.checkpoint(a.engine, a.alerts.state(true), time.Now())
+			_ = a.persist.checkpoint(a.Engine(), a.alerts.state(true), time.Now())
 			err = errors.Join(err, a.persist.close())
 		}
 	})
@@ -197,6 +229,9 @@ func (a *App) Observe(evs []slo.Event) error {
 }
 
 func (a *App) observe(now time.Time, evs []slo.Event) error {
+	a.swapMu.RLock()
+	defer a.swapMu.RUnlock()
+	c := a.core.Load()
 	p := a.persist
 	if p != nil && a.cfg.Storage.Acknowledge == AckDurable && !p.durable.Load() {
 		a.counters.refused.Add(uint64(len(evs)))
@@ -204,7 +239,7 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 	}
 	kept := evs[:0]
 	for _, ev := range evs {
-		if _, ok := a.known[ev.Flow]; ok {
+		if _, ok := c.known[ev.Flow]; ok {
 			kept = append(kept, ev)
 		}
 	}
@@ -214,28 +249,31 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 	if len(kept) == 0 {
 		return nil
 	}
-	a.engine.Observe(now, kept)
+	c.engine.Observe(now, kept)
 	if p != nil {
-		p.appendDelta(a.engine)
+		p.appendDelta(c.engine)
 	}
 	return nil
 }
 
 // Reload is what SIGHUP asks of a running App: reopen the alert history
-// file (logrotate's postrotate sends it after moving the file away). It
-// never stops ingestion or waits on a receiver.
+// file (logrotate's postrotate sends it after moving the file away) and
+// reload the spec files (reload.go). It never stops ingestion or waits on a
+// receiver; a broken spec set is reported and the running one goes on.
 func (a *App) Reload() error {
-	if a.persist == nil {
-		return nil
+	var err error
+	if a.persist != nil {
+		err = a.persist.reopenHistory()
 	}
-	return a.persist.reopenHistory()
+	return errors.Join(err, a.ReloadSpecs())
 }
 
-// Flows is the compiled flow set that producers classify spans with.
-func (a *App) Flows() *Flows { return a.flows }
+// Flows is the compiled flow set that producers classify spans with now;
+// a spec reload replaces it, so a producer asks for it per batch.
+func (a *App) Flows() *Flows { return a.core.Load().flows }
 
-// Engine is the SLO engine, for producers and tests that read it directly.
-func (a *App) Engine() *slo.Engine { return a.engine }
+// Engine is the SLO engine now, for tests and tools that read it directly.
+func (a *App) Engine() *slo.Engine { return a.core.Load().engine }
 
 // ReadStatuses calls fn with the newest evaluation, and when it was made;
 // statuses is empty before the first. fn must not keep statuses nor call

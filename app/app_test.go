@@ -54,7 +54,7 @@ func TestEventsBecomeAlertsAndMetrics(t *testing.T) {
 	if n, _ := metric(a, "burnwatch_events_unknown_flow_total"); n != 4 {
 		t.Errorf("burnwatch_events_unknown_flow_total = %v, want 4", n)
 	}
-	for _, f := range a.engine.Flows() {
+	for _, f := range a.Engine().Flows() {
 		if f.Flow == "invented" {
 			t.Error("a flow no spec defines is tracked")
 		}

@@ -21,6 +21,10 @@ type Config struct {
 	// Files are the teams' spec files (paths or globs) with their Flow and
 	// SLO documents: the one source of truth for classification and SLOs.
 	Files []string `mapstructure:"files"`
+	// WatchInterval is how often the spec files are checked for changes,
+	// which are reloaded once they hold still for an interval (default 5s;
+	// 0 reloads on SIGHUP only).
+	WatchInterval time.Duration `mapstructure:"watch_interval"`
 	// EvaluationInterval is how often burn rates are evaluated (default 1s).
 	EvaluationInterval time.Duration `mapstructure:"evaluation_interval"`
 	// AllowedLateness bounds how late a span may arrive and still count in
@@ -175,6 +179,7 @@ func (w *WebhookConfig) validate() error {
 func DefaultConfig() Config {
 	return Config{
 		EvaluationInterval: time.Second,
+		WatchInterval:      5 * time.Second,
 		AllowedLateness:    2 * time.Minute,
 		MaxFlows:           10_000,
 		Alerting: AlertingConfig{RepeatInterval: route.DefaultRepeatInterval, Console: true, DefaultInhibitRules: true,
@@ -205,6 +210,9 @@ func (c *Config) Check() error {
 	}
 	if c.EvaluationInterval <= 0 {
 		errs = append(errs, fmt.Errorf("evaluation_interval: %v must be positive", c.EvaluationInterval))
+	}
+	if c.WatchInterval < 0 {
+		errs = append(errs, fmt.Errorf("watch_interval: %v must not be negative", c.WatchInterval))
 	}
 	if c.AllowedLateness < 0 {
 		errs = append(errs, fmt.Errorf("allowed_lateness: %v must not be negative", c.AllowedLateness))

@@ -25,10 +25,13 @@ func (a *App) run(ctx context.Context) {
 // failing data directory and recovering from it). Only the evaluation
 // goroutine calls it, or a test in its stead.
 func (a *App) evaluate(now time.Time) {
+	a.swapMu.RLock()
+	defer a.swapMu.RUnlock()
+	engine := a.Engine()
 	began := time.Now()
 	// Only this goroutine changes shown, so it reads it unlocked.
 	next := 1 - a.shown
-	statuses := a.engine.EvaluateInto(&a.evals[next], now)
+	statuses := engine.EvaluateInto(&a.evals[next], now)
 	a.alerts.update(now, statuses)
 	a.lastMu.Lock()
 	a.last, a.lastAt, a.shown = statuses, now, next
@@ -36,7 +39,7 @@ func (a *App) evaluate(now time.Time) {
 	a.counters.evalTime.UpdateDuration(began)
 	if p := a.persist; p != nil {
 		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval
-		if p.upkeep(a.engine, func() alertState { return a.alerts.state(true) }, now, due) {
+		if p.upkeep(engine, func() alertState { return a.alerts.state(true) }, now, due) {
 			a.lastCheckpoint = now
 		}
 	}

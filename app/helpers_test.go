@@ -45,6 +45,7 @@ func startApp(t *testing.T, cfg Config) *App {
 // what a dead process loses anyway (goroutines, file locks) is released.
 func crash(a *App) {
 	a.stopOnce.Do(func() {
+		a.stopWatching()
 		a.cancel()
 		<-a.done
 		ctx, cancel := context.WithCancel(context.Background())

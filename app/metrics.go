@@ -32,6 +32,8 @@ func (a *App) registerMetrics() {
 	// HELP and TYPE lines: scrapers and people read them.
 	metrics.ExposeMetadata(true)
 	a.counters.evalTime = a.self.NewPrometheusHistogramExt("burnwatch_evaluation_duration_seconds", evaluationBuckets)
+	a.reload.applied = a.self.NewCounter(series("burnwatch_spec_reloads_total", "outcome", "applied"))
+	a.reload.rejected = a.self.NewCounter(series("burnwatch_spec_reloads_total", "outcome", "rejected"))
 }
 
 // Counter returns the counter of the App's metrics named name, creating it:
@@ -45,7 +47,7 @@ func (a *App) Counter(name string) *metrics.Counter { return a.self.GetOrCreateC
 func (a *App) WriteMetrics(w io.Writer) {
 	withHelp(w, a.self.WritePrometheus)
 	e := &exposition{w: w, budget: a.cfg.Metrics.MaxSeries}
-	a.flows.writeMetrics(e)
+	a.Flows().writeMetrics(e)
 	a.writeEngineMetrics(e)
 	if a.persist != nil {
 		a.persist.writeMetrics(e)
@@ -61,14 +63,15 @@ func (a *App) WriteMetrics(w io.Writer) {
 func (a *App) writeEngineMetrics(e *exposition) {
 	e.single("burnwatch_events_unknown_flow_total", "counter", float64(a.counters.unknownFlow.Load()))
 	e.single("burnwatch_events_refused_total", "counter", float64(a.counters.refused.Load()))
-	st := a.engine.Stats()
+	engine := a.Engine()
+	st := engine.Stats()
 	e.single("burnwatch_events_total", "counter", float64(st.Events))
 	e.single("burnwatch_events_late_total", "counter", float64(st.Late))
 	e.single("burnwatch_events_too_late_total", "counter", float64(st.TooLate))
 	e.single("burnwatch_events_future_total", "counter", float64(st.Future))
 	e.single("burnwatch_events_flow_overflow_total", "counter", float64(st.Overflow))
 	e.single("burnwatch_flows", "gauge", float64(st.Flows))
-	flows := a.engine.Flows()
+	flows := engine.Flows()
 	e.family("burnwatch_flow_events_total", "counter")
 	for _, f := range flows {
 		e.bounded("burnwatch_flow_events_total", float64(f.Events), "flow", f.Flow)
@@ -82,7 +85,7 @@ func (a *App) writeEngineMetrics(e *exposition) {
 		now := time.Now()
 		ps := make([][]slo.Percentiles, len(flows))
 		for i, f := range flows {
-			ps[i] = a.engine.FlowPercentiles(f.Flow, now)
+			ps[i] = engine.FlowPercentiles(f.Flow, now)
 		}
 		e.family("burnwatch_flow_latency_count", "gauge")
 		for i, f := range flows {

@@ -41,7 +41,7 @@ func TestRestartRestoresWindows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.checkpoint {
-				if err := a1.persist.checkpoint(a1.engine, a1.alerts.state(true), now); err != nil {
+				if err := a1.persist.checkpoint(a1.Engine(), a1.alerts.state(true), now); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -49,7 +49,7 @@ func TestRestartRestoresWindows(t *testing.T) {
 			if err := a1.observe(now, events(6, "checkout", now, 1, 0)); err != nil {
 				t.Fatal(err)
 			}
-			want := a1.engine.Evaluate(now)
+			want := a1.Engine().Evaluate(now)
 			if tc.clean {
 				if err := a1.Shutdown(context.Background()); err != nil {
 					t.Fatal(err)
@@ -59,7 +59,7 @@ func TestRestartRestoresWindows(t *testing.T) {
 			}
 
 			a2 := startApp(t, storedConfig(dir))
-			got := a2.engine.Evaluate(now)
+			got := a2.Engine().Evaluate(now)
 			for i := range want {
 				if g, w := got[i].Period, want[i].Period; g.Total != w.Total || g.Bad != w.Bad {
 					t.Errorf("%s period after restart %d/%d bad/total, before %d/%d", want[i].SLO.Name, g.Bad, g.Total, w.Bad, w.Total)
@@ -99,7 +99,7 @@ func TestUnusableStorageGoesOnFromMemoryAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.evaluate(now)
-	if p := a.engine.Evaluate(now)[0].Period; p.Total != 10 || p.Bad != 5 {
+	if p := a.Engine().Evaluate(now)[0].Period; p.Total != 10 || p.Bad != 5 {
 		t.Errorf("period %d/%d bad/total, want 5/10", p.Bad, p.Total)
 	}
 	if a.alerts.firing() == 0 {
@@ -123,7 +123,7 @@ func TestUnusableStorageGoesOnFromMemoryAndRecovers(t *testing.T) {
 	}
 	crash(a)
 	b := startApp(t, storedConfig(dir))
-	if p := b.engine.Evaluate(now)[0].Period; p.Total != 10 || p.Bad != 5 {
+	if p := b.Engine().Evaluate(now)[0].Period; p.Total != 10 || p.Bad != 5 {
 		t.Errorf("after recovery and a crash, period %d/%d bad/total, want the 5/10 counted before storage worked", p.Bad, p.Total)
 	}
 }
@@ -161,10 +161,10 @@ func TestDataDirectoryRemovedIsRecreated(t *testing.T) {
 	if err := a.observe(now, events(4, "checkout", now, 4, 0)); err != nil {
 		t.Fatal(err)
 	}
-	want := a.engine.Evaluate(now)[0].Period
+	want := a.Engine().Evaluate(now)[0].Period
 	crash(a)
 	b := startApp(t, storedConfig(dir))
-	if got := b.engine.Evaluate(now)[0].Period; got.Total != want.Total || got.Bad != want.Bad || got.Total != 19 {
+	if got := b.Engine().Evaluate(now)[0].Period; got.Total != want.Total || got.Bad != want.Bad || got.Total != 19 {
 		t.Errorf("after a crash, period %d/%d bad/total, want %d/%d (19 events)", got.Bad, got.Total, want.Bad, want.Total)
 	}
 }
@@ -186,7 +186,7 @@ func TestAcknowledgeDurableRefuses(t *testing.T) {
 	if n, _ := metric(a, "burnwatch_events_refused_total"); n != 10 {
 		t.Errorf("burnwatch_events_refused_total = %v, want 10", n)
 	}
-	if p := a.engine.Evaluate(now)[0].Period; p.Total != 0 {
+	if p := a.Engine().Evaluate(now)[0].Period; p.Total != 0 {
 		t.Errorf("a refused batch was counted: %d events", p.Total)
 	}
 	if err := os.Remove(file); err != nil {

@@ -17,20 +17,28 @@ import (
 // App and annotates them for the slo connector.
 type flowProcessor struct {
 	cfg *Config
-	// flows, keys and batches are set by start, before the first batch.
-	flows *app.Flows
-	keys  []string
+	// app is set by start, before the first batch.
+	app *app.App
 	// batches recycles per-call scratch state so processing does not
 	// allocate per span (nor, in steady state, per batch).
 	batches sync.Pool
 }
 
-// batch is the scratch state of one processTraces call. Counts are summed
-// locally and added to the shared counters once per call, so concurrent
-// pipelines do not contend on an atomic per span.
+// batch is the scratch state of one processTraces call, for one set of
+// flows (a spec reload brings another). Counts are summed locally and added
+// to the shared counters once per call, so concurrent pipelines do not
+// contend on an atomic per span.
 type batch struct {
+	flows *app.Flows
+	keys  []string
 	in    flows.Input
 	tally *app.Tally
+}
+
+func newBatch(fl *app.Flows) *batch {
+	keys := fl.Classifier().Keys()
+	return &batch{flows: fl, keys: keys, tally: fl.NewTally(),
+		in: flows.Input{Span: make([]flows.Value, len(keys)), Resource: make([]flows.Value, len(keys))}}
 }
 
 func newFlowProcessor(cfg *Config) *flowProcessor { return &flowProcessor{cfg: cfg} }
@@ -40,19 +48,18 @@ func (p *flowProcessor) start(_ context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	p.flows = a.Flows()
-	p.keys = p.flows.Classifier().Keys()
-	n := len(p.keys)
-	p.batches.New = func() any {
-		return &batch{in: flows.Input{Span: make([]flows.Value, n), Resource: make([]flows.Value, n)}, tally: p.flows.NewTally()}
-	}
+	p.app = a
 	return nil
 }
 
 func (p *flowProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	b := p.batches.Get().(*batch)
+	fl := p.app.Flows()
+	b, _ := p.batches.Get().(*batch)
+	if b == nil || b.flows != fl {
+		b = newBatch(fl)
+	}
 	p.process(td, b)
-	p.flows.Add(b.tally)
+	fl.Add(b.tally)
 	// The pdata strings b.in refers to are cleared, so a pooled batch does
 	// not keep a finished request's data alive.
 	clear(b.in.Span)
@@ -68,7 +75,7 @@ func (p *flowProcessor) process(td ptrace.Traces, b *batch) {
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		p.fill(in.Resource, rs.Resource().Attributes())
+		fill(b.keys, in.Resource, rs.Resource().Attributes())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
@@ -88,13 +95,13 @@ func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
 			return // an agent classified it
 		}
 	}
-	p.fill(in.Span, attrs)
+	fill(b.keys, in.Span, attrs)
 	in.Name = span.Name()
 	// pdata numbers span kinds as OTLP does, and so does package flows.
 	in.Kind = flows.SpanKind(span.Kind())
 	in.Root = span.ParentSpanID().IsEmpty()
 	in.StatusError = span.Status().Code() == ptrace.StatusCodeError
-	r := p.flows.Classifier().Classify(in)
+	r := b.flows.Classifier().Classify(in)
 	if r.Entry {
 		t.Entry++
 	}
@@ -115,14 +122,14 @@ func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
 	// append double it. Put overwrites an attribute in place, so spans that
 	// pass twice (or carry a client's value) cost no allocation.
 	attrs.EnsureCapacity(attrs.Len() + 2)
-	attrs.PutStr(flows.FlowAttribute, p.flows.Name(r.Flow))
+	attrs.PutStr(flows.FlowAttribute, b.flows.Name(r.Flow))
 	attrs.PutBool(flows.ErrorAttribute, r.Error)
 }
 
 // fill copies the values of the classifier's keys out of m, without
 // allocating: strings are shared, not copied.
-func (p *flowProcessor) fill(dst []flows.Value, m pcommon.Map) {
-	for i, key := range p.keys {
+func fill(keys []string, dst []flows.Value, m pcommon.Map) {
+	for i, key := range keys {
 		v, ok := m.Get(key)
 		if !ok {
 			dst[i] = flows.Value{}
