@@ -3,12 +3,10 @@ package alertmanager
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting/notify"
@@ -165,7 +163,7 @@ func (p *Pusher) post(ctx context.Context, t *target, body []byte) error {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return notify.Retryable(fmt.Errorf("post to %s: %w", t.url, stripURL(err)), 0)
+		return notify.Retryable(fmt.Errorf("post to %s: %w", t.url, notify.StripURL(err)), 0)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
@@ -176,14 +174,4 @@ func (p *Pusher) post(ctx context.Context, t *target, body []byte) error {
 		return fmt.Errorf("post to %s: %w", t.url, err)
 	}
 	return nil
-}
-
-// stripURL drops the *url.Error wrapper, whose text quotes the URL, query
-// included.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }

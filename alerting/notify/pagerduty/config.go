@@ -129,7 +129,7 @@ func validSeverity(s string) bool {
 func checkURL(raw string, secret bool) error {
 	shown := raw
 	if secret {
-		shown = redactURL(raw)
+		shown = notify.RedactURL(raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -168,7 +168,7 @@ func (c Config) withDefaults() Config {
 func (c Config) String() string {
 	return fmt.Sprintf("pagerduty.Config{Name: %q, RoutingKey: %q, URL: %q, Severity: {Page: %q, Ticket: %q}, "+
 		"Source: %q, ClientName: %q, ClientURL: %q, TraceURL: %q, Timeout: %v}",
-		c.Name, c.RoutingKey.String(), redactURL(c.URL), c.Severity.Page, c.Severity.Ticket,
+		c.Name, c.RoutingKey.String(), notify.RedactURL(c.URL), c.Severity.Page, c.Severity.Ticket,
 		c.Source, c.ClientName, c.ClientURL, c.TraceURL, c.Timeout)
 }
 
@@ -177,21 +177,3 @@ func (c Config) GoString() string { return c.String() }
 
 // Format redacts every verb: without it, %x or %d would print the fields.
 func (c Config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
-
-// redactURL keeps the scheme and host of a URL, which say where requests go,
-// and hides the rest, which a proxy in front of PagerDuty may use for a
-// token.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		if raw == "" {
-			return ""
-		}
-		return "[REDACTED]"
-	}
-	s := u.Scheme + "://" + u.Host
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		s += "/[REDACTED]"
-	}
-	return s
-}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -36,11 +35,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 		return nil, fmt.Errorf("pagerduty %q: %w", cfg.Name, err)
 	}
 	if client == nil {
-		client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = notify.NoRedirects()
 	}
-	return &Notifier{cfg: cfg, client: client, target: redactURL(cfg.URL)}, nil
+	return &Notifier{cfg: cfg, client: client, target: notify.RedactURL(cfg.URL)}, nil
 }
 
 // Name is the receiver's name.
@@ -107,7 +104,7 @@ func (n *Notifier) send(ctx context.Context, ev *Event) error {
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, n.redact(stripURL(err))), 0)
+		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, n.redact(notify.StripURL(err))), 0)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
@@ -161,12 +158,3 @@ type redacted struct {
 
 func (e *redacted) Error() string { return e.msg }
 func (e *redacted) Unwrap() error { return e.is }
-
-// stripURL drops the *url.Error wrapper, whose text quotes the full URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}

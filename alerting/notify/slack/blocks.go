@@ -3,14 +3,12 @@ package slack
 import (
 	"bytes"
 	"encoding/json"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/burnwatch/burnwatch/alerting"
 	"github.com/burnwatch/burnwatch/alerting/notify"
-	"github.com/burnwatch/burnwatch/slo"
 )
 
 // MaxBlocks is Block Kit's limit on the blocks of one message.
@@ -80,7 +78,7 @@ type button struct {
 
 // Payload is the JSON body Notify posts for m, within Block Kit's limits.
 func (n *Notifier) Payload(m *notify.Message) ([]byte, error) {
-	alerts := ordered(m.Alerts)
+	alerts := notify.Ordered(m.Alerts)
 	anns := make([]map[string]string, len(alerts))
 	per := make([][]block, len(alerts))
 	for i, a := range alerts {
@@ -165,7 +163,7 @@ func more(left []*alerting.Alert) block {
 	if len(left) != 1 {
 		s += "s"
 	}
-	return block{Type: "context", Elements: []any{text{Type: "mrkdwn", Text: s + " (" + counts(left) + ")"}}}
+	return block{Type: "context", Elements: []any{text{Type: "mrkdwn", Text: s + " (" + notify.Counts(left) + ")"}}}
 }
 
 // alertBlocks are a section with a's summary, description and fields, and a
@@ -206,7 +204,7 @@ func (n *Notifier) buttons(alerts []*alerting.Alert, anns []map[string]string) [
 	for _, k := range kinds {
 		distinct[k.key] = map[string]bool{}
 		for _, ann := range anns {
-			if linkable(ann[k.key]) {
+			if notify.Linkable(ann[k.key], maxURL) {
 				distinct[k.key][ann[k.key]] = true
 			}
 		}
@@ -224,7 +222,7 @@ func (n *Notifier) buttons(alerts []*alerting.Alert, anns []map[string]string) [
 	for i, a := range alerts {
 		for _, k := range kinds {
 			u := anns[i][k.key]
-			if len(out) == room || !linkable(u) || seen[u] {
+			if len(out) == room || !notify.Linkable(u, maxURL) || seen[u] {
 				continue
 			}
 			seen[u] = true
@@ -245,40 +243,8 @@ func (n *Notifier) buttons(alerts []*alerting.Alert, anns []map[string]string) [
 	return out
 }
 
-// linkable is an absolute http(s) URL short enough for a button.
-func linkable(raw string) bool {
-	if raw == "" || len(raw) > maxURL {
-		return false
-	}
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// ordered returns the alerts as the message shows them: firing pages,
-// firing tickets, then resolved, each in the notification's order (by SLO
-// and tier). When not all fit, the ones that matter most are kept.
-func ordered(alerts []alerting.Alert) []*alerting.Alert {
-	out := make([]*alerting.Alert, len(alerts))
-	for i := range alerts {
-		out[i] = &alerts[i]
-	}
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
-	return out
-}
-
-// rank is 0 for a firing page, 1 for a firing ticket, 2 when resolved.
-func rank(a *alerting.Alert) int {
-	switch {
-	case a.State != alerting.StateFiring:
-		return 2
-	case a.Severity == slo.Page:
-		return 0
-	}
-	return 1
-}
-
 func emoji(a *alerting.Alert) string {
-	return [...]string{":red_circle:", ":large_orange_circle:", ":large_green_circle:"}[rank(a)]
+	return [...]string{":red_circle:", ":large_orange_circle:", ":large_green_circle:"}[notify.Rank(a)]
 }
 
 // groupColor is red while a page fires, amber while only tickets fire,
@@ -286,7 +252,7 @@ func emoji(a *alerting.Alert) string {
 func groupColor(alerts []*alerting.Alert) string {
 	best := 2
 	for _, a := range alerts {
-		best = min(best, rank(a))
+		best = min(best, notify.Rank(a))
 	}
 	return [...]string{colorPage, colorTicket, colorResolved}[best]
 }
@@ -307,7 +273,7 @@ func title(m *notify.Message, alerts []*alerting.Alert) string {
 		vals = append(vals, m.GroupLabels[k])
 	}
 	if len(vals) == 0 {
-		vals = append(vals, sloNames(alerts))
+		vals = append(vals, notify.SLONames(alerts))
 	}
 	return status(m) + " " + strings.Join(vals, " ")
 }
@@ -328,34 +294,4 @@ func fallback(m *notify.Message, alerts []*alerting.Alert) string {
 		s += " and " + strconv.Itoa(len(alerts)-1) + " more"
 	}
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// sloNames names the alerts' SLO, or counts them when there are several.
-func sloNames(alerts []*alerting.Alert) string {
-	names := map[string]bool{}
-	for _, a := range alerts {
-		names[a.SLO] = true
-	}
-	if len(names) == 1 {
-		return alerts[0].SLO
-	}
-	return strconv.Itoa(len(names)) + " SLOs"
-}
-
-// counts says how many alerts fire and how many resolved.
-func counts(alerts []*alerting.Alert) string {
-	firing := 0
-	for _, a := range alerts {
-		if a.State == alerting.StateFiring {
-			firing++
-		}
-	}
-	var parts []string
-	if firing > 0 {
-		parts = append(parts, strconv.Itoa(firing)+" firing")
-	}
-	if resolved := len(alerts) - firing; resolved > 0 {
-		parts = append(parts, strconv.Itoa(resolved)+" resolved")
-	}
-	return strings.Join(parts, ", ")
 }

@@ -3,7 +3,6 @@ package slack
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/burnwatch/burnwatch/alerting/notify"
@@ -38,11 +37,11 @@ type Config struct {
 // collector calls every Validate it finds; theirs calls Check.
 func (c *Config) Check() error {
 	var errs []error
-	if err := checkURL(string(c.URL), true); err != nil {
+	if err := notify.CheckURL(string(c.URL), true); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	if c.ExternalURL != "" {
-		if err := checkURL(c.ExternalURL, false); err != nil {
+		if err := notify.CheckURL(c.ExternalURL, false); err != nil {
 			errs = append(errs, fmt.Errorf("external_url: %w", err))
 		}
 	}
@@ -50,26 +49,6 @@ func (c *Config) Check() error {
 		errs = append(errs, fmt.Errorf("timeout: %v is negative", c.Timeout))
 	}
 	return errors.Join(errs...)
-}
-
-// checkURL wants an absolute http or https URL. When secret, its errors show
-// only the scheme and host, since url.Parse's errors quote the whole URL.
-func checkURL(raw string, secret bool) error {
-	if raw == "" {
-		return errors.New("must be set")
-	}
-	shown := raw
-	if secret {
-		shown = redactURL(raw)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s is not a valid URL", shown)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("want http:// or https:// with a host, got %s", shown)
-	}
-	return nil
 }
 
 func (c Config) withDefaults() Config {
@@ -85,7 +64,7 @@ func (c Config) withDefaults() Config {
 // String shows the config with the URL's path and query redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("slack.Config{Name: %q, URL: %q, ExternalURL: %q, Timeout: %v}",
-		c.Name, redactURL(string(c.URL)), c.ExternalURL, c.Timeout)
+		c.Name, notify.RedactURL(string(c.URL)), c.ExternalURL, c.Timeout)
 }
 
 // GoString redacts %#v as String does.
@@ -93,20 +72,3 @@ func (c Config) GoString() string { return c.String() }
 
 // Format redacts every verb: without it, %x or %d would print the fields.
 func (c Config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
-
-// redactURL keeps the scheme and host of a URL, which say where requests go,
-// and hides the rest: a Slack webhook URL's path is its token.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		if raw == "" {
-			return ""
-		}
-		return "[REDACTED]"
-	}
-	s := u.Scheme + "://" + u.Host
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		s += "/[REDACTED]"
-	}
-	return s
-}

@@ -1,14 +1,9 @@
 package slack
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"time"
 
 	"github.com/burnwatch/burnwatch/alerting/notify"
 )
@@ -34,11 +29,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 		return nil, fmt.Errorf("slack %q: %w", cfg.Name, err)
 	}
 	if client == nil {
-		client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = notify.NoRedirects()
 	}
-	return &Notifier{cfg: cfg, client: client, target: redactURL(string(cfg.URL))}, nil
+	return &Notifier{cfg: cfg, client: client, target: notify.RedactURL(string(cfg.URL))}, nil
 }
 
 // Name is the receiver's name.
@@ -64,37 +57,5 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 }
 
 func (n *Notifier) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, string(n.cfg.URL), bytes.NewReader(body))
-	if err != nil {
-		// Check accepted the URL, so this is unexpected; its text would
-		// quote the URL.
-		return notify.Permanent(fmt.Errorf("build request to %s", n.target))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Burnwatch")
-
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, stripURL(err)), 0)
-	}
-	defer func() {
-		// Drain a little so the connection can be reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		_ = resp.Body.Close()
-	}()
-	if err := notify.CheckResponse(resp, time.Now()); err != nil {
-		return fmt.Errorf("post to %s: %w", n.target, err)
-	}
-	return nil
-}
-
-// stripURL drops the *url.Error wrapper, whose text quotes the full URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return notify.Post(ctx, n.client, string(n.cfg.URL), n.target, n.cfg.Timeout, body, nil)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,7 +96,7 @@ type action struct {
 
 // Payload is the JSON body Notify posts for m, at most MaxBodyBytes.
 func (n *Notifier) Payload(m *notify.Message) ([]byte, error) {
-	alerts := ordered(m.Alerts)
+	alerts := notify.Ordered(m.Alerts)
 	c := card{
 		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
 		Type:    "AdaptiveCard",
@@ -106,7 +105,7 @@ func (n *Notifier) Payload(m *notify.Message) ([]byte, error) {
 		Body: []any{
 			textBlock{Type: "TextBlock", Text: cut(oneLine(title(m, alerts)), maxTitle),
 				Size: "large", Weight: "bolder", Color: groupColor(alerts), Wrap: true},
-			textBlock{Type: "TextBlock", Text: counts(alerts) + " · " + stamp(m.At), IsSubtle: true, Spacing: "none", Wrap: true},
+			textBlock{Type: "TextBlock", Text: notify.Counts(alerts) + " · " + stamp(m.At), IsSubtle: true, Spacing: "none", Wrap: true},
 		},
 	}
 	anns := make([]map[string]string, len(alerts))
@@ -165,7 +164,7 @@ func more(left []*alerting.Alert) []any {
 	if len(left) > 1 {
 		text += "s"
 	}
-	return []any{textBlock{Type: "TextBlock", Text: text + " (" + counts(left) + ")", IsSubtle: true, Spacing: "medium", Wrap: true}}
+	return []any{textBlock{Type: "TextBlock", Text: text + " (" + notify.Counts(left) + ")", IsSubtle: true, Spacing: "medium", Wrap: true}}
 }
 
 func encode(v any) ([]byte, error) {
@@ -208,7 +207,7 @@ func (n *Notifier) actions(alerts []*alerting.Alert, anns []map[string]string) [
 	for _, k := range kinds {
 		distinct[k.key] = map[string]bool{}
 		for _, ann := range anns {
-			if linkable(ann[k.key]) {
+			if notify.Linkable(ann[k.key], maxURL) {
 				distinct[k.key][ann[k.key]] = true
 			}
 		}
@@ -222,7 +221,7 @@ func (n *Notifier) actions(alerts []*alerting.Alert, anns []map[string]string) [
 	for i, a := range alerts {
 		for _, k := range kinds {
 			u := anns[i][k.key]
-			if len(out) == room || !linkable(u) || seen[u] {
+			if len(out) == room || !notify.Linkable(u, maxURL) || seen[u] {
 				continue
 			}
 			seen[u] = true
@@ -240,36 +239,6 @@ func (n *Notifier) actions(alerts []*alerting.Alert, anns []map[string]string) [
 	if n.cfg.ExternalURL != "" {
 		out = append(out, action{Type: "Action.OpenUrl", Title: "Open Burnwatch", URL: n.cfg.ExternalURL})
 	}
-	return out
-}
-
-// linkable is an absolute http(s) URL short enough for a button.
-func linkable(raw string) bool {
-	if raw == "" || len(raw) > maxURL {
-		return false
-	}
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// ordered returns the alerts as the card shows them: firing pages, firing
-// tickets, then resolved, each in the notification's order (by SLO and
-// tier). When not all fit, the ones that matter most are kept.
-func ordered(alerts []alerting.Alert) []*alerting.Alert {
-	out := make([]*alerting.Alert, len(alerts))
-	for i := range alerts {
-		out[i] = &alerts[i]
-	}
-	rank := func(a *alerting.Alert) int {
-		switch {
-		case a.State != alerting.StateFiring:
-			return 2
-		case a.Severity == slo.Page:
-			return 0
-		}
-		return 1
-	}
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
 }
 
@@ -293,39 +262,9 @@ func title(m *notify.Message, alerts []*alerting.Alert) string {
 		vals = append(vals, m.GroupLabels[k])
 	}
 	if len(vals) == 0 {
-		vals = append(vals, sloNames(alerts))
+		vals = append(vals, notify.SLONames(alerts))
 	}
 	return status + " " + strings.Join(vals, " ")
-}
-
-// sloNames names the alerts' SLO, or counts them when there are several.
-func sloNames(alerts []*alerting.Alert) string {
-	names := map[string]bool{}
-	for _, a := range alerts {
-		names[a.SLO] = true
-	}
-	if len(names) == 1 {
-		return alerts[0].SLO
-	}
-	return strconv.Itoa(len(names)) + " SLOs"
-}
-
-// counts says how many alerts fire and how many resolved.
-func counts(alerts []*alerting.Alert) string {
-	firing := 0
-	for _, a := range alerts {
-		if a.State == alerting.StateFiring {
-			firing++
-		}
-	}
-	var parts []string
-	if firing > 0 {
-		parts = append(parts, strconv.Itoa(firing)+" firing")
-	}
-	if resolved := len(alerts) - firing; resolved > 0 {
-		parts = append(parts, strconv.Itoa(resolved)+" resolved")
-	}
-	return strings.Join(parts, ", ")
 }
 
 // groupColor is attention while a page fires, warning while only tickets

@@ -57,7 +57,7 @@ func (c *Config) Check() error {
 		// url.Parse errors quote the URL, which may hold a secret.
 		errs = append(errs, errors.New("url: is not a valid URL"))
 	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("url: want http:// or https:// with a host, got %s", redactURL(c.URL)))
+		errs = append(errs, fmt.Errorf("url: want http:// or https:// with a host, got %s", notify.RedactURL(c.URL)))
 	}
 	for name, v := range c.Headers {
 		if name == "" || strings.ContainsAny(name, " \t\r\n:") {
@@ -98,7 +98,7 @@ func (c Config) withDefaults() Config {
 // String shows the config with secrets redacted.
 func (c Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "webhook.Config{Name: %q, URL: %q, Headers: {", c.Name, redactURL(c.URL))
+	fmt.Fprintf(&b, "webhook.Config{Name: %q, URL: %q, Headers: {", c.Name, notify.RedactURL(c.URL))
 	names := make([]string, 0, len(c.Headers))
 	for name := range c.Headers {
 		names = append(names, name)
@@ -120,20 +120,3 @@ func (c Config) GoString() string { return c.String() }
 
 // Format redacts every verb: without it, %x or %d would print the fields.
 func (c Config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
-
-// redactURL keeps the scheme and host of a URL, which say where requests go,
-// and hides the rest, which may hold a token.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		if raw == "" {
-			return ""
-		}
-		return "[REDACTED]"
-	}
-	s := u.Scheme + "://" + u.Host
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		s += "/[REDACTED]"
-	}
-	return s
-}

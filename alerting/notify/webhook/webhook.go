@@ -7,12 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -70,11 +68,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 		return nil, fmt.Errorf("webhook %q: %w", cfg.Name, err)
 	}
 	if client == nil {
-		client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = notify.NoRedirects()
 	}
-	return &Notifier{cfg: cfg, client: client, target: redactURL(cfg.URL)}, nil
+	return &Notifier{cfg: cfg, client: client, target: notify.RedactURL(cfg.URL)}, nil
 }
 
 // Name is the receiver's name.
@@ -125,7 +121,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, stripURL(err)), 0)
+		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, notify.StripURL(err)), 0)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
@@ -148,15 +144,6 @@ func Sign(secret string, t time.Time, body []byte) string {
 	mac.Write([]byte(ts + "."))
 	mac.Write(body)
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// stripURL drops the *url.Error wrapper, whose text quotes the full URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }
 
 // Payload builds the payload for m, Alertmanager's way: the group's
