@@ -19,15 +19,18 @@ import (
 	"github.com/burnwatch/burnwatch/connectors/sloconnector"
 	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
 	"github.com/burnwatch/burnwatch/processors/flowprocessor"
+	"github.com/burnwatch/burnwatch/receivers/otlpfastreceiver"
 )
 
 // components lists what this distribution can be configured with: the
-// Burnwatch components plus the upstream ones a sidecar or agent needs to
-// forward the telemetry it watches.
+// Burnwatch components (the fast receiver "otlpfast" decodes OTLP straight
+// into flow events; the flow processor and slo connector do it on pdata
+// after the upstream otlp receiver) plus the upstream ones a sidecar or
+// agent needs to forward the telemetry it watches.
 func components() (otelcol.Factories, error) {
 	var err error
 	f := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
-	if f.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](otlpreceiver.NewFactory()); err != nil {
+	if f.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](otlpfastreceiver.NewFactory(), otlpreceiver.NewFactory()); err != nil {
 		return f, err
 	}
 	if f.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
