@@ -94,6 +94,9 @@ type daemonConfig struct {
 	metrics string
 	// extra is YAML added under extensions.burnwatch (indented by 4 spaces).
 	extra string
+	// alerting is YAML added under extensions.burnwatch.alerting (indented
+	// by 6 spaces): receivers, route, delivery.
+	alerting string
 }
 
 // startDaemon writes the spec file and a collector config and starts the
@@ -130,7 +133,7 @@ extensions:
       webhooks:
         - name: test
           url: %q
-    http: {endpoint: %q}
+%s    http: {endpoint: %q}
 %s%s
 receivers:
   otlp:
@@ -150,7 +153,7 @@ service:
   pipelines:
     traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
     metrics: {receivers: [slo], exporters: [nop]}
-`, specPath, dc.webhook, d.metrics, storage, dc.extra, d.grpc, d.http)
+`, specPath, dc.webhook, dc.alerting, d.metrics, storage, dc.extra, d.grpc, d.http)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
