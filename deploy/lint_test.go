@@ -176,3 +176,22 @@ func TestLogrotate(t *testing.T) {
 		t.Error("postrotate did not run")
 	}
 }
+
+// TestDeployDocNamesRealFiles checks that every deploy/ path docs/deploy.md
+// names exists.
+func TestDeployDocNamesRealFiles(t *testing.T) {
+	doc := readFile(t, "docs/deploy.md")
+	names := regexp.MustCompile("(?:^|[\\s(`])(deploy/[A-Za-z0-9_./*-]+)").FindAllStringSubmatch(doc, -1)
+	if len(names) < 10 {
+		t.Fatalf("found only %d deploy/ paths in docs/deploy.md", len(names))
+	}
+	for _, m := range names {
+		p := strings.TrimRight(m[1], ".,:")
+		if p == "deploy/shop" { // kubectl logs deploy/shop: a Deployment
+			continue
+		}
+		if matches, _ := filepath.Glob(path(p)); len(matches) == 0 {
+			t.Errorf("docs/deploy.md names %s, which does not exist", p)
+		}
+	}
+}
