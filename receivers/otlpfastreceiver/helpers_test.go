@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/goleak"
 
@@ -237,3 +238,5 @@ func describe(isJSON bool) string {
 
 
 func writeFile(path string) error { return os.WriteFile(path, []byte("x"), 0o644) }
+
+func receiverSettings() receiver.Settings { return receivertest.NewNopSettings(Type) }

@@ -1,6 +1,7 @@
 package otlpfastreceiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -234,4 +235,55 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestConcurrent: requests on both transports at once share the pools and
+// the App without losing a count (run with -race).
+func TestConcurrent(t *testing.T) {
+	h := start(t, setup{})
+	c := client(t)
+	conn := dial(t, h.grpcAddr())
+	pb := encode(t, checkout(5, 1), false)
+	js := encode(t, checkout(5, 1), true)
+	const each = 20
+	done := make(chan error, 3)
+	go func() {
+		for range each {
+			if _, err := exportRaw(conn, pb); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for _, body := range []struct {
+		b  []byte
+		ct string
+	}{{pb, protobufType}, {js, jsonType}} {
+		go func() {
+			for range each {
+				req, _ := http.NewRequest(http.MethodPost, h.httpURL(), bytes.NewReader(body.b))
+				req.Header.Set("Content-Type", body.ct)
+				resp, err := c.Do(req)
+				if err != nil {
+					done <- err
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					done <- errors.New(resp.Status)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := flowEvents(h.app)["checkout"]; got != [2]uint64{3 * each * 5, 3 * each} {
+		t.Errorf("checkout = %v, want %d events, %d errors", got, 3*each*5, 3*each)
+	}
 }

@@ -137,7 +137,10 @@ func (s *span) reset() {
 	for _, i := range s.set {
 		s.vals[i] = flows.Value{}
 	}
-	*s = span{vals: s.vals, set: s.set[:0]}
+	s.set = s.set[:0]
+	s.traceID, s.spanID, s.parent = [16]byte{}, [8]byte{}, [8]byte{}
+	s.start, s.end, s.name, s.kind, s.status = 0, 0, "", 0, 0
+	s.off, s.flow, s.errAnno, s.annotated, s.badID = 0, flows.Value{}, flows.Value{}, false, false
 }
 
 // keyIndex returns the index of key among the classifier's keys, or -1.

@@ -238,8 +238,14 @@ func scope(buf []byte) error {
 func (d *Decoder) span(s *span, buf []byte) error {
 	s.reset()
 	for pos := 0; pos < len(buf); {
-		f, wt, p, err := tag(buf, pos)
-		if err != nil {
+		// Most tags are one byte: read those here, the call costs more.
+		var f int32
+		var wt int8
+		var p int
+		var err error
+		if c := buf[pos]; c < 0x80 && c >= 8 {
+			f, wt, p = int32(c>>3), int8(c&7), pos+1
+		} else if f, wt, p, err = tag(buf, pos); err != nil {
 			return err
 		}
 		var n uint64
@@ -449,8 +455,14 @@ func keyValue(buf []byte, depth int) (key []byte, v flows.Value, err error) {
 	depth++
 	v.Kind = flows.ValueOther
 	for pos := 0; pos < len(buf); {
-		f, wt, p, err := tag(buf, pos)
-		if err != nil {
+		// Most tags are one byte: read those here, the call costs more.
+		var f int32
+		var wt int8
+		var p int
+		var err error
+		if c := buf[pos]; c < 0x80 && c >= 8 {
+			f, wt, p = int32(c>>3), int8(c&7), pos+1
+		} else if f, wt, p, err = tag(buf, pos); err != nil {
 			return nil, v, err
 		}
 		switch f {
@@ -487,8 +499,14 @@ func anyValue(buf []byte, depth int, v *flows.Value) error {
 	}
 	depth++
 	for pos := 0; pos < len(buf); {
-		f, wt, p, err := tag(buf, pos)
-		if err != nil {
+		// Most tags are one byte: read those here, the call costs more.
+		var f int32
+		var wt int8
+		var p int
+		var err error
+		if c := buf[pos]; c < 0x80 && c >= 8 {
+			f, wt, p = int32(c>>3), int8(c&7), pos+1
+		} else if f, wt, p, err = tag(buf, pos); err != nil {
 			return err
 		}
 		var n uint64

@@ -47,6 +47,10 @@ func varint(buf []byte, pos int) (uint64, int, error) {
 	if pos < len(buf) && buf[pos] < 0x80 {
 		return uint64(buf[pos]), pos + 1, nil
 	}
+	return varintSlow(buf, pos)
+}
+
+func varintSlow(buf []byte, pos int) (uint64, int, error) {
 	var x uint64
 	for shift := uint(0); ; shift += 7 {
 		if shift >= 64 {
@@ -67,6 +71,13 @@ func varint(buf []byte, pos int) (uint64, int, error) {
 // tag reads a field tag. The field number is the tag's top bits truncated
 // to 32, as pdata reads it; zero or negative is malformed.
 func tag(buf []byte, pos int) (int32, int8, int, error) {
+	if pos < len(buf) && buf[pos] < 0x80 && buf[pos] >= 8 {
+		return int32(buf[pos] >> 3), int8(buf[pos] & 7), pos + 1, nil
+	}
+	return tagSlow(buf, pos)
+}
+
+func tagSlow(buf []byte, pos int) (int32, int8, int, error) {
 	t, pos, err := varint(buf, pos)
 	if err != nil {
 		return 0, 0, 0, err
@@ -80,6 +91,15 @@ func tag(buf []byte, pos int) (int32, int8, int, error) {
 
 // length reads a length prefix and returns the bounds of what it covers.
 func length(buf []byte, pos int) (start, end int, err error) {
+	if pos < len(buf) && buf[pos] < 0x80 {
+		if end := pos + 1 + int(buf[pos]); end <= len(buf) {
+			return pos + 1, end, nil
+		}
+	}
+	return lengthSlow(buf, pos)
+}
+
+func lengthSlow(buf []byte, pos int) (start, end int, err error) {
 	n, pos, err := varint(buf, pos)
 	if err != nil {
 		return 0, 0, err
