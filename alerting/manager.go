@@ -137,11 +137,14 @@ func (m *Manager) Update(now time.Time, statuses []slo.Status) []Transition {
 				}
 				firing = ts.Long.Burn > rf && ts.Short.Burn > rf
 				if ts.Short.Total == 0 {
-					// No events in the short window is no evidence of
-					// recovery (a restart, a paused sender): a firing alert
-					// holds until events show the burn has stopped. Silence
-					// is the no-data alert's business.
-					firing = true
+					// No events in the short window is no evidence either
+					// way (a restart, a paused sender, sparse traffic): the
+					// alert stays as it was. A firing one keeps firing; one
+					// whose hold began keeps counting it down, so the good
+					// events that began it still resolve it once they leave
+					// the short window. Silence is the no-data alert's
+					// business.
+					firing = m.alerts[k].KeepFiringSince.IsZero()
 				}
 			}
 			out = m.step(now, k, firing, max(ts.Tier.Hold, m.opts.KeepFiringFor), newAlert(now, st, ts), out)

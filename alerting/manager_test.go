@@ -564,3 +564,32 @@ func TestManagerCountsFlaps(t *testing.T) {
 		t.Fatalf("firing 31m after resolving: %+v, want no new flap (2)", ts)
 	}
 }
+
+// TestManagerResolvesOnSparseTraffic: the good events that begin a tier's
+// hold may leave its short window before the hold ends; an empty short
+// window then lets the hold run out instead of restarting it.
+func TestManagerResolvesOnSparseTraffic(t *testing.T) {
+	m := NewManager(DefaultOptions())
+	spec := checkoutSpec()
+	st := func(long, short float64, shortTotal uint64) []slo.Status {
+		s := quality(spec, long, short)
+		s.Tiers[0].Short.Total = shortTotal
+		return []slo.Status{s}
+	}
+	steps := []struct {
+		at   time.Duration
+		s    []slo.Status
+		want int
+	}{
+		{0, st(20, 20, 100), 1},              // fires
+		{time.Minute, st(5, 0, 300), 0},      // good events: the hold begins
+		{2 * time.Minute, st(5, 0, 0), 0},    // they left the short window: no evidence, hold goes on
+		{11 * time.Minute, st(5, 0, 0), 1},   // the 10m hold ran out: resolved
+		{12 * time.Minute, st(20, 20, 0), 0}, // no new alert from an empty window
+	}
+	for i, s := range steps {
+		if got := len(m.Update(t0.Add(s.at), s.s)); got != s.want {
+			t.Errorf("step %d: %d transitions, want %d", i, got, s.want)
+		}
+	}
+}

@@ -120,7 +120,11 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 		},
 		OnDeadLetter: func(dl notify.DeadLetter) {
 			self.GetOrCreateCounter(series("burnwatch_notifications_dead_letter_total", "receiver", dl.Notification.Receiver)).Inc()
-			logger.Error("alert notification given up (dead letter)", zap.String("receiver", dl.Notification.Receiver),
+			// The notification is in the message, not only in fields: the
+			// collector samples repeated messages, and no dead letter may
+			// go unlogged.
+			logger.Error(fmt.Sprintf("alert notification given up (dead letter): receiver %s, group %s, notification %s",
+				dl.Notification.Receiver, dl.Notification.GroupKey, dl.Notification.ID), zap.String("receiver", dl.Notification.Receiver),
 				zap.String("group", dl.Notification.GroupKey), zap.String("notification", dl.Notification.ID),
 				zap.Int("alerts", len(dl.Notification.Alerts)), zap.Int("attempts", dl.Attempts), zap.String("reason", dl.Reason))
 			if p.log != nil {

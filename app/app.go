@@ -206,7 +206,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.cancel()
 		<-a.done
 		dctx, cancel := context.WithTimeout(ctx, a.cfg.Alerting.Delivery.ShutdownTimeout)
-		err = a.alerts.close(dctx)
+		if cerr := a.alerts.close(dctx); cerr != nil {
+			// What is left is in the checkpoint below and sent after the
+			// next start, as documented: not a failed shutdown.
+			a.logger.Warn("stopped with notifications still pending; they are sent after the next start", zap.Error(cerr))
+		}
 		cancel()
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/burnwatch/burnwatch/app/web"
 )
 
 // HandlerOptions tune the App's HTTP handler.
@@ -15,13 +17,21 @@ type HandlerOptions struct {
 	// state (silences); without it such requests are served on loopback
 	// listeners only.
 	BearerToken string
+	// Version is the daemon's, for /api/v1/status; empty for the one the
+	// Go toolchain stamped.
+	Version string
 }
 
 // Handler serves the App's HTTP endpoint: /metrics in the Prometheus text
-// format, and the Alertmanager-compatible /api/v2 (alerts, silences).
+// format, the Alertmanager-compatible /api/v2 (alerts, silences), the
+// status API /api/v1 and the status page at /.
 func (a *App) Handler(opts HandlerOptions) http.Handler {
 	mux := http.NewServeMux()
 	a.amRoutes(mux, opts)
+	a.statusRoutes(mux, opts)
+	page := web.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /static/", page)
 	// Liveness and readiness, for Kubernetes probes: healthy while the
 	// process serves; ready once the state is restored and the evaluation
 	// loop runs, until shutdown.

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -101,4 +103,58 @@ func Post(ctx context.Context, client *http.Client, rawURL, target string, timeo
 		return fmt.Errorf("post to %s: %w", target, err)
 	}
 	return nil
+}
+
+// Redact returns err with the text of every secret replaced by
+// [REDACTED], keeping whether and when it may be retried. A receiver's
+// error page may quote the request back (a path with its token, an
+// Authorization header), and the error goes to the log and the history.
+// Secrets shorter than four bytes are left alone: they would blank words.
+func Redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if len(s) >= 4 && strings.Contains(text, s) {
+			text = strings.ReplaceAll(text, s, redacted)
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	retryable, after := IsRetryable(err)
+	return &DeliveryError{Retryable: retryable, RetryAfter: after, Err: errors.New(text)}
+}
+
+// URLSecrets are the parts of a URL that may hold a token: its user info,
+// path segments and query values (a Slack or Teams webhook's path, a
+// ?token=), for Redact.
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return []string{raw}
+	}
+	var out []string
+	if u.User != nil {
+		out = append(out, u.User.String(), u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+	}
+	if u.Path != "" && u.Path != "/" {
+		out = append(out, u.EscapedPath(), u.Path)
+		out = append(out, strings.Split(strings.Trim(u.Path, "/"), "/")...)
+	}
+	if u.RawQuery != "" {
+		out = append(out, u.RawQuery)
+		for _, vs := range u.Query() {
+			out = append(out, vs...)
+		}
+	}
+	// Longest first, so a whole path is replaced before its segments.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
 }

@@ -57,5 +57,6 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 }
 
 func (n *Notifier) post(ctx context.Context, body []byte) error {
-	return notify.Post(ctx, n.client, string(n.cfg.URL), n.target, n.cfg.Timeout, body, nil)
+	err := notify.Post(ctx, n.client, string(n.cfg.URL), n.target, n.cfg.Timeout, body, nil)
+	return notify.Redact(err, notify.URLSecrets(string(n.cfg.URL))...)
 }

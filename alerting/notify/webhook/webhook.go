@@ -1,14 +1,12 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -54,8 +52,10 @@ type Alert struct {
 type Notifier struct {
 	cfg    Config
 	client *http.Client
-	// target is the redacted URL, for errors.
-	target string
+	// target is the redacted URL, for errors; secrets are what a receiver's
+	// error page might quote back, redacted from errors.
+	target  string
+	secrets []string
 }
 
 // New validates cfg and returns its Notifier. client may be nil for a client
@@ -70,7 +70,12 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	if client == nil {
 		client = notify.NoRedirects()
 	}
-	return &Notifier{cfg: cfg, client: client, target: notify.RedactURL(cfg.URL)}, nil
+	secrets := notify.URLSecrets(cfg.URL)
+	for _, v := range cfg.Headers {
+		secrets = append(secrets, string(v))
+	}
+	secrets = append(secrets, string(cfg.BearerToken), string(cfg.HMACSecret))
+	return &Notifier{cfg: cfg, client: client, target: notify.RedactURL(cfg.URL), secrets: secrets}, nil
 }
 
 // Name is the receiver's name.
@@ -98,40 +103,19 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("encode webhook payload: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		// Check accepted the URL, so this is unexpected; its text would
-		// quote the URL.
-		return notify.Permanent(fmt.Errorf("build request to %s", n.target))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Burnwatch")
-	req.Header.Set(HeaderDelivery, m.ID)
-	for name, v := range n.cfg.Headers {
-		req.Header.Set(name, string(v))
-	}
-	if n.cfg.BearerToken != "" {
-		req.Header.Set("Authorization", "Bearer "+string(n.cfg.BearerToken))
-	}
-	if n.cfg.HMACSecret != "" {
-		req.Header.Set(HeaderSignature, Sign(string(n.cfg.HMACSecret), time.Now(), body))
-	}
-
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return notify.Retryable(fmt.Errorf("post to %s: %w", n.target, notify.StripURL(err)), 0)
-	}
-	defer func() {
-		// Drain a little so the connection can be reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		_ = resp.Body.Close()
-	}()
-	if err := notify.CheckResponse(resp, time.Now()); err != nil {
-		return fmt.Errorf("post to %s: %w", n.target, err)
-	}
-	return nil
+	err = notify.Post(ctx, n.client, n.cfg.URL, n.target, n.cfg.Timeout, body, func(h http.Header) {
+		h.Set(HeaderDelivery, m.ID)
+		for name, v := range n.cfg.Headers {
+			h.Set(name, string(v))
+		}
+		if n.cfg.BearerToken != "" {
+			h.Set("Authorization", "Bearer "+string(n.cfg.BearerToken))
+		}
+		if n.cfg.HMACSecret != "" {
+			h.Set(HeaderSignature, Sign(string(n.cfg.HMACSecret), time.Now(), body))
+		}
+	})
+	return notify.Redact(err, n.secrets...)
 }
 
 // Sign is the value of HeaderSignature for body sent at t, as Stripe signs
