@@ -48,7 +48,7 @@ func Files(patterns []string) ([]string, error) {
 	for _, p := range patterns {
 		matches, err := filepath.Glob(p)
 		if err != nil {
-			return nil, fmt.Errorf("history file pattern %q: %w", p, err)
+			return nil, fmt.Errorf("%q: %w", p, err)
 		}
 		n := 0
 		for _, m := range matches {
@@ -62,7 +62,7 @@ func Files(patterns []string) ([]string, error) {
 			}
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("history file pattern %q: %w (give the alert history with --history)", p, fs.ErrNotExist)
+			return nil, fmt.Errorf("%q matches no file: %w", p, fs.ErrNotExist)
 		}
 	}
 	return slices.DeleteFunc(files, func(f string) bool {

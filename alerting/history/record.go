@@ -2,6 +2,11 @@
 // of history/alerts.jsonl: every alert transition, delivery attempt and
 // dead letter, in the order they happened. The daemon writes it (package
 // app, through storage/journal); people and `burnwatch report` read it.
+//
+// The report is computed here, apart from files and flags: Read gives the
+// records of history files, Analyze turns them into a Report of alert
+// episodes per SLO and tier (how long, how often, flaps, night and weekend
+// pages, alerts that never fired), and WriteText and WriteJSON print it.
 package history
 
 import "time"

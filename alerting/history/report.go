@@ -212,8 +212,7 @@ func Analyze(log Log, opts Options) Report {
 	}
 	var (
 		transitions      []Record
-		latest           time.Time
-		earliest, newest time.Time
+		earliest, latest time.Time
 	)
 	for _, r := range log.Records {
 		if r.Time.IsZero() {
@@ -228,7 +227,6 @@ func Analyze(log Log, opts Options) Report {
 		if earliest.IsZero() || r.Time.Before(earliest) {
 			earliest = r.Time
 		}
-		newest = latest
 		switch r.Event {
 		case EventTransition:
 			in.Transitions++
@@ -249,7 +247,7 @@ func Analyze(log Log, opts Options) Report {
 	if until.IsZero() {
 		// The history's last record ends the period; the period is
 		// [since, until), so move past it.
-		until = newest.Add(time.Nanosecond)
+		until = latest.Add(time.Nanosecond)
 	}
 	since := opts.Since
 	if since.IsZero() {
