@@ -51,7 +51,9 @@ func main() {
 			DefaultScheme:     "env",
 		}},
 	}
-	if err := otelcol.NewCommand(set).Execute(); err != nil {
+	cmd := otelcol.NewCommand(set)
+	cmd.AddCommand(newReportCommand())
+	if err := cmd.Execute(); err != nil {
 		log.Fatal(err)
 	}
 }
