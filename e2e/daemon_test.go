@@ -128,6 +128,7 @@ extensions:
   burnwatch:
     files: [%q]
     evaluation_interval: 250ms
+    metrics: {level: detailed}
     alerting:
       console: true
       webhooks:

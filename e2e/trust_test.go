@@ -63,16 +63,16 @@ func TestSpoofedFlowCountsNothing(t *testing.T) {
 
 	// Wait for an evaluation that holds the legitimate spans.
 	deadline := time.Now().Add(10 * time.Second)
-	for windowCounts(t, d.metrics)["checkout-availability/2h0m0s/good"] < 20 {
+	for windowCounts(t, d.metrics)["checkout-availability/2h/good"] < 20 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the legitimate spans were not counted:\n%s", scrape(t, d.metrics))
 		}
 		time.Sleep(50 * time.Millisecond) // polling a real process
 	}
 	w := windowCounts(t, d.metrics)
-	if w["checkout-availability/2h0m0s/good"] != 20 || w["checkout-availability/2h0m0s/bad"] != 0 {
+	if w["checkout-availability/2h/good"] != 20 || w["checkout-availability/2h/bad"] != 0 {
 		t.Errorf("checkout 2h window = %d good, %d bad; want the 20 legitimate good spans only",
-			w["checkout-availability/2h0m0s/good"], w["checkout-availability/2h0m0s/bad"])
+			w["checkout-availability/2h/good"], w["checkout-availability/2h/bad"])
 	}
 	metrics := scrape(t, d.metrics)
 	for _, want := range []string{
@@ -136,7 +136,7 @@ func TestDataDirectoryRemovedWhileRunning(t *testing.T) {
 	// Wait for an evaluation that holds all 90 spans (60 checkout, 30 search).
 	for {
 		w := windowCounts(t, d.metrics)
-		if w["checkout-availability/2h0m0s/good"]+w["checkout-availability/2h0m0s/bad"] == 60 {
+		if w["checkout-availability/2h/good"]+w["checkout-availability/2h/bad"] == 60 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -148,14 +148,14 @@ func TestDataDirectoryRemovedWhileRunning(t *testing.T) {
 	d.kill()
 	d = startDaemonWith(t, cfg)
 	deadline = time.Now().Add(10 * time.Second)
-	for windowCounts(t, d.metrics)["checkout-availability/2h0m0s/good"] == 0 {
+	for windowCounts(t, d.metrics)["checkout-availability/2h/good"] == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no evaluation after the restart")
 		}
 		time.Sleep(50 * time.Millisecond) // polling a real process
 	}
 	got := windowCounts(t, d.metrics)
-	for _, key := range []string{"checkout-availability/2h0m0s/good", "checkout-availability/2h0m0s/bad", "search-availability/2h0m0s/good"} {
+	for _, key := range []string{"checkout-availability/2h/good", "checkout-availability/2h/bad", "search-availability/2h/good"} {
 		if got[key] != want[key] {
 			t.Errorf("%s after kill -9: %d, before %d", key, got[key], want[key])
 		}
