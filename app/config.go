@@ -79,7 +79,7 @@ type StorageConfig struct {
 	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
 	// WALSegmentSize rotates WAL segments at this many bytes (default 64
 	// MiB); sealed segments are compressed in the background.
-	WALSegmentSize int64 `mapstructure:"wal_segment_size"`
+	WALSegmentSize ByteSize `mapstructure:"wal_segment_size"`
 	// Acknowledge is AckAlways (default) or AckDurable; docs/operations.md
 	// says what each promises.
 	Acknowledge string        `mapstructure:"acknowledge"`
@@ -91,8 +91,9 @@ type HistoryConfig struct {
 	// Path of the history file (default <directory>/history/alerts.jsonl).
 	Path string `mapstructure:"path"`
 	// MaxSize and MaxAge rotate the file by rename; MaxFiles bounds how
-	// many rotated files are kept (defaults: 64 MiB, 24h, 10).
-	MaxSize  int64         `mapstructure:"max_size"`
+	// many rotated files are kept (defaults: 64MiB, 24h, 10). -1 turns
+	// MaxSize or MaxAge off, for an external logrotate.
+	MaxSize  ByteSize      `mapstructure:"max_size"`
 	MaxAge   time.Duration `mapstructure:"max_age"`
 	MaxFiles int           `mapstructure:"max_files"`
 }
@@ -310,10 +311,10 @@ func (s *StorageConfig) validate() error {
 		errs = append(errs, fmt.Errorf("storage.checkpoint_interval: %v must be positive", s.CheckpointInterval))
 	}
 	if s.WALSegmentSize < 0 {
-		errs = append(errs, fmt.Errorf("storage.wal_segment_size: %d must not be negative", s.WALSegmentSize))
+		errs = append(errs, fmt.Errorf("storage.wal_segment_size: %v must not be negative", s.WALSegmentSize))
 	}
-	if h := s.History; h.MaxSize < 0 || h.MaxAge < 0 || h.MaxFiles < 0 {
-		errs = append(errs, errors.New("storage.history: max_size, max_age and max_files must not be negative"))
+	if h := s.History; h.MaxSize < -1 || h.MaxAge < -1 || h.MaxFiles < 0 {
+		errs = append(errs, errors.New("storage.history: max_size and max_age must be positive, or -1 for off (an external logrotate); max_files not negative"))
 	}
 	if s.Directory == "" && s.History.Path != "" {
 		errs = append(errs, errors.New("storage.history.path: needs storage.directory for the state it records"))

@@ -107,7 +107,7 @@ func (p *persistence) open() error {
 	if err != nil {
 		return fmt.Errorf("storage.directory: %w", err)
 	}
-	w, report, err := wal.Open(filepath.Join(p.cfg.Directory, "wal"), wal.Options{SegmentSize: p.cfg.WALSegmentSize})
+	w, report, err := wal.Open(filepath.Join(p.cfg.Directory, "wal"), wal.Options{SegmentSize: int64(p.cfg.WALSegmentSize)})
 	if err != nil {
 		return fmt.Errorf("storage.directory: open wal: %w", err)
 	}
@@ -124,7 +124,7 @@ func (p *persistence) open() error {
 		_ = w.Close()
 		return fmt.Errorf("storage.history.path: %w", err)
 	}
-	history, err := journal.Open(hpath, journal.Options{MaxSize: p.cfg.History.MaxSize, MaxAge: p.cfg.History.MaxAge, MaxFiles: p.cfg.History.MaxFiles})
+	history, err := journal.Open(hpath, journal.Options{MaxSize: int64(p.cfg.History.MaxSize), MaxAge: p.cfg.History.MaxAge, MaxFiles: p.cfg.History.MaxFiles})
 	if err != nil {
 		_ = w.Close()
 		return fmt.Errorf("storage.history.path: %w", err)

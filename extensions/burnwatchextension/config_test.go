@@ -35,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{id: "full", check: func(t *testing.T, c *Config) {
 			if c.EvaluationInterval != 500*time.Millisecond || c.MaxFlows != 100 || c.Alerting.KeepFiringFor != 2*time.Minute ||
-				len(c.Alerting.Webhooks) != 2 || c.Storage.Acknowledge != app.AckDurable || c.HTTP.NetAddr.Endpoint != "0.0.0.0:9464" || c.ProcessMetrics {
+				len(c.Alerting.Webhooks) != 2 || c.Storage.Acknowledge != app.AckDurable || c.Storage.WALSegmentSize != 16<<20 || c.Storage.History.MaxSize != -1 || c.HTTP.NetAddr.Endpoint != "0.0.0.0:9464" || c.ProcessMetrics {
 				t.Errorf("full config decoded as %+v", c)
 			}
 			// The token never shows when the config is printed.
