@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/debugexporter"
@@ -44,6 +46,7 @@ func components() (otelcol.Factories, error) {
 	if f.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](sloconnector.NewFactory()); err != nil {
 		return f, err
 	}
-	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](burnwatchextension.NewFactory())
+	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](burnwatchextension.NewFactory(),
+		healthcheckextension.NewFactory(), pprofextension.NewFactory())
 	return f, err
 }

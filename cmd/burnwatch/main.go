@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
@@ -32,7 +33,7 @@ var version = "0.1.0-dev"
 var reloadGates = []string{"service.partialReload", "service.partialReloadReceivers"}
 
 func main() {
-	setMemoryLimit("/")
+	setMemoryLimit(memlimit.FromCgroup)
 	for _, g := range reloadGates {
 		if err := featuregate.GlobalRegistry().Set(g, true); err != nil {
 			log.Fatal(err)
@@ -53,6 +54,7 @@ func main() {
 	}
 	cmd := otelcol.NewCommand(set)
 	cmd.AddCommand(newReportCommand())
+	cmd.AddCommand(newStatusCommand())
 	if err := cmd.Execute(); err != nil {
 		log.Fatal(err)
 	}

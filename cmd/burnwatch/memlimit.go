@@ -1,11 +1,10 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"runtime/debug"
-	"strconv"
-	"strings"
+	"log/slog"
+	"math"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 // The engine's state is long-lived (every flow's rings), so with the Go
@@ -13,45 +12,29 @@ import (
 // collection: 10,000 busy flows hold ~620 MiB and reach ~1.4 GiB of
 // resident memory. A soft limit makes the collector work harder only near
 // the limit instead (docs/operations.md, BenchmarkRSS10kFlows). As
-// Prometheus 3 does, Burnwatch sets one by default inside a container
-// with a memory limit, at memoryLimitShare of it; GOMEMLIMIT, when set,
-// decides instead.
-const memoryLimitShare = 0.9
+// Prometheus 3 does, Burnwatch sets one by default at memoryLimitShare of
+// the memory limit of the cgroup it runs in — its own, nested ones and a
+// systemd unit's MemoryMax= included (automemlimit reads /proc/self) —
+// never below memoryLimitFloor. GOMEMLIMIT, when set, decides instead.
+const (
+	memoryLimitShare = 0.9
+	// memoryLimitFloor keeps a tiny container limit from making the
+	// garbage collector run without pause on the daemon's working set.
+	memoryLimitFloor = 64 << 20
+)
 
-// setMemoryLimit applies the container's limit under root (the file
-// system root) unless GOMEMLIMIT is set, and returns the limit set, or 0.
-func setMemoryLimit(root string) int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
+// setMemoryLimit sets the soft memory limit from provider (the cgroup's
+// limit in main) and returns it, or 0 when none was set: GOMEMLIMIT is set,
+// or there is no limit to follow.
+func setMemoryLimit(provider memlimit.Provider) int64 {
+	limit, err := memlimit.Set(
+		memlimit.WithRatio(memoryLimitShare),
+		memlimit.WithMin(memoryLimitFloor),
+		memlimit.WithProvider(provider),
+		memlimit.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil || limit == math.MaxInt64 { // none set: GOMEMLIMIT, or no limit
 		return 0
 	}
-	limit, ok := containerMemoryLimit(root)
-	if !ok {
-		return 0
-	}
-	soft := int64(float64(limit) * memoryLimitShare)
-	debug.SetMemoryLimit(soft)
-	return soft
-}
-
-// containerMemoryLimit reads the memory limit of the cgroup the process
-// sees at root: cgroup v2's memory.max, else cgroup v1's
-// memory.limit_in_bytes. It reports false when there is none ("max", or
-// v1's page-rounded MaxInt64) or it cannot be read.
-func containerMemoryLimit(root string) (int64, bool) {
-	for _, p := range []string{"sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		b, err := os.ReadFile(filepath.Join(root, p))
-		if err != nil {
-			continue
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "max" {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 || n >= 1<<62 {
-			return 0, false
-		}
-		return n, true
-	}
-	return 0, false
+	return limit
 }
