@@ -89,9 +89,9 @@ func (h *budgetHistory) record(now time.Time, statuses []slo.Status) {
 		if last, ok := r.last(); ok && now.UnixNano()/int64(step) <= last.At.UnixNano()/int64(step) {
 			continue // this step is sampled
 		}
-		s := BudgetSample{At: now, BudgetLeft: finite(st.BudgetLeft), Burn: make([]float64, len(st.Tiers))}
+		s := BudgetSample{At: now, BudgetLeft: finiteJSON(st.BudgetLeft), Burn: make([]float64, len(st.Tiers))}
 		for j, t := range st.Tiers {
-			s.Burn[j] = finite(t.Long.Burn)
+			s.Burn[j] = finiteJSON(t.Long.Burn)
 		}
 		r.add(s)
 	}

@@ -208,9 +208,9 @@ type FlowList struct {
 // FlowView is one flow over the list's window, and since start.
 type FlowView struct {
 	Flow string `json:"flow"`
-	// Events are the events in the window. Errors and ErrorRatio are
-	// those of the window when an availability SLO of the flow counts it,
-	// else null.
+	// Events are the events in the window. Errors are those of the
+	// window when an availability SLO of the flow counts it, else null;
+	// ErrorRatio is null too without events.
 	Events     uint64   `json:"events"`
 	Errors     *uint64  `json:"errors"`
 	ErrorRatio *float64 `json:"error_ratio"`
@@ -323,7 +323,7 @@ func sloView(st *slo.Status, alerts []AlertView) SLOView {
 		Name: spec.Name, Flow: spec.Flow, Labels: spec.Labels, Description: spec.Description, Criticality: spec.Criticality,
 		Objective: objectiveView(spec), Target: spec.Target,
 		Period: periodText(spec), PeriodSeconds: st.PeriodLength.Seconds(), PeriodStart: st.PeriodStart,
-		BudgetLeft: finite(st.BudgetLeft), Good: st.Period.Good(), Bad: st.Period.Bad, Total: st.Period.Total,
+		BudgetLeft: finiteJSON(st.BudgetLeft), Good: st.Period.Good(), Bad: st.Period.Bad, Total: st.Period.Total,
 		Windows: windowViews(st), Tiers: make([]TierView, len(st.Tiers)), Conditions: []ConditionView{},
 		Latency: make([]LatencyView, len(st.Latency)), Alerts: []AlertView{}, Exemplars: exemplarViews(st.Exemplars),
 		Runbook: spec.Runbook, Dashboard: spec.Dashboard,
@@ -354,7 +354,7 @@ func sloView(st *slo.Status, alerts []AlertView) SLOView {
 	}
 	for _, c := range st.Conditions {
 		v.Conditions = append(v.Conditions, ConditionView{Name: c.Name, Kind: string(c.Kind), Severity: string(c.Severity),
-			Firing: c.Firing, Value: finite(c.Value), Threshold: finite(c.Threshold)})
+			Firing: c.Firing, Value: finiteJSON(c.Value), Threshold: finiteJSON(c.Threshold)})
 		if c.Firing {
 			severity(c.Severity)
 		}
@@ -422,7 +422,7 @@ func windowViews(st *slo.Status) []WindowView {
 
 func windowView(ws slo.WindowStats) WindowView {
 	return WindowView{Window: slo.FormatDuration(ws.Window), Seconds: ws.Window.Seconds(),
-		Good: ws.Good(), Bad: ws.Bad, Total: ws.Total, Burn: finite(ws.Burn)}
+		Good: ws.Good(), Bad: ws.Bad, Total: ws.Total, Burn: finiteJSON(ws.Burn)}
 }
 
 func latencyView(p slo.Percentiles) LatencyView {
@@ -570,11 +570,10 @@ func (a *App) flowList(now time.Time, order string, window time.Duration) (FlowL
 		}
 		if n, ok := errs[f.Flow]; ok {
 			v.Errors = &n
-			ratio := 0.0
 			if v.Events > 0 {
-				ratio = float64(n) / float64(v.Events)
+				ratio := float64(n) / float64(v.Events)
+				v.ErrorRatio = &ratio
 			}
-			v.ErrorRatio = &ratio
 		}
 		list.Flows = append(list.Flows, v)
 	}
@@ -683,8 +682,8 @@ func buildVersion() string {
 	return "unknown"
 }
 
-// finite keeps JSON encodable: ±Inf become the largest floats, NaN 0.
-func finite(f float64) float64 {
+// finiteJSON keeps JSON encodable: ±Inf become the largest floats, NaN 0.
+func finiteJSON(f float64) float64 {
 	switch {
 	case math.IsNaN(f):
 		return 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"image/color"
 	"image/png"
 	"io"
@@ -14,9 +15,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/burnwatch/burnwatch/app/web"
@@ -140,7 +143,28 @@ func TestPageInChromium(t *testing.T) {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(actx)
+	// Script errors fail the test: exceptions and console.error.
+	var mu sync.Mutex
+	var scriptErrors []string
+	browserCtx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := fmt.Sprintf("%s at %s:%d", d.Text, d.URL, d.LineNumber+1)
+			if d.Exception != nil {
+				msg += ": " + d.Exception.Description
+			}
+			scriptErrors = append(scriptErrors, msg)
+		case *cdpruntime.EventConsoleAPICalled:
+			if ev.Type == cdpruntime.ConsoleAPICalledTypeError {
+				for _, arg := range ev.Args {
+					scriptErrors = append(scriptErrors, string(arg.Value)+arg.Description)
+				}
+			}
+		}
+	}))
 	defer cancelBrowser()
 	// The first action starts the browser, which lives as long as its
 	// context: no timeout on that one; the rest must be done in 20s.
@@ -191,6 +215,12 @@ func TestPageInChromium(t *testing.T) {
 	}
 	detail, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	must(err)
+
+	mu.Lock()
+	for _, e := range scriptErrors {
+		t.Errorf("script error: %s", e)
+	}
+	mu.Unlock()
 
 	for name, shot := range map[string][]byte{"status-page.png": list, "status-page-slo.png": detail} {
 		checkNotBlank(t, name, shot)

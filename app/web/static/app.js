@@ -121,7 +121,9 @@ async function get(path) {
   return resp.json();
 }
 
-const view = { sort: "traffic", slo: null };
+// view is what is shown: the flows' order, the SLO of the SLO page (null
+// for the overview) and its last answer, to redraw the charts on a resize.
+const view = { sort: "traffic", slo: null, detail: null };
 
 function route() {
   const m = location.hash.match(/^#\/slo\/(.+)$/);
@@ -244,9 +246,13 @@ function chart(points, t0, t1, lo, hi, opts) {
     svg.append(s("line", { class: tk.v === 0 ? "zero" : "grid", x1: M.l, x2: W - M.r, y1: y(tk.v), y2: y(tk.v) }),
       s("text", { class: "axis", x: M.l - 6, y: y(tk.v) + 4, "text-anchor": "end" }, tk.label));
   }
-  for (const [frac, label] of [[0, opts.xStart], [0.5, opts.xMid], [1, "now"]]) {
+  for (const [frac, label] of opts.xLabels) {
     svg.append(s("text", { class: "axis", x: M.l + frac * (W - M.l - M.r), y: H - 6,
       "text-anchor": frac === 0 ? "start" : frac === 1 ? "end" : "middle" }, label));
+  }
+  if (opts.nowAt !== undefined && opts.nowAt < t1) {
+    svg.append(s("line", { class: "grid now", x1: x(opts.nowAt), x2: x(opts.nowAt), y1: M.t, y2: H - M.b }),
+      s("text", { class: "axis", x: x(opts.nowAt) + 4, y: M.t + 10 }, "now"));
   }
   const pts = points.filter((p) => p.t >= t0 && p.t <= t1);
   if (pts.length === 0) {
@@ -265,15 +271,18 @@ function chart(points, t0, t1, lo, hi, opts) {
   return svg;
 }
 
-// span is the period a chart shows: the rolling period up to the
-// evaluation, or the calendar period.
+// span is the period a chart shows, with its axis labels: the rolling
+// period up to the evaluation, or the whole calendar period with a line
+// at now.
 function span(x, evaluated) {
   const end = evaluated ? Date.parse(evaluated) : Date.now();
   if (x.period === "month" || x.period === "week") {
     const t0 = Date.parse(x.period_start);
-    return [t0, Math.max(end, t0 + 1)];
+    return { t0, t1: t0 + x.period_seconds * 1000, nowAt: end,
+      xLabels: [[0, `start of the ${x.period}`], [1, `end of the ${x.period}`]] };
   }
-  return [end - x.period_seconds * 1000, end];
+  const t0 = end - x.period_seconds * 1000;
+  return { t0, t1: end, xLabels: [[0, "−" + dur(x.period_seconds)], [0.5, "−" + dur(x.period_seconds / 2)], [1, "now"]] };
 }
 
 function niceMax(v) {
@@ -284,7 +293,7 @@ function niceMax(v) {
 }
 
 function burndown(x, evaluated, width) {
-  const [t0, t1] = span(x, evaluated);
+  const sp = span(x, evaluated);
   const pts = x.history.samples.map((p) => ({ t: Date.parse(p.t), v: p.budget_left }));
   if (evaluated && (!pts.length || pts[pts.length - 1].t < Date.parse(evaluated))) pts.push({ t: Date.parse(evaluated), v: x.budget_left });
   const min = Math.min(0, ...pts.map((p) => p.v));
@@ -292,27 +301,26 @@ function burndown(x, evaluated, width) {
   const ticks = [{ v: 1, label: "100%" }, { v: 0.5, label: "50%" }, { v: 0, label: "0%" }];
   if (lo < 0) ticks.push({ v: lo, label: pct(lo) });
   const period = x.period === "month" || x.period === "week" ? x.period : dur(x.period_seconds);
-  return chart(pts, t0, t1, lo, 1, {
-    width, height: 240,
+  return chart(pts, sp.t0, sp.t1, lo, 1, {
+    width, height: 240, xLabels: sp.xLabels, nowAt: sp.nowAt,
     title: `Error budget left over the ${period}: now ${pct(x.budget_left)}`,
     lineClass: level(x.budget_left), yTicks: ticks, baseline: 0,
-    xStart: "−" + dur((t1 - t0) / 1000), xMid: "−" + dur((t1 - t0) / 2000),
     empty: `No samples yet: one is kept every ${dur(x.history.step_seconds || 0)}.`,
   });
 }
 
 function burnChart(x, tier, evaluated, width) {
-  const [t0, t1] = span(x, evaluated);
+  const sp = span(x, evaluated);
   const j = x.history.tiers.indexOf(tier.name);
   const pts = j < 0 ? [] : x.history.samples.map((p) => ({ t: Date.parse(p.t), v: p.burn[j] }));
   if (evaluated && (!pts.length || pts[pts.length - 1].t < Date.parse(evaluated))) pts.push({ t: Date.parse(evaluated), v: tier.long.burn });
   const hi = niceMax(Math.max(1, tier.factor * 1.25, ...pts.map((p) => p.v)) * 1.05);
   const ticks = [0, hi / 2, hi].map((v) => ({ v, label: burn(v) }));
-  return chart(pts, t0, t1, 0, hi, {
-    width, height: 180,
+  return chart(pts, sp.t0, sp.t1, 0, hi, {
+    width, height: 180, xLabels: sp.xLabels, nowAt: sp.nowAt,
     title: `${tier.name}: ${tier.long.window} burn rate ${burn(tier.long.burn)}, fires above ${factor(tier.factor)}`,
     lineClass: tier.state === "firing" ? "bad" : "", yTicks: ticks, baseline: 0, rules: [{ v: tier.factor, label: factor(tier.factor) }],
-    xStart: "−" + dur((t1 - t0) / 1000), xMid: "−" + dur((t1 - t0) / 2000), empty: "No samples yet.",
+    empty: "No samples yet.",
   });
 }
 
@@ -392,9 +400,11 @@ function inner(el) {
   return Math.max(280, Math.round(w || 760));
 }
 
+// conditionValue renders a condition's value or threshold: a share of the
+// budget, or seconds (a time to exhaustion of centuries is never).
 function conditionValue(c, v) {
   if (c.kind === "budget") return pct(v);
-  return dur(v);
+  return v > 1e9 ? "never" : dur(v);
 }
 
 // Polling.
@@ -416,7 +426,8 @@ async function refresh() {
       renderFlows(flows);
     } else {
       try {
-        renderDetail(await get("api/v1/slos/" + encodeURIComponent(view.slo)), st.evaluated_at);
+        view.detail = [await get("api/v1/slos/" + encodeURIComponent(view.slo)), st.evaluated_at];
+        renderDetail(...view.detail);
       } catch (err) {
         if (err.status !== 404) throw err;
         problems.push(`There is no SLO named ${view.slo}.`);
@@ -430,7 +441,12 @@ async function refresh() {
   timer = setTimeout(refresh, POLL_MS);
 }
 
-window.addEventListener("hashchange", () => { route(); refresh(); });
+let resizing = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => { if (view.slo !== null && view.detail) renderDetail(...view.detail); }, 150);
+});
+window.addEventListener("hashchange", () => { route(); view.detail = null; refresh(); });
 document.addEventListener("DOMContentLoaded", () => {
   $("flow-sort").addEventListener("change", (e) => { view.sort = e.target.value; refresh(); });
   route();
