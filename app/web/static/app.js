@@ -95,16 +95,21 @@ function stateBadge(state, severity) {
   return h("span", { class: `state s-${state}${sev ? " sev-" + sev : ""}` }, sev ? `${text} · ${sev}` : text);
 }
 
-function meter(budget, cls) {
-  const fill = Math.max(0, Math.min(1, budget));
-  return h("div", {
-    class: `bar lvl-${level(budget)}${cls ? " " + cls : ""}`, role: "meter", "aria-valuemin": 0, "aria-valuemax": 100,
-    "aria-valuenow": Math.round(Math.max(0, Math.min(1, budget)) * 100), "aria-label": `Error budget left: ${pct(budget)}`,
-  }, h("span"));
+// meter is a budget bar: filled by the budget left, coloured by its level,
+// read by assistive technology as a meter.
+function meter(budget) {
+  const bar = h("div", { class: "bar", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100 }, h("span"));
+  setMeter(bar, budget);
+  return bar;
 }
 
 function setMeter(bar, budget) {
-  bar.querySelector("span").style.width = (Math.max(0, Math.min(1, budget)) * 100).toFixed(1) + "%";
+  const fill = Math.max(0, Math.min(1, budget));
+  bar.classList.remove("lvl-ok", "lvl-low", "lvl-out");
+  bar.classList.add("lvl-" + level(budget));
+  bar.setAttribute("aria-valuenow", Math.round(fill * 100));
+  bar.setAttribute("aria-label", `Error budget left: ${pct(budget)}`);
+  bar.querySelector("span").style.width = (fill * 100).toFixed(1) + "%";
 }
 
 // API.
@@ -174,7 +179,6 @@ function renderSLOs(list) {
   replace($("slo-rows"), slos.map((x) => {
     const sev = x.state === "firing" ? x.severity : "";
     const bar = meter(x.budget_left);
-    setMeter(bar, x.budget_left);
     const chips = x.tiers.map((t) => h("span", {
       class: `chip t-${t.state} sev-${t.severity}`,
       title: `${t.name} (${t.severity}): long ${t.long.window} ${burn(t.long.burn)}, short ${t.short.window} ${burn(t.short.burn)}, fires above ${factor(t.factor)} — ${STATE_TEXT[t.state] || t.state}`,
@@ -304,7 +308,7 @@ function burndown(x, evaluated, width) {
   return chart(pts, sp.t0, sp.t1, lo, 1, {
     width, height: 240, xLabels: sp.xLabels, nowAt: sp.nowAt,
     title: `Error budget left over the ${period}: now ${pct(x.budget_left)}`,
-    lineClass: level(x.budget_left), yTicks: ticks, baseline: 0,
+    lineClass: { ok: "ok", low: "low", out: "bad" }[level(x.budget_left)], yTicks: ticks, baseline: 0,
     empty: `No samples yet: one is kept every ${dur(x.history.step_seconds || 0)}.`,
   });
 }
@@ -338,11 +342,7 @@ function renderDetail(x, evaluated) {
   const b = $("detail-budget");
   b.textContent = pct(x.budget_left);
   b.className = `kpi-value lvl-${level(x.budget_left)}`;
-  const bar = $("detail-bar");
-  bar.className = `bar big lvl-${level(x.budget_left)}`;
-  bar.setAttribute("role", "meter");
-  bar.setAttribute("aria-label", `Error budget left: ${pct(x.budget_left)}`);
-  setMeter(bar, x.budget_left);
+  setMeter($("detail-bar"), x.budget_left);
   $("detail-sli").textContent = x.total ? pct(x.good / x.total) : "–";
   $("detail-sli-label").textContent = `Good over the ${x.period} (target ${target(x.target)})`;
   $("detail-counts").textContent = `${count(x.good)} good of ${count(x.total)}`;
