@@ -236,7 +236,6 @@ func describe(isJSON bool) string {
 	return "protobuf"
 }
 
-
 func writeFile(path string) error { return os.WriteFile(path, []byte("x"), 0o644) }
 
 func receiverSettings() receiver.Settings { return receivertest.NewNopSettings(Type) }

@@ -129,7 +129,10 @@ func TestReload(t *testing.T) {
 }
 
 // authServer lets through requests with the header x-token: secret.
-type authServer struct{ component.StartFunc; component.ShutdownFunc }
+type authServer struct {
+	component.StartFunc
+	component.ShutdownFunc
+}
 
 func (authServer) Authenticate(ctx context.Context, sources map[string][]string) (context.Context, error) {
 	for k, v := range sources {
