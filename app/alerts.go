@@ -41,6 +41,9 @@ type alertState struct {
 	Groups   []route.GroupState      `json:"groups,omitempty"`
 	Pending  []alerting.Notification `json:"pending,omitempty"`
 	Silences []silence.Silence       `json:"silences,omitempty"`
+	// Budgets is the page's budget history (App.budgetLog), carried here
+	// because it rides the same checkpoint.
+	Budgets []BudgetSeries `json:"budgets,omitempty"`
 }
 
 // outboxRecord is one change of the outbox: a notification put in, or the

@@ -26,6 +26,7 @@ func firingApp(t *testing.T, cfg Config) *App {
 	t.Helper()
 	a := startApp(t, cfg)
 	now := time.Now()
+	warm(a, now)
 	if err := a.observe(now, events(10, "checkout", now, 5, 0)); err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,9 @@ type App struct {
 	shown  int
 	// lastCheckpoint is only touched by the evaluation goroutine.
 	lastCheckpoint time.Time
+	// budgetLog samples each SLO's budget over its period, for the page's
+	// burn-down chart; it is in the checkpoint.
+	budgetLog budgetHistory
 }
 
 // ErrNotDurable is returned by Observe under storage.acknowledge: durable
@@ -172,6 +175,7 @@ func (a *App) start() error {
 		began := time.Now()
 		if st := a.persist.restore(a.Engine()); st != nil {
 			a.alerts.restore(*st)
+			a.budgets().Restore(st.Budgets)
 		}
 		a.logger.Info("state restored", zap.Duration("took", time.Since(began)))
 	}
@@ -215,7 +219,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the
 			// checkpoint and is sent after the restart.
-			_ = a.persist.checkpoint(a.Engine(), a.alerts.state(true), time.Now())
+			_ = a.persist.checkpoint(a.Engine(), a.checkpointState(), time.Now())
 			err = errors.Join(err, a.persist.close())
 		}
 	})
@@ -286,4 +290,12 @@ func (a *App) ReadStatuses(fn func(at time.Time, statuses []slo.Status)) {
 	a.lastMu.RLock()
 	defer a.lastMu.RUnlock()
 	fn(a.lastAt, a.last)
+}
+
+// checkpointState is what a checkpoint keeps beside the engine: the alert
+// path's state with the outbox, and the budget history.
+func (a *App) checkpointState() alertState {
+	st := a.alerts.state(true)
+	st.Budgets = a.budgets().Snapshot()
+	return st
 }

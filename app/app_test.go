@@ -30,6 +30,7 @@ func TestEventsBecomeAlertsAndMetrics(t *testing.T) {
 	a := startApp(t, cfg)
 
 	now := time.Now()
+	warm(a, now)
 	// 10 checkout events: 3 errors, 2 slow (400 ms > 300 ms threshold), and
 	// 4 of a flow no spec defines.
 	evs := append(events(10, "checkout", now, 3, 2), events(4, "invented", now, 4, 0)...)

@@ -1,12 +1,10 @@
 package app
 
 import (
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/burnwatch/burnwatch/slo"
 )
@@ -176,23 +174,8 @@ func (h *budgetHistory) Restore(series []BudgetSeries) {
 	}
 }
 
-// histories holds each App's budget history until the App holds it as a
-// field of its own. Keys are weak, so an App that is gone (tests make many)
-// takes its history with it.
-var histories sync.Map // weak.Pointer[App] → *budgetHistory
-
 // budgets is the App's budget history.
-func (a *App) budgets() *budgetHistory {
-	key := weak.Make(a)
-	if h, ok := histories.Load(key); ok {
-		return h.(*budgetHistory)
-	}
-	h, loaded := histories.LoadOrStore(key, &budgetHistory{})
-	if !loaded {
-		runtime.AddCleanup(a, func(k weak.Pointer[App]) { histories.Delete(k) }, key)
-	}
-	return h.(*budgetHistory)
-}
+func (a *App) budgets() *budgetHistory { return &a.budgetLog }
 
 // recordBudgets samples the budget history after an evaluation; the
 // evaluation goroutine calls it with the statuses it just made.

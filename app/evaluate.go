@@ -36,10 +36,11 @@ func (a *App) evaluate(now time.Time) {
 	a.lastMu.Lock()
 	a.last, a.lastAt, a.shown = statuses, now, next
 	a.lastMu.Unlock()
+	a.recordBudgets(now, statuses)
 	a.counters.evalTime.UpdateDuration(began)
 	if p := a.persist; p != nil {
 		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval
-		if p.upkeep(engine, func() alertState { return a.alerts.state(true) }, now, due) {
+		if p.upkeep(engine, func() alertState { return a.checkpointState() }, now, due) {
 			a.lastCheckpoint = now
 		}
 	}

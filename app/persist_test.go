@@ -95,6 +95,7 @@ func TestUnusableStorageGoesOnFromMemoryAndRecovers(t *testing.T) {
 		t.Errorf("burnwatch_storage_durable = %v (present %v), want 0", v, ok)
 	}
 	now := time.Now()
+	warm(a, now)
 	if err := a.observe(now, events(10, "checkout", now, 5, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +230,7 @@ func TestRestartDeliversPendingAndJournalsEveryAttempt(t *testing.T) {
 
 	a := startApp(t, cfg)
 	now := time.Now()
+	warm(a, now)
 	if err := a.observe(now, events(10, "checkout", now, 5, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +296,29 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestBudgetHistorySurvivesRestart: the page's burn-down history rides the
+// checkpoint.
+func TestBudgetHistorySurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	a := startApp(t, storedConfig(dir))
+	now := time.Now()
+	if err := a.observe(now, events(10, "checkout", now, 3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	a.evaluate(now)
+	want := a.budgets().Snapshot()
+	if len(want) == 0 || len(want[0].Samples) == 0 {
+		t.Fatalf("no budget history after an evaluation: %+v", want)
+	}
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := startApp(t, storedConfig(dir))
+	got := b.budgets().Snapshot()
+	if len(got) != len(want) || len(got[0].Samples) != len(want[0].Samples) || got[0].Samples[0].BudgetLeft != want[0].Samples[0].BudgetLeft {
+		t.Errorf("budget history after a restart %+v, want %+v", got, want)
 	}
 }

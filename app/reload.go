@@ -60,7 +60,7 @@ func (a *App) ReloadSpecs() error {
 	if a.persist != nil && a.alerts != nil {
 		// The WAL's deltas after this are the new engine's: a checkpoint
 		// now keeps a restart from replaying them onto the old specs.
-		_ = a.persist.checkpoint(next.engine, a.alerts.state(true), now)
+		_ = a.persist.checkpoint(next.engine, a.checkpointState(), now)
 	}
 	a.swapMu.Unlock()
 	a.reload.lastErr, a.reload.lastAt = nil, now

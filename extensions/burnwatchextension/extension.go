@@ -53,7 +53,7 @@ func (e *burnwatch) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("burnwatch: http: listen on %s: %w", e.cfg.HTTP.NetAddr.Endpoint, err)
 	}
 	srv, err := e.cfg.HTTP.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings,
-		e.app.Handler(app.HandlerOptions{ProcessMetrics: e.cfg.ProcessMetrics, BearerToken: string(e.cfg.API.BearerToken)}))
+		e.app.Handler(app.HandlerOptions{ProcessMetrics: e.cfg.ProcessMetrics, BearerToken: string(e.cfg.API.BearerToken), Version: e.set.BuildInfo.Version}))
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("burnwatch: http: %w", err)
