@@ -31,7 +31,7 @@ test-deps: ## install what the tests need: logrotate, chattr, alertmanager/amtoo
 test: test-deps ## run every test (unit, component, end-to-end), then the concurrent packages under -race
 	go vet ./...
 	go test -count=1 -timeout 20m ./...
-	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./receivers/otlpfastreceiver/internal/otlpwire
+	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s -fuzzminimizetime 2s ./receivers/otlpfastreceiver/internal/otlpwire
 	@if command -v gcc >/dev/null 2>&1 && [ "$$(go env CGO_ENABLED)" = 1 ]; then \
 	  echo "go test -race ./slo/... ./app/... ./extensions/... ./processors/... ./connectors/... ./receivers/... ./alerting/... ./storage/..."; \
 	  go test -race -count=1 -timeout 10m ./slo/... ./app/... ./extensions/... ./processors/... ./connectors/... ./receivers/... ./alerting/... ./storage/...; \

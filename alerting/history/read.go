@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/burnwatch/burnwatch/storage/journal"
 )
 
 // Log is what Read makes of history files: their records in the order
@@ -75,14 +73,19 @@ func Files(patterns []string) ([]string, error) {
 	}), nil
 }
 
-// Read reads the records of history files, plain or compressed (.zst,
-// .gz), skipping their header lines. A line that is not a JSON object is
-// counted in Log.Malformed; a file that cannot be read is an error.
-func Read(files []string) (Log, error) {
+// LineReader calls fn with each record line of a history file, plain or
+// compressed, its header skipped: storage/journal.ReadFile. (This package
+// is pure: the caller brings the reading.)
+type LineReader func(name string, fn func(line []byte) error) error
+
+// Read reads the records of history files with readFile. A line that is not
+// a JSON object is counted in Log.Malformed; a file that cannot be read is
+// an error.
+func Read(files []string, readFile LineReader) (Log, error) {
 	log := Log{Files: files}
 	for _, name := range files {
 		n := 0
-		err := journal.ReadFile(name, func(line []byte) error {
+		err := readFile(name, func(line []byte) error {
 			n++
 			var r Record
 			if err := json.Unmarshal(line, &r); err != nil {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/burnwatch/burnwatch/storage/journal"
+
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -63,16 +65,16 @@ func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "alerts-20260301T000000Z.jsonl.zst")
 	write(t, bad, []byte("not zstd at all"))
-	if _, err := Read([]string{bad}); err == nil {
+	if _, err := Read([]string{bad}, journal.ReadFile); err == nil {
 		t.Errorf("Read of a corrupt .zst: no error")
 	}
-	if _, err := Read([]string{filepath.Join(dir, "gone.jsonl")}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Read([]string{filepath.Join(dir, "gone.jsonl")}, journal.ReadFile); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Read of a missing file: %v, want ErrNotExist", err)
 	}
 	// Malformed lines are counted, with the first three as examples.
 	ok := filepath.Join(dir, "alerts.jsonl")
 	write(t, ok, []byte("x\n{\"time\":\"2026-03-02T00:00:00Z\",\"event\":\"attempt\"}\n[1]\n\n{\n}\n{\"time\":7}\n"))
-	log, err := Read([]string{ok})
+	log, err := Read([]string{ok}, journal.ReadFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/burnwatch/burnwatch/storage/journal"
+
 	"github.com/burnwatch/burnwatch/specs"
 )
 
@@ -119,7 +121,7 @@ func report(t *testing.T, patterns ...string) Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := Read(files)
+	log, err := Read(files, journal.ReadFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/burnwatch/burnwatch/storage/journal"
+
 	"github.com/spf13/cobra"
 
 	"github.com/burnwatch/burnwatch/alerting/history"
@@ -91,7 +93,7 @@ func newReportCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--history: %w", err)
 			}
-			log, err := history.Read(names)
+			log, err := history.Read(names, journal.ReadFile)
 			if err != nil {
 				return fmt.Errorf("read alert history: %w", err)
 			}

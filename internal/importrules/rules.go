@@ -29,6 +29,7 @@ var Rules = []Rule{
 	{From: "alerting", Deny: []string{collector, Module + "/storage"}, Why: "alerting is pure and knows nothing of storage"},
 	{From: "storage", Deny: []string{collector, Module + "/slo", Module + "/alerting"}, Why: "storage is bytes only"},
 	{From: "app", Deny: []string{collector}, Why: "the daemon core is embeddable without the collector"},
+	{From: "receivers/otlpfastreceiver/internal/otlpwire", Deny: []string{collector}, Why: "the fast decoder reads OTLP bytes, never pdata"},
 }
 
 // Package is one package of the module and every package it depends on.

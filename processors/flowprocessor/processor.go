@@ -111,8 +111,8 @@ func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
 		}
 		// Only this processor says which flow a span is in: what a client
 		// set goes. (A matched span's are overwritten below.)
-		flow := attrs.Remove(flows.FlowAttribute)
-		if attrs.Remove(flows.ErrorAttribute) || flow {
+		flow := removeAll(attrs, flows.FlowAttribute)
+		if removeAll(attrs, flows.ErrorAttribute) || flow {
 			t.Removed++
 		}
 		return
@@ -124,6 +124,16 @@ func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
 	attrs.EnsureCapacity(attrs.Len() + 2)
 	attrs.PutStr(flows.FlowAttribute, b.flows.Name(r.Flow))
 	attrs.PutBool(flows.ErrorAttribute, r.Error)
+}
+
+// removeAll removes every attribute named key (a client may send a key
+// twice; Remove takes one) and reports whether there was any.
+func removeAll(m pcommon.Map, key string) bool {
+	removed := false
+	for m.Remove(key) {
+		removed = true
+	}
+	return removed
 }
 
 // fill copies the values of the classifier's keys out of m, without
