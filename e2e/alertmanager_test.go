@@ -117,71 +117,85 @@ func pushes(t *testing.T, d *daemon, outcome string) float64 {
 	return sum
 }
 
-// TestAlertmanagerReceivesPushedAlerts: a real Alertmanager (Debian's
-// prometheus-alertmanager) that Burnwatch pushes its alerts to (resend
-// every second, so each push says the alert holds for 4 s) routes them to
-// its own webhook.
+// TestAlertmanagerReceivesPushedAlerts: two real Alertmanagers (Debian's
+// prometheus-alertmanager), an HA pair as Burnwatch's alertmanagers.urls,
+// get its alerts pushed (resent every second, so each push says the alert
+// holds for 4 s) and route them to their own webhooks.
 //
-//	0s      cart fails: the webhook hears cart's page firing (after the
+//	0s      cart fails: each webhook hears cart's page firing (after the
 //	        Alertmanager's group_wait, 1 s)
-//	f..f+6s Alertmanager lists the alert active all along, its endsAt
+//	f..f+6s both Alertmanagers list the alert active all along, its endsAt
 //	        moving ahead, with a push per second: six resend periods, past
 //	        the 4 s one push would hold it for
-//	r       cart recovers: after the hold the alert is pushed resolved, the
-//	        webhook hears it resolved, and Alertmanager lists it no more
+//	r       cart recovers: after the hold the alert is pushed resolved, each
+//	        webhook hears it resolved, and the Alertmanagers list it no more
 func TestAlertmanagerReceivesPushedAlerts(t *testing.T) {
 	t.Parallel()
 	bin := alertmanagerBinary()
 	if bin == "" {
 		t.Skip("no Alertmanager: apt-get install prometheus-alertmanager, put alertmanager on PATH, or set ALERTMANAGER_BIN")
 	}
-	hook := newSink(t)
-	am := startAlertmanager(t, bin, hook.url("/hook"))
-	alerting := fmt.Sprintf("      alertmanagers: {urls: [%q], resend_interval: 1s}\n", am)
+	hooks := []*sink{newSink(t), newSink(t)}
+	ams := []string{startAlertmanager(t, bin, hooks[0].url("/hook")), startAlertmanager(t, bin, hooks[1].url("/hook"))}
+	alerting := fmt.Sprintf("      alertmanagers: {urls: [%q, %q], resend_interval: 1s}\n", ams[0], ams[1])
 	d := startDaemonWith(t, &daemonConfig{specs: acceptanceSpecs(acceptanceSLO{name: "cart", tiers: []string{pageTier}}), alerting: alerting})
 	exp := newExporter(t, d.grpc)
 	waitWarm(t, d, 1)
 
 	tl := startTimeline(t)
-	r := tl.receiver("alertmanager's webhook", hook)
+	var rs []*expectations
+	for i, h := range hooks {
+		rs = append(rs, tl.receiver(fmt.Sprintf("webhook of alertmanager %d", i), h))
+	}
 	exp.send(t, outage("cart"))
-	r.expect(0, soon+2*time.Second, "firing", `{}:{slo="cart"}`, "cart/page/firing")
-	if !hook.waitFor(time.Now().Add(soon+2*time.Second), func(rs []request) bool { return len(rs) > 0 }) {
-		t.Fatal("alertmanager's webhook heard nothing within 3.5 s of the outage")
+	for i, r := range rs {
+		r.expect(0, soon+2*time.Second, "firing", `{}:{slo="cart"}`, "cart/page/firing")
+		if !hooks[i].waitFor(tl.zero.Add(soon+2*time.Second), func(rs []request) bool { return len(rs) > 0 }) {
+			t.Fatalf("alertmanager %d's webhook heard nothing within 3.5 s of the outage", i)
+		}
 	}
 
-	// Sample Alertmanager's view of the alert for six resend periods.
+	// Sample the Alertmanagers' view of the alert for six resend periods.
 	const keep = 6 * time.Second
 	before, kept := pushes(t, d, "delivered"), time.Now()
-	var lastEnds time.Time
+	lastEnds := make([]time.Time, len(ams))
 	for time.Since(kept) < keep {
-		a, ok := findAlert(amAlerts(t, am, ""), "cart", "page")
-		at := time.Now()
-		switch {
-		case !ok:
-			t.Fatalf("%v after the first notification, Alertmanager no longer lists cart's page", time.Since(kept).Round(time.Millisecond))
-		case a.Status.State != "active" || !a.EndsAt.After(at):
-			t.Fatalf("%v after the first notification, Alertmanager holds cart's page %s until %v (now %v), want active until later",
-				time.Since(kept).Round(time.Millisecond), a.Status.State, a.EndsAt, at)
+		for i, am := range ams {
+			a, ok := findAlert(amAlerts(t, am, ""), "cart", "page")
+			at := time.Now()
+			switch {
+			case !ok:
+				t.Fatalf("%v after the first notification, alertmanager %d no longer lists cart's page", time.Since(kept).Round(time.Millisecond), i)
+			case a.Status.State != "active" || !a.EndsAt.After(at):
+				t.Fatalf("%v after the first notification, alertmanager %d holds cart's page %s until %v (now %v), want active until later",
+					time.Since(kept).Round(time.Millisecond), i, a.Status.State, a.EndsAt, at)
+			}
+			if a.EndsAt.Before(lastEnds[i]) {
+				t.Errorf("alertmanager %d: cart's page endsAt went back from %v to %v", i, lastEnds[i], a.EndsAt)
+			}
+			lastEnds[i] = a.EndsAt
 		}
-		if a.EndsAt.Before(lastEnds) {
-			t.Errorf("cart's page endsAt went back from %v to %v", lastEnds, a.EndsAt)
+		time.Sleep(500 * time.Millisecond) // sampling real processes
+	}
+	// A push goes to each Alertmanager: at least 5 resends each in 6 s.
+	if n := pushes(t, d, "delivered") - before; n < 10 {
+		t.Errorf("%v pushes delivered to 2 Alertmanagers in %v with resend_interval 1s, want at least 10", n, keep)
+	}
+	for i, e := range lastEnds {
+		if e.Sub(kept) < keep {
+			t.Errorf("alertmanager %d: cart's page held until %v, want it pushed on past the %v sampled", i, e.Sub(kept), keep)
 		}
-		lastEnds = a.EndsAt
-		time.Sleep(500 * time.Millisecond) // sampling a real process
-	}
-	if n := pushes(t, d, "delivered") - before; n < 5 {
-		t.Errorf("%v pushes delivered in %v with resend_interval 1s, want at least 5", n, keep)
-	}
-	if lastEnds.Sub(kept) < keep {
-		t.Errorf("cart's page held until %v, want it pushed on past the %v sampled", lastEnds.Sub(kept), keep)
 	}
 
 	recovered := tl.now()
 	exp.send(t, recovery("cart"))
-	r.expect(recovered+hold, recovered+hold+soon+2*time.Second, "resolved", `{}:{slo="cart"}`, "cart/page/resolved")
+	for _, r := range rs {
+		r.expect(recovered+hold, recovered+hold+soon+2*time.Second, "resolved", `{}:{slo="cart"}`, "cart/page/resolved")
+	}
 	tl.finish(time.Second)
-	if a, ok := findAlert(amAlerts(t, am, ""), "cart", "page"); ok {
-		t.Errorf("Alertmanager still lists cart's page after it resolved: %+v", a)
+	for i, am := range ams {
+		if a, ok := findAlert(amAlerts(t, am, ""), "cart", "page"); ok {
+			t.Errorf("alertmanager %d still lists cart's page after it resolved: %+v", i, a)
+		}
 	}
 }
