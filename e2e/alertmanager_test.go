@@ -147,10 +147,10 @@ func TestAlertmanagerReceivesPushedAlerts(t *testing.T) {
 	for i, h := range hooks {
 		rs = append(rs, tl.receiver(fmt.Sprintf("webhook of alertmanager %d", i), h))
 	}
-	exp.send(t, outage("cart"))
+	exp.send(t, outageSpans("cart"))
 	for i, r := range rs {
-		r.expect(0, soon+2*time.Second, "firing", `{}:{slo="cart"}`, "cart/page/firing")
-		if !hooks[i].waitFor(tl.zero.Add(soon+2*time.Second), func(rs []request) bool { return len(rs) > 0 }) {
+		r.expect(0, notifyWithin+2*time.Second, "firing", `{}:{slo="cart"}`, "cart/page/firing")
+		if !hooks[i].waitFor(tl.zero.Add(notifyWithin+2*time.Second), func(rs []request) bool { return len(rs) > 0 }) {
 			t.Fatalf("alertmanager %d's webhook heard nothing within 3.5 s of the outage", i)
 		}
 	}
@@ -188,9 +188,9 @@ func TestAlertmanagerReceivesPushedAlerts(t *testing.T) {
 	}
 
 	recovered := tl.now()
-	exp.send(t, recovery("cart"))
+	exp.send(t, recoverySpans("cart"))
 	for _, r := range rs {
-		r.expect(recovered+hold, recovered+hold+soon+2*time.Second, "resolved", `{}:{slo="cart"}`, "cart/page/resolved")
+		r.expect(recovered+tierHold, recovered+tierHold+notifyWithin+2*time.Second, "resolved", `{}:{slo="cart"}`, "cart/page/resolved")
 	}
 	tl.finish(time.Second)
 	for i, am := range ams {

@@ -68,14 +68,14 @@ func TestMaintenanceWindow(t *testing.T) {
 	tl.receiver("muted", sinks["muted"])
 	tl.receiver("off-hours", sinks["off-hours"])
 
-	exp.send(t, outage("cart"))
-	always.expect(0, soon, "firing", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/firing")
-	inMaintenance.expect(0, soon, "firing", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/firing")
+	exp.send(t, outageSpans("cart"))
+	always.expect(0, notifyWithin, "firing", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/firing")
+	inMaintenance.expect(0, notifyWithin, "firing", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/firing")
 
 	tl.at(2 * time.Second)
-	exp.send(t, recovery("cart"))
-	always.expect(2*time.Second+hold, 2*time.Second+hold+soon, "resolved", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/resolved")
-	inMaintenance.expect(2*time.Second+hold, 2*time.Second+hold+soon, "resolved", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/resolved")
+	exp.send(t, recoverySpans("cart"))
+	always.expect(2*time.Second+tierHold, 2*time.Second+tierHold+notifyWithin, "resolved", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/resolved")
+	inMaintenance.expect(2*time.Second+tierHold, 2*time.Second+tierHold+notifyWithin, "resolved", `{}/{slo="cart"}:{slo="cart"}`, "cart/page/resolved")
 
 	tl.finish(time.Second)
 }

@@ -41,19 +41,19 @@ func TestRoutingBySeverity(t *testing.T) {
 	pager, tickets, payments := tl.receiver("pager", sinks["pager"]), tl.receiver("tickets", sinks["tickets"]), tl.receiver("payments", sinks["payments"])
 	const pageKey, ticketKey, teamKey = `{}/{severity="page"}`, `{}/{severity="ticket"}`, `{}/{team=~"pay.*"}`
 
-	exp.send(t, outage("pay-api"))
-	pager.expect(0, soon, "firing", pageKey+`:{slo="pay-api"}`, "pay-api/page/firing")
-	tickets.expect(0, soon, "firing", ticketKey+`:{slo="pay-api"}`, "pay-api/ticket/firing")
-	payments.expect(0, soon, "firing", teamKey+`:{slo="pay-api"}`, "pay-api/page/firing", "pay-api/ticket/firing")
+	exp.send(t, outageSpans("pay-api"))
+	pager.expect(0, notifyWithin, "firing", pageKey+`:{slo="pay-api"}`, "pay-api/page/firing")
+	tickets.expect(0, notifyWithin, "firing", ticketKey+`:{slo="pay-api"}`, "pay-api/ticket/firing")
+	payments.expect(0, notifyWithin, "firing", teamKey+`:{slo="pay-api"}`, "pay-api/page/firing", "pay-api/ticket/firing")
 
 	tl.at(2 * time.Second)
-	exp.send(t, outage("search"))
-	pager.expect(2*time.Second, 2*time.Second+soon, "firing", pageKey+`:{slo="search"}`, "search/page/firing")
-	tickets.expect(2*time.Second, 2*time.Second+soon, "firing", ticketKey+`:{slo="search"}`, "search/ticket/firing")
+	exp.send(t, outageSpans("search"))
+	pager.expect(2*time.Second, 2*time.Second+notifyWithin, "firing", pageKey+`:{slo="search"}`, "search/page/firing")
+	tickets.expect(2*time.Second, 2*time.Second+notifyWithin, "firing", ticketKey+`:{slo="search"}`, "search/ticket/firing")
 
 	tl.at(4 * time.Second)
-	exp.send(t, append(recovery("pay-api"), recovery("search")...))
-	from, to := 4*time.Second+hold, 4*time.Second+hold+soon
+	exp.send(t, append(recoverySpans("pay-api"), recoverySpans("search")...))
+	from, to := 4*time.Second+tierHold, 4*time.Second+tierHold+notifyWithin
 	pager.expect(from, to, "resolved", pageKey+`:{slo="pay-api"}`, "pay-api/page/resolved")
 	pager.expect(from, to, "resolved", pageKey+`:{slo="search"}`, "search/page/resolved")
 	tickets.expect(from, to, "resolved", ticketKey+`:{slo="pay-api"}`, "pay-api/ticket/resolved")
@@ -96,23 +96,23 @@ func TestGroupingAndGroupWait(t *testing.T) {
 	byTeam, bySLO := tl.receiver("by-team", sinks["by-team"]), tl.receiver("by-slo", sinks["by-slo"])
 	const teamKey, sloKey = `{}/{severity="page"}:{team="checkout"}`, `{}/{severity="page"}:`
 
-	exp.send(t, outage("cart"))
-	bySLO.expect(0, soon, "firing", sloKey+`{slo="cart"}`, "cart/page/firing")
+	exp.send(t, outageSpans("cart"))
+	bySLO.expect(0, notifyWithin, "firing", sloKey+`{slo="cart"}`, "cart/page/firing")
 	tl.at(time.Second)
-	exp.send(t, outage("pay"))
-	bySLO.expect(time.Second, time.Second+soon, "firing", sloKey+`{slo="pay"}`, "pay/page/firing")
+	exp.send(t, outageSpans("pay"))
+	bySLO.expect(time.Second, time.Second+notifyWithin, "firing", sloKey+`{slo="pay"}`, "pay/page/firing")
 	// The group began when cart fired (after 0 s): not sent before 2 s.
-	byTeam.expect(2*time.Second, 2*time.Second+soon, "firing", teamKey, "cart/page/firing", "pay/page/firing")
+	byTeam.expect(2*time.Second, 2*time.Second+notifyWithin, "firing", teamKey, "cart/page/firing", "pay/page/firing")
 
 	tl.at(3 * time.Second)
-	exp.send(t, recovery("cart"))
-	byTeam.expect(3*time.Second+hold, 3*time.Second+hold+soon, "firing", teamKey, "cart/page/resolved", "pay/page/firing")
-	bySLO.expect(3*time.Second+hold, 3*time.Second+hold+soon, "resolved", sloKey+`{slo="cart"}`, "cart/page/resolved")
+	exp.send(t, recoverySpans("cart"))
+	byTeam.expect(3*time.Second+tierHold, 3*time.Second+tierHold+notifyWithin, "firing", teamKey, "cart/page/resolved", "pay/page/firing")
+	bySLO.expect(3*time.Second+tierHold, 3*time.Second+tierHold+notifyWithin, "resolved", sloKey+`{slo="cart"}`, "cart/page/resolved")
 
 	tl.at(6 * time.Second)
-	exp.send(t, recovery("pay"))
-	byTeam.expect(6*time.Second+hold, 6*time.Second+hold+soon, "resolved", teamKey, "pay/page/resolved")
-	bySLO.expect(6*time.Second+hold, 6*time.Second+hold+soon, "resolved", sloKey+`{slo="pay"}`, "pay/page/resolved")
+	exp.send(t, recoverySpans("pay"))
+	byTeam.expect(6*time.Second+tierHold, 6*time.Second+tierHold+notifyWithin, "resolved", teamKey, "pay/page/resolved")
+	bySLO.expect(6*time.Second+tierHold, 6*time.Second+tierHold+notifyWithin, "resolved", sloKey+`{slo="pay"}`, "pay/page/resolved")
 
 	tl.finish(time.Second)
 }
@@ -143,12 +143,12 @@ func TestInhibitionTicketByPage(t *testing.T) {
 	all := tl.receiver("all", sinks["all"])
 	key := func(slo, tier string) string { return fmt.Sprintf(`{}:{slo=%q,tier=%q}`, slo, tier) }
 
-	exp.send(t, outage("orders"))
-	all.expect(0, soon, "firing", key("orders", "page"), "orders/page/firing")
+	exp.send(t, outageSpans("orders"))
+	all.expect(0, notifyWithin, "firing", key("orders", "page"), "orders/page/firing")
 	// Both fire; the API tells why the ticket waits.
 	base := "http://" + d.metrics
 	var page, ticket amAlert
-	if !waitUntil(time.Now().Add(soon), func() bool {
+	if !waitUntil(time.Now().Add(notifyWithin), func() bool {
 		as := amAlerts(t, base, "")
 		var ok1, ok2 bool
 		page, ok1 = findAlert(as, "orders", "page")
@@ -166,11 +166,11 @@ func TestInhibitionTicketByPage(t *testing.T) {
 
 	tl.at(2 * time.Second)
 	exp.send(t, flowSpans("stock", 19, 1))
-	all.expect(2*time.Second, 2*time.Second+soon, "firing", key("stock", "ticket"), "stock/ticket/firing")
+	all.expect(2*time.Second, 2*time.Second+notifyWithin, "firing", key("stock", "ticket"), "stock/ticket/firing")
 
 	tl.at(4 * time.Second)
 	exp.send(t, flowSpans("orders", 90, 10))
-	from, to := 4*time.Second+hold, 4*time.Second+hold+soon
+	from, to := 4*time.Second+tierHold, 4*time.Second+tierHold+notifyWithin
 	all.expect(from, to, "resolved", key("orders", "page"), "orders/page/resolved")
 	all.expect(from, to, "firing", key("orders", "ticket"), "orders/ticket/firing")
 

@@ -54,13 +54,13 @@ func TestSilenceThroughAPI(t *testing.T) {
 	tl := startTimeline(t)
 	stockEnds := silenceEnd(t, base, stockID).Sub(tl.zero)
 	r := tl.receiver("hook", hook)
-	exp.send(t, append(append(outage("cart"), outage("pay")...), outage("stock")...))
-	r.expect(0, soon, "firing", `{}:{slo="pay"}`, "pay/page/firing")
-	r.expect(stockEnds, stockEnds+soon, "firing", `{}:{slo="stock"}`, "stock/page/firing")
+	exp.send(t, append(append(outageSpans("cart"), outageSpans("pay")...), outageSpans("stock")...))
+	r.expect(0, notifyWithin, "firing", `{}:{slo="pay"}`, "pay/page/firing")
+	r.expect(stockEnds, stockEnds+notifyWithin, "firing", `{}:{slo="stock"}`, "stock/page/firing")
 
 	// All fire; the API says who holds cart back.
 	var cart amAlert
-	if !waitUntil(time.Now().Add(soon), func() bool {
+	if !waitUntil(time.Now().Add(notifyWithin), func() bool {
 		var ok bool
 		cart, ok = findAlert(amAlerts(t, base, ""), "cart", "page")
 		return ok
@@ -85,7 +85,7 @@ func TestSilenceThroughAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE /api/v2/silence/%s: %s", id, resp.Status)
 	}
-	r.expect(expired, expired+soon, "firing", `{}:{slo="cart"}`, "cart/page/firing")
+	r.expect(expired, expired+notifyWithin, "firing", `{}:{slo="cart"}`, "cart/page/firing")
 	if state := silenceState(t, base, id); state != "expired" {
 		t.Errorf("silence %s is %q after DELETE, want expired", id, state)
 	}
@@ -206,13 +206,13 @@ func TestSilenceWithAmtool(t *testing.T) {
 
 	tl := startTimeline(t)
 	r := tl.receiver("hook", hook)
-	exp.send(t, append(outage("cart"), outage("pay")...))
-	r.expect(0, soon, "firing", `{}:{slo="pay"}`, "pay/page/firing")
+	exp.send(t, append(outageSpans("cart"), outageSpans("pay")...))
+	r.expect(0, notifyWithin, "firing", `{}:{slo="pay"}`, "pay/page/firing")
 
 	// amtool lists the active alerts by default: pay, once it fires; cart
 	// only when asked for silenced ones.
 	var active []amAlert
-	if !waitUntil(time.Now().Add(soon), func() bool {
+	if !waitUntil(time.Now().Add(notifyWithin), func() bool {
 		active = amtoolAlerts(t, amtool(t, bin, base, "alert", "query", "-o", "json"))
 		return len(active) > 0
 	}) {
@@ -234,7 +234,7 @@ func TestSilenceWithAmtool(t *testing.T) {
 	tl.at(2 * time.Second)
 	expired := tl.now()
 	amtool(t, bin, base, "silence", "expire", id)
-	r.expect(expired, expired+soon, "firing", `{}:{slo="cart"}`, "cart/page/firing")
+	r.expect(expired, expired+notifyWithin, "firing", `{}:{slo="cart"}`, "cart/page/firing")
 	if got := strings.Fields(amtool(t, bin, base, "silence", "query", "-q")); len(got) != 0 {
 		t.Errorf("amtool silence query -q after expire: %q, want none", got)
 	}
@@ -295,8 +295,8 @@ func TestSilenceSurvivesKill9(t *testing.T) {
 
 	tl := startTimeline(t)
 	r := tl.receiver("hook", hook)
-	exp.send(t, append(outage("cart"), outage("pay")...))
-	r.expect(0, soon, "firing", `{}:{slo="pay"}`, "pay/page/firing")
+	exp.send(t, append(outageSpans("cart"), outageSpans("pay")...))
+	r.expect(0, notifyWithin, "firing", `{}:{slo="pay"}`, "pay/page/firing")
 	tl.finish(time.Second)
 }
 

@@ -42,12 +42,13 @@ import (
 const (
 	pageTier   = "{name: page, severity: page, long: 1m, short: 2s, factor: 14.4}"
 	ticketTier = "{name: ticket, severity: ticket, long: 1m, short: 2s, factor: 2}"
-	// hold is the tiers' hold: a resolution comes at least this long after
-	// the spans that end the outage.
-	hold = 2 * time.Second
-	// soon bounds how long after its spans a firing notification may come:
-	// an evaluation (250 ms), delivery, and slack for a loaded machine.
-	soon = 1500 * time.Millisecond
+	// tierHold is the tiers' hold: a resolution comes at least this long
+	// after the spans that end the outage.
+	tierHold = 2 * time.Second
+	// notifyWithin bounds how long after its cause a notification may
+	// come: an evaluation (250 ms), delivery, and slack for a loaded
+	// machine.
+	notifyWithin = 1500 * time.Millisecond
 )
 
 // acceptanceSLO is an SLO on a flow of the same name, whose spans have the
@@ -122,10 +123,10 @@ func flowSpans(name string, good, bad int) []sdktrace.ReadOnlySpan {
 	return out
 }
 
-// outage and recovery are the span batches that fire and resolve an SLO's
+// outageSpans and recoverySpans are the span batches that fire and resolve an SLO's
 // tiers (see pageTier).
-func outage(name string) []sdktrace.ReadOnlySpan   { return flowSpans(name, 0, 20) }
-func recovery(name string) []sdktrace.ReadOnlySpan { return flowSpans(name, 100, 0) }
+func outageSpans(name string) []sdktrace.ReadOnlySpan   { return flowSpans(name, 0, 20) }
+func recoverySpans(name string) []sdktrace.ReadOnlySpan { return flowSpans(name, 100, 0) }
 
 // waitWarm polls the daemon's status API until every tier of its SLOs has
 // warmed up (the engine counts a tier's warm-up from its first evaluation
