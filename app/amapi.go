@@ -108,7 +108,7 @@ func (a *App) getAlerts(w http.ResponseWriter, r *http.Request) {
 		return err != nil || v // absent or unreadable: true, as Alertmanager defaults
 	}
 	showActive, showSilenced, showInhibited := flag("active"), flag("silenced"), flag("inhibited")
-	now := time.Now()
+	now := a.clock.Now()
 	firing := a.alerts.manager.Firing()
 	out := []gettableAlert{}
 	for i := range firing {
@@ -151,7 +151,7 @@ func (a *App) getSilences(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "filter"+err.Error())
 		return
 	}
-	now := time.Now()
+	now := a.clock.Now()
 	out := []gettableSilence{}
 	for _, s := range a.alerts.silences.List(now) {
 		labels := map[string]string{}
@@ -178,7 +178,7 @@ func (a *App) getSilence(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "silence not found")
 		return
 	}
-	writeJSON(w, gettable(s, time.Now()))
+	writeJSON(w, gettable(s, a.clock.Now()))
 }
 
 func (a *App) postSilence(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +188,7 @@ func (a *App) postSilence(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "body is not a silence: "+err.Error())
 		return
 	}
-	id, err := a.alerts.silences.Set(s, time.Now())
+	id, err := a.alerts.silences.Set(s, a.clock.Now())
 	if err != nil {
 		status := http.StatusBadRequest
 		if strings.Contains(err.Error(), "not found") {
@@ -201,7 +201,7 @@ func (a *App) postSilence(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) deleteSilence(w http.ResponseWriter, r *http.Request) {
-	if err := a.alerts.silences.Expire(r.PathValue("id"), time.Now()); err != nil {
+	if err := a.alerts.silences.Expire(r.PathValue("id"), a.clock.Now()); err != nil {
 		status := http.StatusBadRequest
 		if strings.Contains(err.Error(), "not found") {
 			status = http.StatusNotFound

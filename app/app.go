@@ -28,6 +28,7 @@ type App struct {
 	cfg      Config
 	logger   *zap.Logger
 	client   ClientFactory
+	clock    Clock
 	self     *metrics.Set
 	counters counters
 
@@ -76,6 +77,8 @@ type Settings struct {
 	// HTTPClient makes the receivers' HTTP clients; nil gives plain ones
 	// that do not follow redirects (and refuses http client settings).
 	HTTPClient ClientFactory
+	// Clock is nil for the wall clock.
+	Clock Clock
 }
 
 // New checks cfg, loads its spec files and builds the engine. It opens no
@@ -91,11 +94,14 @@ func New(cfg Config, set Settings) (*App, error) {
 	if set.HTTPClient == nil {
 		set.HTTPClient = defaultClient
 	}
+	if set.Clock == nil {
+		set.Clock = wallClock{}
+	}
 	c, err := loadCore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger, client: set.HTTPClient, self: metrics.NewSet()}
+	a := &App{cfg: cfg, logger: logger, client: set.HTTPClient, clock: set.Clock, self: metrics.NewSet()}
 	a.core.Store(c)
 	a.registerMetrics()
 	return a, nil
@@ -156,7 +162,7 @@ func (a *App) Start(context.Context) error {
 }
 
 func (a *App) start() error {
-	a.started = time.Now()
+	a.started = a.clock.Now()
 	var log alertLog
 	if a.cfg.Storage.Directory != "" {
 		a.persist = newPersistence(a.cfg.Storage, a.self, a.logger)
@@ -180,7 +186,7 @@ func (a *App) start() error {
 		a.logger.Info("state restored", zap.Duration("took", time.Since(began)))
 	}
 	a.alerts.start()
-	a.lastCheckpoint = time.Now()
+	a.lastCheckpoint = a.clock.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.done = make(chan struct{})
@@ -219,7 +225,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the
 			// checkpoint and is sent after the restart.
-			_ = a.persist.checkpoint(a.Engine(), a.checkpointState(), time.Now())
+			_ = a.persist.checkpoint(a.Engine(), a.checkpointState(), a.clock.Now())
 			err = errors.Join(err, a.persist.close())
 		}
 	})
@@ -233,7 +239,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 // accepted survives a kill -9. Under storage.acknowledge: durable it
 // returns ErrNotDurable, counting nothing, while storage cannot be written.
 func (a *App) Observe(evs []slo.Event) error {
-	return a.observe(time.Now(), evs)
+	return a.observe(a.clock.Now(), evs)
 }
 
 func (a *App) observe(now time.Time, evs []slo.Event) error {

@@ -8,14 +8,14 @@ import (
 // run evaluates every EvaluationInterval until ctx is done.
 func (a *App) run(ctx context.Context) {
 	defer close(a.done)
-	tick := time.NewTicker(a.cfg.EvaluationInterval)
+	tick := a.clock.NewTicker(a.cfg.EvaluationInterval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			a.evaluate(time.Now())
+			a.evaluate(a.clock.Now())
 		}
 	}
 }

@@ -82,7 +82,7 @@ func (a *App) writeEngineMetrics(e *exposition) {
 	}
 	detailed := a.cfg.Metrics.Level == MetricsDetailed
 	if detailed {
-		now := time.Now()
+		now := a.clock.Now()
 		ps := make([][]slo.Percentiles, len(flows))
 		for i, f := range flows {
 			ps[i] = engine.FlowPercentiles(f.Flow, now)

@@ -49,7 +49,7 @@ func (a *App) ReloadSpecs() error {
 		return a.rejected(err)
 	}
 	a.swapMu.Lock()
-	now := time.Now()
+	now := a.clock.Now()
 	snap := old.engine.AppendSnapshot(nil, now)
 	report, err := next.engine.Restore(snap)
 	if err != nil {
@@ -72,7 +72,7 @@ func (a *App) ReloadSpecs() error {
 }
 
 func (a *App) rejected(err error) error {
-	a.reload.lastErr, a.reload.lastAt = err, time.Now()
+	a.reload.lastErr, a.reload.lastAt = err, a.clock.Now()
 	a.reload.rejected.Inc()
 	a.logger.Error("spec files rejected; the running set goes on", zap.Error(err))
 	return err

@@ -277,17 +277,17 @@ func (a *App) statusRoutes(mux *http.ServeMux, opts HandlerOptions) {
 	mux.HandleFunc("GET /api/v1/flows", a.getFlows)
 	mux.HandleFunc("GET /api/v1/alerts", a.getActiveAlerts)
 	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, a.daemonStatus(opts.Version, time.Now()))
+		writeJSON(w, a.daemonStatus(opts.Version, a.clock.Now()))
 	})
 }
 
 func (a *App) getSLOs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, a.sloList(time.Now(), ""))
+	writeJSON(w, a.sloList(a.clock.Now(), ""))
 }
 
 func (a *App) getSLO(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	list := a.sloList(time.Now(), name)
+	list := a.sloList(a.clock.Now(), name)
 	if len(list.SLOs) == 0 {
 		apiError(w, http.StatusNotFound, "no SLO named "+name)
 		return
@@ -440,7 +440,7 @@ func exemplarViews(ex []slo.Exemplar) []ExemplarView {
 }
 
 func (a *App) getActiveAlerts(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, AlertList{Alerts: a.alertViews(time.Now())})
+	writeJSON(w, AlertList{Alerts: a.alertViews(a.clock.Now())})
 }
 
 // alertViews are the firing alerts, pages first, then the oldest first.
@@ -504,7 +504,7 @@ func (a *App) getFlows(w http.ResponseWriter, r *http.Request) {
 		}
 		window = d
 	}
-	list, err := a.flowList(time.Now(), order, window)
+	list, err := a.flowList(a.clock.Now(), order, window)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, err.Error())
 		return

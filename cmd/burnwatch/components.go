@@ -46,7 +46,11 @@ func components() (otelcol.Factories, error) {
 	if f.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](sloconnector.NewFactory()); err != nil {
 		return f, err
 	}
-	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](burnwatchextension.NewFactory(),
+	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](burnwatchextension.NewFactory(extensionOptions...),
 		healthcheckextension.NewFactory(), pprofextension.NewFactory())
 	return f, err
 }
+
+// extensionOptions are the burnwatch extension's factory options; empty in
+// release builds (testclock.go adds a clock to test builds).
+var extensionOptions []burnwatchextension.Option

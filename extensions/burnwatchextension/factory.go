@@ -17,19 +17,34 @@ var Type = component.MustNewType("burnwatch")
 // unless their config names another.
 var DefaultID = component.NewID(Type)
 
+// Option changes how the factory builds its App.
+type Option func(*app.Settings)
+
+// WithClock makes the App read c instead of the wall clock; tests of the
+// real binary use it to run hours of event time in seconds.
+func WithClock(c app.Clock) Option {
+	return func(s *app.Settings) { s.Clock = c }
+}
+
 // NewFactory returns the extension's factory.
-func NewFactory() extension.Factory {
+func NewFactory(opts ...Option) extension.Factory {
 	return extension.NewFactory(Type,
 		func() component.Config { return createDefaultConfig() },
-		create, component.StabilityLevelAlpha)
+		func(ctx context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
+			return create(ctx, set, cfg, opts)
+		}, component.StabilityLevelAlpha)
 }
 
 // create builds the App here, not in Start, so that broken spec files fail
 // the collector while it builds its components, with file:line messages.
-func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
+func create(_ context.Context, set extension.Settings, cfg component.Config, opts []Option) (extension.Extension, error) {
 	c := cfg.(*Config)
 	e := &burnwatch{cfg: c, set: set}
-	a, err := app.New(c.Config, app.Settings{Logger: set.Logger, HTTPClient: e.httpClient})
+	settings := app.Settings{Logger: set.Logger, HTTPClient: e.httpClient}
+	for _, o := range opts {
+		o(&settings)
+	}
+	a, err := app.New(c.Config, settings)
 	if err != nil {
 		return nil, fmt.Errorf("burnwatch: %w", err)
 	}
