@@ -41,8 +41,8 @@ func TestCompilePromQL(t *testing.T) {
 			Total: `sum(rate(http_server_request_duration_seconds_count[{{.window}}]))`,
 		}, "good: histogram bucket http_server_request_duration_seconds_bucket le 0.3\ntotal: histogram count http_server_request_duration_seconds_count\n"},
 		{"bucket +Inf", PromQL{
-			Good:  `sum(rate(d_seconds_bucket{le="+Inf"}[{{.window}}]))`,
-			Bad:   `sum(rate(e_total[{{.window}}]))`,
+			Good: `sum(rate(d_seconds_bucket{le="+Inf"}[{{.window}}]))`,
+			Bad:  `sum(rate(e_total[{{.window}}]))`,
 		}, "good: histogram bucket d_seconds_bucket le +Inf\nbad: sum e_total\n"},
 		{"ratio", PromQL{
 			Ratio: `sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) / sum(rate(http_requests_total[{{.window}}]))`,
