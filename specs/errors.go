@@ -13,13 +13,17 @@ type Error struct {
 	File string
 	// Line is 1-based; 0 when unknown.
 	Line int
+	// Column is 1-based, given where it helps (a position inside a PromQL
+	// query); 0 otherwise.
+	Column int
 	// Path is the key path inside the document, e.g. "spec.match[1].regex";
 	// empty for a problem with the file or document as a whole.
 	Path string
 	Err  error
 }
 
-// Error formats the problem as "file:line: path: message".
+// Error formats the problem as "file:line: path: message", or
+// "file:line:column: path: message" when the column is known.
 func (e *Error) Error() string {
 	var b []byte
 	if e.File != "" {
@@ -27,6 +31,10 @@ func (e *Error) Error() string {
 		if e.Line > 0 {
 			b = append(b, ':')
 			b = strconv.AppendInt(b, int64(e.Line), 10)
+			if e.Column > 0 {
+				b = append(b, ':')
+				b = strconv.AppendInt(b, int64(e.Column), 10)
+			}
 		}
 		b = append(b, ": "...)
 	}

@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/metricsli"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -38,7 +40,7 @@ func Parse(filename string, data []byte) (*Set, error) {
 // parse returns what it could read even when it reports errors, so that Load
 // can still check references against flows whose specs were broken.
 func parse(filename string, data []byte) (*Set, error) {
-	p := &parser{file: filename}
+	p := &parser{file: filename, lines: strings.Split(string(data), "\n")}
 	set := &Set{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -92,7 +94,9 @@ func (p *parser) syntaxError(err error) error {
 // parser collects every problem of one file instead of stopping at the first.
 type parser struct {
 	file string
-	errs []error
+	// lines are the file's, to place a position inside a block scalar.
+	lines []string
+	errs  []error
 }
 
 func (p *parser) pos(n *yaml.Node) position { return position{file: p.file, line: n.Line} }
@@ -178,8 +182,14 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 	case KindSLO:
 		s := slo.Spec{Name: name, Labels: labels}
 		where := sloWhere{doc: nameAt}
+		var indicator *metricsli.Indicator
 		if spec != nil {
-			p.sloSpec(spec, &s, &where)
+			indicator = p.sloSpec(spec, &s, &where)
+		}
+		if hasName && len(p.errs) > bad {
+			// Broken, but its name and flow are still checked against
+			// the other documents, so one run reports everything.
+			set.addBrokenSLO(brokenSLO{name: name, flow: s.Flow, where: where})
 		}
 		if hasName && len(p.errs) == bad {
 			if err := s.Validate(); err != nil {
@@ -188,6 +198,9 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 				return
 			}
 			set.addSLO(s, where)
+			if indicator != nil {
+				set.setIndicator(name, indicator)
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/metricsli"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -18,6 +19,12 @@ import (
 type Set struct {
 	Flows []flows.Spec
 	SLOs  []slo.Spec
+	// Indicators holds, by SLO name, the metric indicator of each SLO
+	// measured by metrics (spec.indicator, and OpenSLO and Sloth files).
+	// Such an SLO's Flow is metricsli.FlowName(name), a synthetic flow that
+	// no Flow defines: it is not in Flows, so it never reaches the span
+	// classifier, and the runtime that reads metrics feeds it.
+	Indicators map[string]*metricsli.Indicator
 
 	// Where things were written, for messages about duplicates and
 	// references; parallel to Flows and SLOs (shorter when a caller appended
@@ -27,6 +34,43 @@ type Set struct {
 	// declared holds every flow name a file defines, including flows whose
 	// spec was broken, so an SLO using one is not reported twice.
 	declared map[string]position
+	// broken are the SLOs whose documents had errors: not in SLOs, but
+	// their names and flows are still checked against the other
+	// documents.
+	broken []brokenSLO
+	// files are the files Load read, in order.
+	files []string
+}
+
+// brokenSLO is what the checks across documents need of an SLO whose
+// document had errors.
+type brokenSLO struct {
+	name, flow string
+	where      sloWhere
+}
+
+func (s *Set) addBrokenSLO(b brokenSLO) { s.broken = append(s.broken, b) }
+
+func (s *Set) setIndicator(slo string, in *metricsli.Indicator) {
+	if s.Indicators == nil {
+		s.Indicators = map[string]*metricsli.Indicator{}
+	}
+	s.Indicators[slo] = in
+}
+
+// sloDefined finds an SLO of the name, working or broken, and where it is.
+func (s *Set) sloDefined(name string) (position, bool) {
+	for i := range s.SLOs {
+		if s.SLOs[i].Name == name {
+			return at(s.sloAt, i).doc, true
+		}
+	}
+	for _, b := range s.broken {
+		if b.name == name {
+			return b.where.doc, true
+		}
+	}
+	return position{}, false
 }
 
 func (s *Set) declare(name string, at position) {
@@ -88,11 +132,21 @@ func (s *Set) Merge(other *Set) error {
 		s.addFlow(f, at(other.flowAt, i))
 	}
 	for i, o := range other.SLOs {
-		if j := have(func(k int) string { return s.SLOs[k].Name }, len(s.SLOs), o.Name); j >= 0 {
-			errs = append(errs, at(other.sloAt, i).doc.errorf("metadata.name", "SLO %q is already defined at %s", o.Name, at(s.sloAt, j).doc))
+		if p, ok := s.sloDefined(o.Name); ok {
+			errs = append(errs, at(other.sloAt, i).doc.errorf("metadata.name", "SLO %q is already defined at %s", o.Name, p))
 			continue
 		}
 		s.addSLO(o, at(other.sloAt, i))
+		if in := other.Indicators[o.Name]; in != nil {
+			s.setIndicator(o.Name, in)
+		}
+	}
+	for _, b := range other.broken {
+		if p, ok := s.sloDefined(b.name); ok {
+			errs = append(errs, b.where.doc.errorf("metadata.name", "SLO %q is already defined at %s", b.name, p))
+			continue
+		}
+		s.addBrokenSLO(b)
 	}
 	for name, p := range other.declared {
 		if _, ok := s.declared[name]; ok {
@@ -122,6 +176,12 @@ func (s *Set) Validate() error {
 	}
 	for i := range s.SLOs {
 		o := &s.SLOs[i]
+		if metricsli.IsMetricFlow(o.Flow) {
+			// Measured by metrics: no flow to take labels from.
+			o.Criticality = flows.DefaultTier
+			errs = append(errs, checkAnnotations(o, at(s.sloAt, i).annotations)...)
+			continue
+		}
 		if f := defined[o.Flow]; f != nil {
 			o.FlowLabels = maps.Clone(f.Labels)
 			o.Criticality = cmp.Or(f.Tier, flows.DefaultTier)
@@ -130,23 +190,17 @@ func (s *Set) Validate() error {
 			errs = append(errs, checkAnnotations(o, at(s.sloAt, i).annotations)...)
 			continue
 		}
-		if _, ok := s.declared[o.Flow]; ok {
-			continue // broken flow, already reported where it is defined
+		if err := s.checkFlow(o.Flow, at(s.sloAt, i).flow); err != nil {
+			errs = append(errs, err)
 		}
-		msg := fmt.Sprintf("flow %q is not defined", o.Flow)
-		names := make([]string, 0, len(s.Flows))
-		for _, f := range s.Flows {
-			names = append(names, f.Name)
+	}
+	for _, b := range s.broken {
+		if b.flow == "" || metricsli.IsMetricFlow(b.flow) || defined[b.flow] != nil {
+			continue
 		}
-		if c := closest(o.Flow, names); c != "" {
-			msg += "; did you mean " + c + "?"
+		if err := s.checkFlow(b.flow, b.where.flow); err != nil {
+			errs = append(errs, err)
 		}
-		if len(names) == 0 {
-			msg += " (no flows are defined: add a document of kind Flow)"
-		} else {
-			msg += " (flows: " + strings.Join(names, ", ") + ")"
-		}
-		errs = append(errs, at(s.sloAt, i).flow.errorf("spec.flow", "%s", msg))
 	}
 	if _, err := flows.NewClassifier(s.Flows); err != nil {
 		errs = append(errs, fmt.Errorf("flows: %w", err))
@@ -157,6 +211,62 @@ func (s *Set) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkFlow reports a flow an SLO at `at` names that no file defines; nil
+// for a flow that is defined, broken or not.
+func (s *Set) checkFlow(flow string, at position) error {
+	if slices.ContainsFunc(s.Flows, func(f flows.Spec) bool { return f.Name == flow }) {
+		return nil
+	}
+	if _, ok := s.declared[flow]; ok {
+		return nil // broken flow, already reported where it is defined
+	}
+	msg := fmt.Sprintf("flow %q is not defined", flow)
+	names := make([]string, 0, len(s.Flows))
+	for _, f := range s.Flows {
+		names = append(names, f.Name)
+	}
+	if c := closest(flow, names); c != "" {
+		msg += "; did you mean " + c + "?"
+	}
+	if len(names) == 0 {
+		msg += " (no flows are defined: add a document of kind Flow)"
+	} else {
+		msg += " (flows: " + strings.Join(names, ", ") + ")"
+	}
+	return at.errorf("spec.flow", "%s", msg)
+}
+
+// FileCount is how many flows and SLOs one file of a Set defines.
+type FileCount struct {
+	File        string
+	Flows, SLOs int
+}
+
+// Counts gives the flows and SLOs of each file Load read, in load order.
+func (s *Set) Counts() []FileCount {
+	out := make([]FileCount, len(s.files))
+	for i, f := range s.files {
+		out[i].File = f
+	}
+	find := func(file string) *FileCount {
+		if i := slices.Index(s.files, file); i >= 0 {
+			return &out[i]
+		}
+		return nil
+	}
+	for i := range s.Flows {
+		if c := find(at(s.flowAt, i).file); c != nil {
+			c.Flows++
+		}
+	}
+	for i := range s.SLOs {
+		if c := find(at(s.sloAt, i).doc.file); c != nil {
+			c.SLOs++
+		}
+	}
+	return out
 }
 
 // Classifier compiles the set's flows.
@@ -210,6 +320,7 @@ func Load(patterns ...string) (*Set, error) {
 			errs = append(errs, flatten(err)...)
 		}
 	}
+	set.files = files
 	if err := set.Validate(); err != nil {
 		errs = append(errs, flatten(err)...)
 	}

@@ -10,33 +10,50 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/burnwatch/burnwatch/metricsli"
 	"github.com/burnwatch/burnwatch/slo"
 )
 
 // sloKeys are the keys of an SLO's spec, in the order messages list them.
-var sloKeys = []string{"description", "flow", "objective", "target", "period", "time_zone", "week_start", "runbook", "dashboard", "alerting"}
+var sloKeys = []string{"description", "flow", "objective", "indicator", "target", "period", "time_zone", "week_start", "runbook", "dashboard", "alerting"}
 
 // sloSpec reads an SLO's spec into s, and where its flow and annotations
-// are written into where.
-func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec, where *sloWhere) {
+// are written into where. It returns the SLO's metric indicator, if it has
+// one.
+func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec, where *sloWhere) *metricsli.Indicator {
 	f, ok := p.fields(n, "spec", sloKeys...)
 	if !ok {
-		return
+		return nil
 	}
 	where.flow = p.pos(n)
 	if d := f["description"]; d != nil {
 		s.Description, _ = p.scalar(d, "spec.description")
 	}
-	if fl := f["flow"]; fl == nil {
-		p.errorf(n, "spec.flow", "missing: name the Flow this SLO measures")
-	} else {
+	s.Objective = slo.Availability
+	var (
+		sliceAt   *yaml.Node
+		indicator *metricsli.Indicator
+	)
+	fl, ind, obj := f["flow"], f["indicator"], f["objective"]
+	switch {
+	case ind != nil && fl != nil:
+		p.errorf(ind, "spec.indicator", "an SLO measures either a flow (spec.flow, from spans) or an indicator (from metrics), not both")
+	case ind != nil:
+		// The flow is synthetic and cannot collide with a Flow's name.
+		s.Flow = metricsli.FlowName(s.Name)
+		where.flow = p.pos(ind)
+		if obj != nil {
+			p.errorf(obj, "spec.objective", "applies only with spec.flow: an indicator says itself which events are good")
+		}
+		indicator = p.indicator(ind)
+	case fl == nil:
+		p.errorf(n, "spec.flow", "missing: name the Flow this SLO measures (or give spec.indicator to measure metrics)")
+	default:
 		s.Flow, _ = p.name(fl, "spec.flow")
 		where.flow = p.pos(fl)
 	}
-	s.Objective = slo.Availability
-	var sliceAt *yaml.Node
-	if o := f["objective"]; o != nil {
-		sliceAt = p.objective(o, s)
+	if obj != nil && ind == nil {
+		sliceAt = p.objective(obj, s)
 	}
 	if t := f["target"]; t == nil {
 		p.errorf(n, "spec.target", "missing: the percentage of good events, e.g. target: 99.9")
@@ -60,6 +77,7 @@ func (p *parser) sloSpec(n *yaml.Node, s *slo.Spec, where *sloWhere) {
 	if sliceAt != nil {
 		p.checkSlice(sliceAt, s)
 	}
+	return indicator
 }
 
 // Calendar periods and the nominal length each stands for: Spec.Period
