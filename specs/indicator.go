@@ -246,12 +246,17 @@ func (p *parser) promqlIndicator(n *yaml.Node, path string, counters bool) *metr
 	if !good {
 		return nil
 	}
-	return p.compilePromQL(q, n, path, nodes)
+	paths := map[string]string{}
+	for k := range nodes {
+		paths[k] = join(path, k)
+	}
+	return p.compilePromQL(q, n, path, nodes, paths)
 }
 
-// compilePromQL compiles q and reports each problem at the query it is in,
-// at its line and column in the file where they can be told.
-func (p *parser) compilePromQL(q metricsli.PromQL, n *yaml.Node, path string, nodes map[string]*yaml.Node) *metricsli.Indicator {
+// compilePromQL compiles q and reports each problem at the query it is in
+// (nodes and paths by query name: good, bad, total, ratio), at its line
+// and column in the file where they can be told.
+func (p *parser) compilePromQL(q metricsli.PromQL, n *yaml.Node, path string, nodes map[string]*yaml.Node, paths map[string]string) *metricsli.Indicator {
 	in, err := metricsli.CompilePromQL(q)
 	if err == nil {
 		return in
@@ -262,8 +267,7 @@ func (p *parser) compilePromQL(q metricsli.PromQL, n *yaml.Node, path string, no
 			p.wrap(n, path, e)
 			continue
 		}
-		v := nodes[xe.Query]
-		qp := join(path, xe.Query)
+		v, qp := nodes[xe.Query], paths[xe.Query]
 		if xe.Line == 0 {
 			p.wrap(v, qp, xe.Err)
 			continue

@@ -121,6 +121,9 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 	if isNull(root) {
 		return // an empty document, e.g. after a trailing ---
 	}
+	if p.foreign(root, set) {
+		return
+	}
 	bad := len(p.errs)
 	f, ok := p.fields(root, "", "apiVersion", "kind", "metadata", "spec")
 	if !ok {
@@ -203,4 +206,27 @@ func (p *parser) document(doc *yaml.Node, set *Set) {
 			}
 		}
 	}
+}
+
+// foreign reads a document in another tool's format, OpenSLO v1 or a Sloth
+// prometheus/v1 file, and reports whether it was one.
+func (p *parser) foreign(root *yaml.Node, set *Set) bool {
+	if root.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i].Value, deref(root.Content[i+1])
+		if v.Kind != yaml.ScalarNode {
+			continue
+		}
+		switch {
+		case k == "version" && strings.HasPrefix(v.Value, "prometheus/"):
+			p.sloth(root, set)
+			return true
+		case k == "apiVersion" && strings.HasPrefix(v.Value, "openslo/"):
+			p.openSLO(root, set)
+			return true
+		}
+	}
+	return false
 }

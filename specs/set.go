@@ -40,6 +40,8 @@ type Set struct {
 	broken []brokenSLO
 	// files are the files Load read, in order.
 	files []string
+	// openslo holds OpenSLO objects until Validate maps them.
+	openslo *openSLO
 }
 
 // brokenSLO is what the checks across documents need of an SLO whose
@@ -148,6 +150,12 @@ func (s *Set) Merge(other *Set) error {
 		}
 		s.addBrokenSLO(b)
 	}
+	if other.openslo != nil {
+		if s.openslo == nil {
+			s.openslo = &openSLO{objects: map[string]map[string]*openSLOObject{}}
+		}
+		errs = append(errs, s.openslo.merge(other.openslo)...)
+	}
 	for name, p := range other.declared {
 		if _, ok := s.declared[name]; ok {
 			continue
@@ -170,6 +178,12 @@ func (s *Set) Merge(other *Set) error {
 // Criticality.
 func (s *Set) Validate() error {
 	var errs []error
+	if s.openslo != nil {
+		// OpenSLO objects refer to each other across files: only now are
+		// they all in. Mapped once; a second Validate finds the SLOs in.
+		errs = append(errs, s.openslo.resolve(s)...)
+		s.openslo = nil
+	}
 	defined := make(map[string]*flows.Spec, len(s.Flows))
 	for i := range s.Flows {
 		defined[s.Flows[i].Name] = &s.Flows[i]
@@ -326,6 +340,8 @@ func Load(patterns ...string) (*Set, error) {
 	}
 	if len(errs) > 0 {
 		sortByFile(errs, files)
+		// An object two others refer to could report a problem twice.
+		errs = slices.CompactFunc(errs, func(a, b error) bool { return a.Error() == b.Error() })
 		return nil, errors.Join(errs...)
 	}
 	return set, nil
