@@ -55,6 +55,7 @@ func main() {
 	cmd := otelcol.NewCommand(set)
 	cmd.AddCommand(newReportCommand())
 	cmd.AddCommand(newStatusCommand())
+	cmd.AddCommand(newValidateCommand(cmd))
 	if err := cmd.Execute(); err != nil {
 		log.Fatal(err)
 	}
