@@ -8,4 +8,9 @@
 // to change. The result is plain flows.Spec and slo.Spec values with defaults
 // applied, each SLO carrying its flow's labels and criticality for its
 // alerts; docs/spec.md is the reference for the format.
+//
+// An SLO may be measured from metrics instead (spec.indicator: a
+// metricsli.Indicator in Set.Indicators), and OpenSLO v1 and Sloth
+// prometheus/v1 files are read as they are and mapped onto such SLOs;
+// docs/indicators.md describes both.
 package specs

@@ -27,8 +27,10 @@ const (
 )
 
 // Parse reads one spec file and checks each document on its own. References
-// between documents (an SLO's flow) may live in other files: Load, or Merge
-// followed by Validate, checks them. filename only labels errors.
+// between documents (an SLO's flow, OpenSLO's indicatorRef and
+// alertPolicyRef) may live in other files: Load, or Merge followed by
+// Validate, checks them, and Validate is where OpenSLO SLOs become SLOs.
+// filename only labels errors.
 func Parse(filename string, data []byte) (*Set, error) {
 	set, err := parse(filename, data)
 	if err != nil {
