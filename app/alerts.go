@@ -80,7 +80,7 @@ type alertPath struct {
 	transitions, notifications *metrics.Counter
 }
 
-func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFactory, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
+func newAlertPath(cfg AlertingConfig, evaluation time.Duration, clock Clock, client ClientFactory, self *metrics.Set, logger *zap.Logger, log alertLog) (*alertPath, error) {
 	notifiers, templates, _, err := buildReceivers(cfg, client)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func newAlertPath(cfg AlertingConfig, evaluation time.Duration, client ClientFac
 	}
 	d := cfg.Delivery
 	opts := notify.Options{MaxPending: d.MaxPending, MaxAge: d.MaxAge, InitialBackoff: d.InitialBackoff, MaxBackoff: d.MaxBackoff,
-		RateLimit: d.RateLimit, RateBurst: d.RateBurst, Templates: templates,
+		RateLimit: d.RateLimit, RateBurst: d.RateBurst, Templates: templates, Now: clock.Now,
 		OnAttempt: func(a notify.Attempt) {
 			if c := attempts[a.Receiver+"/"+string(a.Outcome)]; c != nil {
 				c.Inc()

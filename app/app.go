@@ -172,7 +172,7 @@ func (a *App) start() error {
 		}
 		log = a.persist
 	}
-	alerts, err := newAlertPath(a.cfg.Alerting, a.cfg.EvaluationInterval, a.client, a.self, a.logger, log)
+	alerts, err := newAlertPath(a.cfg.Alerting, a.cfg.EvaluationInterval, a.clock, a.client, a.self, a.logger, log)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,10 @@ import (
 	"time"
 )
 
-// binary is the burnwatch executable built by TestMain.
-var binary string
+// binary is the burnwatch executable built by TestMain; clockBinary is
+// the same built with -tags burnwatch_testclock, whose clock
+// BURNWATCH_TEST_CLOCK can make run fast (see fastClock).
+var binary, clockBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "burnwatch-e2e")
@@ -29,11 +31,17 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "burnwatch")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/burnwatch")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building burnwatch:", err)
-		os.Exit(1)
+	clockBinary = filepath.Join(dir, "burnwatch-testclock")
+	for _, args := range [][]string{
+		{"build", "-o", binary, "../cmd/burnwatch"},
+		{"build", "-tags", "burnwatch_testclock", "-o", clockBinary, "../cmd/burnwatch"},
+	} {
+		build := exec.Command("go", args...)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building burnwatch:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -97,6 +105,11 @@ type daemonConfig struct {
 	// alerting is YAML added under extensions.burnwatch.alerting (indented
 	// by 6 spaces): receivers, route, delivery.
 	alerting string
+	// clock, when set, runs the test build of the binary on this fast
+	// clock.
+	clock *fastClock
+	// evaluation is the evaluation interval; empty for 250ms.
+	evaluation string
 }
 
 // startDaemon writes the spec file and a collector config and starts the
@@ -123,11 +136,14 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 	if dc.dataDir != "" {
 		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: 1s, wal_segment_size: 16384}\n", dc.dataDir)
 	}
+	if dc.evaluation == "" {
+		dc.evaluation = "250ms"
+	}
 	cfg := fmt.Sprintf(`
 extensions:
   burnwatch:
     files: [%q]
-    evaluation_interval: 250ms
+    evaluation_interval: %s
     metrics: {level: detailed}
     alerting:
       console: true
@@ -154,12 +170,16 @@ service:
   pipelines:
     traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
     metrics: {receivers: [slo], exporters: [nop]}
-`, specPath, dc.webhook, dc.alerting, d.metrics, storage, dc.extra, d.grpc, d.http)
+`, specPath, dc.evaluation, dc.webhook, dc.alerting, d.metrics, storage, dc.extra, d.grpc, d.http)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.cmd = exec.Command(binary, "--config", cfgPath)
+	if dc.clock != nil {
+		d.cmd = exec.Command(clockBinary, "--config", cfgPath)
+		d.cmd.Env = append(os.Environ(), "BURNWATCH_TEST_CLOCK="+dc.clock.env())
+	}
 	stdout, _ := d.cmd.StdoutPipe()
 	stderr, _ := d.cmd.StderrPipe()
 	if err := d.cmd.Start(); err != nil {

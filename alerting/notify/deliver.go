@@ -51,7 +51,7 @@ func (o *Outbox) next(r *receiver) (alerting.Notification, int, bool) {
 			}
 			key := r.order[0]
 			n := *r.pending[key]
-			if now.Sub(n.At) > o.opts.MaxAge {
+			if o.opts.Now().Sub(n.At) > o.opts.MaxAge {
 				dl := DeadLetter{Notification: n, Reason: fmt.Sprintf("not delivered within %v", o.opts.MaxAge), Attempts: r.attempts[key]}
 				r.remove(key)
 				o.deadLetter(r, dl)

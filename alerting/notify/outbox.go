@@ -68,6 +68,9 @@ type Options struct {
 	// MaxAge is how long a notification is retried, from its At (across
 	// restarts too); then it is dead-lettered (default 24h).
 	MaxAge time.Duration
+	// Now is the clock notifications' At is read on, for MaxAge; nil for
+	// the wall clock. Backoff and rate limits always run on the wall clock.
+	Now func() time.Time
 	// RateLimit, when positive, bounds a receiver's requests per second,
 	// with bursts of RateBurst (default 1).
 	RateLimit float64
@@ -114,6 +117,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxBackoff < o.InitialBackoff {
 		return o, fmt.Errorf("outbox options: max backoff %v is below initial backoff %v", o.MaxBackoff, o.InitialBackoff)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.MaxAge == 0 {
 		o.MaxAge = DefaultMaxAge
