@@ -581,10 +581,10 @@ func TestManagerResolvesOnSparseTraffic(t *testing.T) {
 		s    []slo.Status
 		want int
 	}{
-		{0, st(20, 20, 100), 1},              // fires
-		{time.Minute, st(5, 0, 300), 0},      // good events: the hold begins
-		{2 * time.Minute, st(5, 0, 0), 0},    // they left the short window: no evidence, hold goes on
-		{11 * time.Minute, st(5, 0, 0), 1},   // the 10m hold ran out: resolved
+		{0, st(20, 20, 100), 1},            // fires
+		{time.Minute, st(5, 0, 300), 0},    // good events: the hold begins
+		{2 * time.Minute, st(5, 0, 0), 0},  // they left the short window: no evidence, hold goes on
+		{11 * time.Minute, st(5, 0, 0), 1}, // the 10m hold ran out: resolved
 	}
 	for i, s := range steps {
 		if got := len(m.Update(t0.Add(s.at), s.s)); got != s.want {
