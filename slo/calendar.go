@@ -19,6 +19,10 @@ type calendarWindow struct {
 	// event and a delta of the same slot agree.
 	start, end, firstFull int64
 	sum                   counts
+	// events are the requests of a time-slice SLO's judged slices in the
+	// period (see windowEvents); slices says the SLO has them.
+	events uint64
+	slices bool
 }
 
 func newCalendarWindow(c *Calendar, base int64) *calendarWindow {
@@ -57,12 +61,24 @@ func (c *calendarWindow) advance(now int64) {
 	c.start, c.end = c.bounds(now)
 	c.firstFull = -floorDiv(-c.start, c.base) * c.base
 	c.sum = counts{}
+	c.events = 0
 }
 
 // add counts an event (or a judged slice) at time t, at or before now.
 func (c *calendarWindow) add(t int64, n counts) {
 	if t >= c.firstFull {
 		c.sum.add(n)
+	}
+}
+
+// reviseSlice replaces a judged slice's counts old, counted at time t, with
+// new (see window.reviseSlice). A slice counted in an earlier period
+// (t before firstFull) is left out of this one either way.
+func (c *calendarWindow) reviseSlice(t int64, old, new sliceCount) {
+	if t >= c.firstFull {
+		c.sum.sub(old.n)
+		c.sum.add(new.n)
+		c.events += new.events - old.events
 	}
 }
 
@@ -75,5 +91,9 @@ func (c *calendarWindow) addSlot(k int64, n counts) {
 }
 
 func (c *calendarWindow) stats(budget float64) WindowStats {
-	return WindowStats{Window: time.Duration(c.end - c.start), Total: c.sum.total, Bad: c.sum.bad, Burn: burnRate(c.sum, budget)}
+	events := c.sum.total
+	if c.slices {
+		events = c.events
+	}
+	return WindowStats{Window: time.Duration(c.end - c.start), Total: c.sum.total, Bad: c.sum.bad, Events: events, Burn: burnRate(c.sum, budget)}
 }

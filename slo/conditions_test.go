@@ -239,6 +239,10 @@ func TestValidateNewFields(t *testing.T) {
 		}, `alert name "t" is used twice`},
 		{"default names clash", func(s *Spec) { s.BudgetAlerts = []BudgetAlert{{Consumed: 0.5}, {Consumed: 0.5}} }, `"budget-50" is used twice`},
 		{"no data", func(s *Spec) { s.NoData = -time.Second }, "no-data -1s is negative"},
+		{"warm-up as long as long", func(s *Spec) { s.Tiers[0].WarmUp = s.Tiers[0].Long }, ""},
+		{"warm-up past long", func(s *Spec) { s.Tiers[0].WarmUp = s.Tiers[0].Long + 1 }, `tier "t": warm-up 10m0.000000001s is longer than the long window 10m0s`},
+		{"negative hold", func(s *Spec) { s.Tiers[0].Hold = -1 }, "must not be negative"},
+		{"resolve factor past factor", func(s *Spec) { s.Tiers[0].ResolveFactor = 2 }, "resolve factor 2 is not in (0, factor 1.5]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func (f *flowState) changed() bool {
 }
 
 func (s *sloState) changed() bool {
-	return s.exDirty || s.bornDirty || s.pend != nil && len(s.pend.entries) > 0
+	return s.exDirty || s.bornDirty || s.sinceDirty || s.pend != nil && len(s.pend.entries) > 0
 }
 
 func (f *flowState) appendDelta(b []byte) []byte {
@@ -86,9 +86,16 @@ func (s *sloState) appendDelta(b []byte) []byte {
 	b = appendString(b, s.spec.Name)
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
 	if c := s.slices; s.bornDirty && c != nil && c.born {
-		b = binary.AppendVarint(append(b, 1), c.next)
+		// Where the slices began: slices may have closed since, and a
+		// replay needs them too.
+		b = binary.AppendVarint(append(b, 1), c.first)
 	} else {
 		b = append(b, 0)
+	}
+	if s.sinceDirty {
+		b = appendTime(b, s.since)
+	} else {
+		b = appendTime(b, noTime)
 	}
 	if p := s.pend; p != nil {
 		slices.SortFunc(p.entries, func(a, b slotCounts) int { return cmp.Compare(a.k, b.k) })
@@ -109,7 +116,7 @@ func (s *sloState) appendDelta(b []byte) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	s.exDirty, s.bornDirty = false, false
+	s.exDirty, s.bornDirty, s.sinceDirty = false, false, false
 	return b
 }
 
@@ -130,6 +137,7 @@ type deltaSLO struct {
 	fp      uint64
 	born    bool
 	next    int64
+	since   int64
 	entries []slotCounts
 	ex      *exemplars
 }
@@ -219,6 +227,10 @@ func (d *decoder) deltaFlow() deltaFlow {
 		if ds.born = d.flag(); ds.born {
 			ds.next = d.varint()
 		}
+		ds.since = noTime
+		if d.version >= 2 {
+			ds.since = d.time()
+		}
 		n := d.count(3)
 		k := int64(0)
 		for i := range n {
@@ -294,9 +306,12 @@ func (e *Engine) applyFlow(df *deltaFlow) {
 	// their events come in.
 	for _, m := range ms {
 		if c := m.s.slices; c != nil && m.ds.born && !c.born {
-			c.born, c.next = true, m.ds.next
+			c.born, c.first, c.next, c.judged = true, m.ds.next, m.ds.next, m.ds.next
 			c.nextClose = (m.ds.next+1)*c.length + c.lateness
 			m.s.until = 0
+		}
+		if m.ds.since != noTime && m.s.since == noTime {
+			m.s.since = m.ds.since
 		}
 	}
 	var sliceSLOs []*sloState

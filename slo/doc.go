@@ -18,10 +18,13 @@
 //     a running total per window. Slots older than the allowed lateness are
 //     sealed into their compact encoding until they leave their windows.
 //   - Per time-slice SLO, the histograms of the slices still open; a slice
-//     is judged once AllowedLateness has passed after its end, and counts in
-//     the windows as one good or bad "event" at that instant.
+//     is judged at the first read after its end and counts in the windows
+//     as one good or bad "event" at its last instant, with its requests for
+//     the minimum-traffic guard. Late events (within AllowedLateness) that
+//     change it make the next read judge it again and recount it exactly.
 //   - Per flow, its last event time, for no-data alerts; per SLO, the three
-//     newest bad events as exemplars.
+//     newest bad events as exemplars, and the time of its first evaluation,
+//     which tiers warm up from.
 //
 // Events of the current base slot are staged (an append per event) and go
 // into every ring when a later slot begins or before anything reads them,

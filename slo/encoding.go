@@ -52,6 +52,8 @@ func appendExemplars(b []byte, x *exemplars) []byte {
 type decoder struct {
 	b   []byte
 	err error
+	// version is the encoding's, read by header.
+	version uint64
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -183,13 +185,15 @@ func (d *decoder) exemplars(x *exemplars) {
 	}
 }
 
-// header checks the magic and version.
+// header checks the magic and version: this one, or an older one the
+// decoder still reads (see the encodings in persist.go).
 func (d *decoder) header(magic string) {
 	if string(d.raw(len(magic))) != magic {
 		d.fail("not a %q record", magic)
 		return
 	}
-	if v := d.uvarint(); v != encodingVersion && d.err == nil {
-		d.fail("version %d, want %d", v, encodingVersion)
+	d.version = d.uvarint()
+	if (d.version < 1 || d.version > encodingVersion) && d.err == nil {
+		d.fail("version %d, want 1 to %d", d.version, encodingVersion)
 	}
 }

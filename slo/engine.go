@@ -16,7 +16,8 @@ type Options struct {
 	// is observed, and still be placed in its own slot (default 2 m). Older
 	// events are counted in Stats.TooLate and kept out of the windows: placing
 	// them at the wrong time would make the windows inexact. It is also how
-	// long a time slice stays open after its end.
+	// long a time slice stays open after its end: it counts from its end,
+	// and late events may change its verdict until then.
 	AllowedLateness time.Duration
 	// SlotsPerWindow is how many slots each window is cut into (default 60):
 	// a window leaves out at most 1/SlotsPerWindow of its oldest edge.

@@ -135,6 +135,7 @@ func TestMinimumEventGuard(t *testing.T) {
 		s.MinEvents = tc.min
 		e := mustEngine(t, []Spec{s}, Options{})
 		now := base.Add(time.Hour)
+		e.Evaluate(base) // running for an hour: warm
 		evs := make([]Event, tc.events)
 		for i := range evs {
 			evs[i] = ev("f", now.Add(-time.Duration(i)*time.Second), true)
@@ -152,6 +153,7 @@ func TestBurnRateAndBudget(t *testing.T) {
 	tiers := []Tier{{Name: "t", Severity: Page, Long: time.Hour, Short: 5 * time.Minute, Factor: 2.9}}
 	e := mustEngine(t, []Spec{availability("s", "f", 24*time.Hour, tiers)}, Options{AllowedLateness: time.Hour})
 	now := base.Add(2 * time.Hour)
+	e.Evaluate(base) // running for two hours: warm
 	var evs []Event
 	for i := 0; i < 700; i++ { // 10 min to 45 min ago
 		evs = append(evs, ev("f", now.Add(-10*time.Minute-time.Duration(i)*3*time.Second), false))

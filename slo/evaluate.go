@@ -1,6 +1,9 @@
 package slo
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Evaluate returns every SLO's status at now, in spec order, in storage
 // of its own.
@@ -73,28 +76,31 @@ func take[T any](buf *[]T, n int) []T {
 }
 
 func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *arena) Status {
-	s.flow.flushStage()
-	if nowNs >= s.until {
-		s.advance(nowNs)
-	} else {
-		s.flush()
+	s.read(nowNs)
+	if s.since == noTime {
+		s.since, s.sinceDirty = nowNs, true
+		s.flow.markChanged()
 	}
+	observed := sinceTime(nowNs, s.since)
 	st := Status{SLO: s.spec, At: now, Tiers: take(&a.tiers, len(s.tiers))}
 	if s.cal != nil {
 		st.Period = s.cal.stats(s.budget)
 		st.PeriodStart = time.Unix(0, s.cal.start)
 		st.PeriodLength = time.Duration(s.cal.end - s.cal.start)
 	} else {
-		st.Period = s.period.stats(s.budget)
+		st.Period = s.stats(s.period)
 		st.PeriodStart = time.Unix(0, s.period.start())
 		st.PeriodLength = s.spec.Period
 	}
 	st.BudgetLeft = 1 - st.Period.Burn
 	st.Exemplars = s.ex.list(take(&a.ex, s.ex.n))
 	for i, t := range s.tiers {
-		ts := TierStatus{Tier: t.tier, Long: t.long.stats(s.budget), Short: t.short.stats(s.budget)}
-		ts.Enough = ts.Long.Total >= t.minEvents && ts.Long.Total > 0
-		ts.Firing = ts.Enough && ts.Long.Burn > t.tier.Factor && ts.Short.Burn > t.tier.Factor
+		ts := TierStatus{Tier: t.tier, Long: s.stats(t.long), Short: s.stats(t.short)}
+		ts.Enough = ts.Long.Events >= t.minEvents && ts.Long.Total > 0
+		if left := t.tier.WarmUp - observed; left > 0 {
+			ts.WarmingUp, ts.WarmUpLeft = true, left
+		}
+		ts.Firing = ts.Enough && !ts.WarmingUp && ts.Long.Burn > t.tier.Factor && ts.Short.Burn > t.tier.Factor
 		ts.Exemplars = s.ex.since(st.Exemplars, t.long.start())
 		st.Tiers[i] = ts
 	}
@@ -107,6 +113,18 @@ func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *arena) Statu
 		}
 	}
 	return st
+}
+
+// sinceTime is now - since as a Duration: 0 when now is not after since,
+// the largest Duration when the difference overflows.
+func sinceTime(now, since int64) time.Duration {
+	if now <= since {
+		return 0
+	}
+	if d := now - since; d > 0 {
+		return time.Duration(d)
+	}
+	return time.Duration(math.MaxInt64)
 }
 
 func (s *sloState) nconditions() int {
@@ -132,11 +150,11 @@ func (s *sloState) conditions(st *Status, now, firstEval int64, out []ConditionS
 		})
 	}
 	for i, a := range sp.ExhaustionAlerts {
-		ws := s.exh[i].stats(s.budget)
+		ws := s.stats(s.exh[i])
 		tte := TimeToExhaustion(st.BudgetLeft, ws.Burn, st.PeriodLength)
 		out = append(out, ConditionStatus{
 			Name: a.Name, Kind: Exhaustion, Severity: a.Severity,
-			Firing: ws.Burn > 0 && tte <= a.Within && ws.Total >= sp.MinEvents,
+			Firing: ws.Burn > 0 && tte <= a.Within && ws.Events >= sp.MinEvents,
 			Value:  tte.Seconds(), Threshold: a.Within.Seconds(), Window: a.Window, Burn: ws.Burn,
 			Exemplars: s.ex.since(st.Exemplars, s.exh[i].start()),
 		})

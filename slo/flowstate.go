@@ -172,9 +172,8 @@ func (f *flowState) recordLate(now, t, d int64) {
 		if now >= s.until {
 			s.advance(now)
 		}
-		if h := s.slices.slot(t); h != nil {
-			h.Record(d)
-		}
+		p := [1]sketch.Prepared{sketch.Prepare(d)}
+		s.recordSlice(t, p[:])
 	}
 	if f.pend != nil {
 		f.pend.record(t, d)
@@ -240,11 +239,7 @@ func (f *flowState) addValues(k int64, vs []int64) {
 		if t >= s.until {
 			s.advance(t)
 		}
-		if sh := s.slices.slot(t); sh != nil {
-			for _, d := range ds {
-				sh.RecordPrepared(d)
-			}
-		}
+		s.recordSlice(t, ds)
 	}
 	if f.pend != nil {
 		f.pend.find(k)
@@ -274,9 +269,7 @@ func (f *flowState) addSlot(k, base int64, h *sketch.Histogram, lat bool, sliceS
 		if t >= s.until {
 			s.advance(t)
 		}
-		if sh := c.slot(t); sh != nil {
-			sh.Merge(h)
-		}
+		s.mergeSlice(t, h)
 	}
 }
 

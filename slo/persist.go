@@ -24,28 +24,34 @@ import (
 // its length and bytes; a time is a byte (0 none, 1 some) and a varint of
 // Unix nanoseconds.
 //
-// Snapshot, version 1:
+// Snapshot, version 2:
 //
-//	"bwsn" 1 now seq firstEval events late tooLate future overflow
+//	"bwsn" 2 now seq firstEval events late tooLate future overflow
 //	flows, each: name events errors lastEvent latency slos
 //	  latency: fingerprint, levels, each: head, slots, window totals (histograms)
-//	  slos, each: name fingerprint windows calendar slices exemplars
-//	    windows, each: head, slots (total bad)
-//	    calendar: present, start end total bad
-//	    slices: present, born next, open slice histograms
+//	  slos, each: name fingerprint since windows calendar slices exemplars
+//	    windows, each: head, slots (total bad), events present, [slots' events]
+//	    calendar: present, start end total bad events
+//	    slices: present, born [next judged-next], open slice histograms,
+//	      verdicts of slices next..judged-1 (total bad events)
 //	CRC-32C (Castagnoli) of all of the above, 4 bytes little-endian
 //
-// Delta, version 1:
+// Delta, version 2:
 //
-//	"bwdl" 1 seq firstEval events late tooLate future overflow (increments)
+//	"bwdl" 2 seq firstEval events late tooLate future overflow (increments)
 //	flows, each: name events errors (increments) lastEvent
 //	  latency fingerprint, base, entries (slot delta-coded, histogram)
-//	  slos, each: name fingerprint born [next] entries (slot delta-coded,
-//	  total bad) exemplars
+//	  slos, each: name fingerprint born [next] since entries (slot
+//	  delta-coded, total bad) exemplars
+//
+// Version 1, which Restore and ApplyDelta still read, has no since, no
+// events and no verdicts: an SLO restored from it warms up from the
+// snapshot's firstEval, its slice windows count no requests for the slices
+// it holds, and its open slices are judged again.
 const (
 	snapshotMagic   = "bwsn"
 	deltaMagic      = "bwdl"
-	encodingVersion = 1
+	encodingVersion = 2
 )
 
 var (
@@ -129,10 +135,14 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 		}
 		if withSnap {
 			// Before the delta, so that what advancing starts (slices)
-			// is in it too.
+			// is in it too. A snapshot is a read: ended slices are
+			// judged, so that it holds no dirty verdict.
 			f.lat.advance(now)
 			for _, s := range f.slos {
 				s.advance(now)
+				if now >= s.judgeAt {
+					s.judgeSlices(now)
+				}
 			}
 		}
 		if withDelta && f.changed() {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -150,12 +151,69 @@ func sameState(t *testing.T, now time.Time, a *Engine, restored ...*Engine) {
 	}
 }
 
+// internals renders what every SLO's windows, calendar period and time
+// slices hold, for comparing engines without a snapshot (which would close
+// the uninterrupted engine's delta).
+func internals(e *Engine) []string {
+	var out []string
+	for _, s := range e.slos {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s since %d\n", s.spec.Name, s.since)
+		for _, w := range s.windows {
+			fmt.Fprintf(&b, "window %v head %d sum %v slots %v", w.dur, w.head, w.sum, w.slots)
+			if w.ev != nil {
+				fmt.Fprintf(&b, " events %d %v", w.ev.sum, w.ev.slots)
+			}
+			b.WriteString("\n")
+		}
+		if c := s.cal; c != nil {
+			fmt.Fprintf(&b, "calendar [%d, %d) %v events %d\n", c.start, c.end, c.sum, c.events)
+		}
+		if c := s.slices; c != nil {
+			fmt.Fprintf(&b, "slices born %v next %d judged %d dirty %v:", c.born, c.next, c.judged, c.dirty)
+			m := int64(len(c.open))
+			for k := c.next; k < c.next+m; k++ {
+				i := ring(k, m)
+				fmt.Fprintf(&b, " %d %+v %d %+v;", k, c.verdicts[i], c.open[i].Count(), c.tallies[i])
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// sameNow fails unless the restarted engine evaluates like a at now, and
+// its SLOs hold what a's do. Both are read at now, as every evaluation
+// reads.
+func sameNow(t *testing.T, now time.Time, a, b *Engine, what string) {
+	t.Helper()
+	sa, sb := comparable(a.Evaluate(now)), comparable(b.Evaluate(now))
+	for i := range sa {
+		if !reflect.DeepEqual(sa[i], sb[i]) {
+			t.Fatalf("%s: SLO %s differs:\nuninterrupted %+v\nrestarted     %+v", what, a.slos[i].spec.Name, sa[i], sb[i])
+		}
+	}
+	ia, ib := internals(a), internals(b)
+	for i := range ia {
+		if ia[i] != ib[i] {
+			t.Fatalf("%s: SLO state differs:\nuninterrupted %s\nrestarted     %s", what, ia[i], ib[i])
+		}
+	}
+	if sa, sb := a.Stats(), b.Stats(); sa != sb {
+		t.Fatalf("%s: stats %+v, restarted %+v", what, sa, sb)
+	}
+}
+
 // TestDeltaReplayMatchesUninterrupted is the property the WAL rests on:
 // Restore of a snapshot taken at T and ApplyDelta of every delta after it
 // give the state of an engine that never stopped, over days of random
 // traffic with late, too late and future events, quiet gaps, calendar
 // boundaries, and evaluations in between (which move the uninterrupted
-// engine's windows but must not matter).
+// engine's windows but must not matter). A kill may come at any point:
+// after any delta, an engine restarted from what the log holds then
+// (the snapshot and the deltas after it, or every delta before the
+// snapshot is written) evaluates like the uninterrupted one, provisional
+// slice verdicts and all.
 func TestDeltaReplayMatchesUninterrupted(t *testing.T) {
 	const lateness = 2 * time.Minute
 	for seed := range uint64(4) {
@@ -178,12 +236,36 @@ func TestDeltaReplayMatchesUninterrupted(t *testing.T) {
 					}
 					all = append(all, d)
 				}
+				// A kill right after a delta: everything a observed is in
+				// the log, which b restarts from.
+				kill := func(what string) {
+					b := mustEngine(t, specs, opts)
+					log := all
+					if tr.snap != nil {
+						if _, err := b.Restore(tr.snap); err != nil {
+							t.Fatal(err)
+						}
+						log = tr.deltas
+					}
+					for _, d := range log {
+						if err := b.ApplyDelta(d); err != nil {
+							t.Fatal(err)
+						}
+					}
+					sameNow(t, tr.now, a, b, what)
+				}
 				before := len(tr.deltas)
 				if tr.snap == nil && tr.r.IntN(4) == 0 {
 					all = append(all, a.AppendDelta(nil))
+					if i%13 == 0 {
+						kill(fmt.Sprintf("killed before step %d, no snapshot", i))
+					}
 				}
 				tr.step(t, a, lateness)
 				all = append(all, tr.deltas[before:]...)
+				if len(tr.deltas) > before && i%23 == 0 {
+					kill(fmt.Sprintf("killed after step %d", i))
+				}
 			}
 			last := a.AppendDelta(nil)
 			tr.deltas = append(tr.deltas, last)
@@ -219,6 +301,8 @@ func TestDeltaReplayMatchesUninterrupted(t *testing.T) {
 			}
 			t.Logf("%d deltas after the snapshot (%d bytes), %d in all, snapshot %d bytes",
 				len(tr.deltas), totalLen(tr.deltas), len(all), len(tr.snap))
+			sameNow(t, tr.now, a, b, "restored")
+			sameNow(t, tr.now, a, c, "replayed")
 			sa, sb, sc := a.AppendSnapshot(nil, tr.now), b.AppendSnapshot(nil, tr.now), c.AppendSnapshot(nil, tr.now)
 			if !bytes.Equal(sa, sb) || !bytes.Equal(sa, sc) {
 				t.Errorf("snapshots of the uninterrupted and the restored engines differ (%d, %d and %d bytes)", len(sa), len(sb), len(sc))
@@ -339,12 +423,13 @@ func TestRestoreRejectsCorruptInput(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"magic", append([]byte("xxxx"), snap[4:]...)},
-		{"version", append([]byte("bwsn\x02"), snap[5:]...)},
+		{"version", append([]byte("bwsn\x03"), snap[5:]...)},
 		{"truncated", snap[:len(snap)/2]},
 		{"trailing", append(slices.Clone(snap), 0)},
 		{"flipped byte", func() []byte { c := slices.Clone(snap); c[len(c)/2] ^= 1; return c }()},
 		{"trailing, resealed", withChecksum(append(slices.Clone(snap[:len(snap)-4]), 0, 0, 0, 0, 0))},
-		{"version, resealed", withChecksum(append([]byte("bwsn\x02"), snap[5:]...))},
+		{"version, resealed", withChecksum(append([]byte("bwsn\x03"), snap[5:]...))},
+		{"version 0, resealed", withChecksum(append([]byte("bwsn\x00"), snap[5:]...))},
 		{"delta as snapshot", delta},
 	}
 	for _, tc := range tests {
@@ -483,9 +568,10 @@ func TestCheckpointDeltaCarriesSliceStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Slices 0 through 9 closed empty (EmptyBad) before the events came.
-	if got := a.Evaluate(now)[2].Period; got.Total != 8 || got.Bad != 8 {
-		t.Fatalf("uninterrupted period %+v, want the 8 empty slices closed by 10:30 bad", got)
+	// Slices 0 through 8 ended empty (EmptyBad) before the events came;
+	// slice 9 holds five slow ones of them.
+	if got := a.Evaluate(now)[2].Period; got.Total != 10 || got.Bad != 10 || got.Events != 5 {
+		t.Fatalf("uninterrupted period %+v, want the 9 empty slices and slice 9 (5 requests) bad", got)
 	}
 	sameState(t, now, a, b)
 }

@@ -112,7 +112,7 @@ func (e *Engine) Restore(data []byte) (RestoreReport, error) {
 			if s != nil {
 				seen[name] = true
 			}
-			d.slo(state, &scratch)
+			d.slo(state, &scratch, firstEval)
 		}
 		flows = append(flows, rf)
 	}
@@ -170,12 +170,13 @@ func (e *Engine) Restore(data []byte) (RestoreReport, error) {
 func (s *sloState) install(r *sloState) {
 	s.windows, s.period, s.cal, s.finest = r.windows, r.period, r.cal, r.finest
 	s.tiers, s.exh, s.slices, s.ex = r.tiers, r.exh, r.slices, r.ex
+	s.since = r.since
 	s.until = 0
 	s.stage = counts{}
 	if s.pend != nil {
 		s.pend.reset()
 	}
-	s.exDirty, s.bornDirty = false, false
+	s.exDirty, s.bornDirty, s.sinceDirty = false, false, false
 }
 
 // latency decodes a flow's histograms into l, or skips them when l is nil.
@@ -240,8 +241,16 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 }
 
 // slo decodes an SLO's state into s (a fresh state), or skips it when s is
-// nil.
-func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
+// nil. A version 1 snapshot has no since: the SLO has been observed since
+// firstEval, the snapshot's.
+func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64) {
+	since := firstEval
+	if d.version >= 2 {
+		since = d.time()
+	}
+	if s != nil {
+		s.since = since
+	}
 	nwin := d.count(2)
 	if s != nil && nwin != len(s.windows) && d.err == nil {
 		d.fail("%d windows, layout has %d", nwin, len(s.windows))
@@ -269,10 +278,32 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
 		if w != nil {
 			w.head, w.headStart = head, head*w.res
 		}
+		if d.version < 2 || !d.flag() {
+			// Version 1 has no requests: a slice SLO's windows count none
+			// for the slices they hold.
+			if w != nil && w.ev != nil && d.version >= 2 && d.err == nil {
+				d.fail("no window events for a slice SLO")
+			}
+			continue
+		}
+		if w != nil && w.ev == nil && d.err == nil {
+			d.fail("window events for an SLO without slices")
+		}
+		for j := range n {
+			v := d.uvarint()
+			if w != nil && w.ev != nil && d.err == nil {
+				w.ev.slots[j] = v
+				w.ev.sum += v
+			}
+		}
 	}
 	if d.flag() {
 		start, end := d.varint(), d.varint()
 		c := counts{total: d.uvarint(), bad: d.uvarint()}
+		var events uint64
+		if d.version >= 2 {
+			events = d.uvarint()
+		}
 		switch {
 		case d.err != nil:
 		case s == nil || s.cal == nil:
@@ -282,7 +313,7 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
 		case end <= start || end-start > int64(32*24*time.Hour) || c.bad > c.total:
 			d.fail("calendar period [%d, %d) with %d bad of %d", start, end, c.bad, c.total)
 		default:
-			s.cal.start, s.cal.end, s.cal.sum = start, end, c
+			s.cal.start, s.cal.end, s.cal.sum, s.cal.events = start, end, c, events
 			s.cal.firstFull = -floorDiv(-start, s.cal.base) * s.cal.base
 		}
 	} else if s != nil && s.cal != nil && d.err == nil {
@@ -291,8 +322,12 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
 	if d.flag() {
 		born := d.flag()
 		var next int64
+		var judged uint64
 		if born {
 			next = d.varint()
+			if d.version >= 2 {
+				judged = d.uvarint()
+			}
 		}
 		m := d.count(4)
 		c := (*sliceState)(nil)
@@ -307,8 +342,10 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
 			d.fail("%d open slices, want %d", m, len(c.open))
 		case c != nil && born && (next > math.MaxInt64/c.length-2 || next < math.MinInt64/c.length+2):
 			d.fail("slice %d out of range", next)
+		case judged > uint64(m):
+			d.fail("%d judged slices of %d open", judged, m)
 		case c != nil && born:
-			c.born, c.next = true, next
+			c.born, c.next, c.judged = true, next, next+int64(judged)
 			c.nextClose = (next+1)*c.length + c.lateness
 		}
 		for i := range m {
@@ -319,6 +356,17 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram) {
 			d.hist(&c.open[i])
 			if d.err == nil && c.open[i].ConfiguredScale() != sketch.DefaultScale {
 				d.fail("slice histogram at scale %d", c.open[i].ConfiguredScale())
+			}
+			c.tally(i)
+		}
+		// The verdicts of the judged slices, as the windows count them.
+		for j := range int64(judged) {
+			v := sliceCount{n: counts{total: d.uvarint(), bad: d.uvarint()}, events: d.uvarint()}
+			if v.n.total > 1 || v.n.bad > v.n.total {
+				d.fail("slice verdict %d bad of %d", v.n.bad, v.n.total)
+			}
+			if c != nil && d.err == nil {
+				c.verdicts[ring(next+j, int64(m))].sliceCount = v
 			}
 		}
 	} else if s != nil && s.slices != nil && d.err == nil {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/burnwatch/burnwatch/slo/sketch"
 )
 
 type sloState struct {
@@ -21,7 +23,12 @@ type sloState struct {
 	// until is the earliest time at which advance has work: the end of the
 	// newest slot of some window, a calendar boundary or a slice's close.
 	until int64
-	ex    exemplars
+	// judgeAt is when a read has time slices to judge: the end of the
+	// first one without a verdict, or at once when one is dirty; never
+	// for an SLO without slices. Kept here, beside until, so that a read
+	// of an SLO with nothing to judge does not touch its slices.
+	judgeAt int64
+	ex      exemplars
 	// latIdx are the flow's percentile windows of the tiers, shortest first.
 	latIdx []int
 	fp     uint64
@@ -32,9 +39,14 @@ type sloState struct {
 	stage      counts
 	stageK     int64
 	stageStart int64
-	// exDirty and bornDirty say the exemplars changed, or the slices began,
-	// since the last delta.
-	exDirty, bornDirty bool
+	// since is the time of the engine's first evaluation of the SLO
+	// (noTime before), kept across restarts with its state: tiers warm up
+	// from it. An SLO added, or whose state a restart dropped, starts
+	// again.
+	since int64
+	// exDirty, bornDirty and sinceDirty say the exemplars changed, the
+	// slices began, or since was set, since the last delta.
+	exDirty, bornDirty, sinceDirty bool
 }
 
 type tierWindows struct {
@@ -54,7 +66,7 @@ func (s *sloState) tierWindows() []time.Duration {
 }
 
 func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
-	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target}
+	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target, since: noTime, judgeAt: math.MaxInt64}
 	durs := []time.Duration{}
 	if spec.Calendar == nil {
 		durs = append(durs, spec.Period)
@@ -88,9 +100,19 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 		n += ws[i].n
 	}
 	block := make([]counts, n)
+	// A slice SLO's windows count requests beside slices.
+	var events []uint64
+	var evs []windowEvents
+	if spec.Objective == PercentileSlices {
+		events, evs = make([]uint64, n), make([]windowEvents, len(ws))
+	}
 	for i := range ws {
 		w := &ws[i]
 		w.slots, block = block[:w.n:w.n], block[w.n:]
+		if evs != nil {
+			w.ev = &evs[i]
+			w.ev.slots, events = events[:w.n:w.n], events[w.n:]
+		}
 		byDur[w.dur] = w
 		s.windows = append(s.windows, w)
 	}
@@ -98,6 +120,7 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 		s.period = byDur[spec.Period]
 	} else {
 		s.cal = newCalendarWindow(spec.Calendar, s.base)
+		s.cal.slices = spec.Objective == PercentileSlices
 	}
 	for _, t := range spec.Tiers {
 		min := spec.MinEvents
@@ -272,16 +295,77 @@ func (s *sloState) advance(now int64) {
 			c.advance(now, horizon, s.placeSlice)
 		}
 		until = min(until, c.nextClose)
+		s.noteSlices()
 	}
 	s.until = until
 }
 
-// placeSlice counts a judged slice at its close time at.
-func (s *sloState) placeSlice(at int64, n counts) {
+// placeSlice counts slice k's verdict new, in place of old, at the
+// slice's last instant in every window and the calendar period.
+func (s *sloState) placeSlice(k int64, old, new sliceCount) {
+	at := s.slices.at(k)
 	for _, w := range s.windows {
-		w.addSlot(w.slot(at), n)
+		w.reviseSlice(w.slot(at), old, new)
 	}
 	if s.cal != nil {
-		s.cal.add(at, n)
+		s.cal.reviseSlice(at, old, new)
+	}
+}
+
+// stats returns a window's counts and burn rate: for a time-slice SLO,
+// Events are the requests of its slices.
+func (s *sloState) stats(w *window) WindowStats {
+	ws := w.stats(s.budget)
+	if s.slices != nil {
+		ws.Events = w.ev.sum
+	}
+	return ws
+}
+
+// read brings the SLO to now for a read (an evaluation or a snapshot):
+// everything staged is counted, the windows are advanced, and the time
+// slices that have ended are judged.
+func (s *sloState) read(now int64) {
+	s.flow.flushStage()
+	if now >= s.until {
+		s.advance(now)
+	} else {
+		s.flush()
+	}
+	if now >= s.judgeAt {
+		s.judgeSlices(now)
+	}
+}
+
+// judgeSlices judges the time slices that have ended by now, and the dirty
+// ones again; the SLO must have been read at now.
+func (s *sloState) judgeSlices(now int64) {
+	s.slices.judge(now, s.placeSlice)
+	s.noteSlices()
+}
+
+// noteSlices sets judgeAt from the slices' state.
+func (s *sloState) noteSlices() {
+	switch c := s.slices; {
+	case c == nil || !c.born:
+		s.judgeAt = math.MaxInt64
+	case c.dirty:
+		s.judgeAt = math.MinInt64
+	default:
+		s.judgeAt = (c.judged + 1) * c.length
+	}
+}
+
+// recordSlice adds latencies ds, which ended at t, to their time slice.
+func (s *sloState) recordSlice(t int64, ds []sketch.Prepared) {
+	if s.slices.record(t, ds) {
+		s.judgeAt = math.MinInt64
+	}
+}
+
+// mergeSlice adds the latencies in h, which ended at t, to their slice.
+func (s *sloState) mergeSlice(t int64, h *sketch.Histogram) {
+	if s.slices.merge(t, h) {
+		s.judgeAt = math.MinInt64
 	}
 }

@@ -68,7 +68,7 @@ func (f *flowState) appendSnapshot(b []byte) []byte {
 		if s.pend != nil {
 			s.pend.reset()
 		}
-		s.exDirty, s.bornDirty = false, false
+		s.exDirty, s.bornDirty, s.sinceDirty = false, false, false
 	}
 	return b
 }
@@ -76,6 +76,7 @@ func (f *flowState) appendSnapshot(b []byte) []byte {
 func (s *sloState) appendSnapshot(b []byte) []byte {
 	b = appendString(b, s.spec.Name)
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
+	b = appendTime(b, s.since)
 	b = binary.AppendUvarint(b, uint64(len(s.windows)))
 	for _, w := range s.windows {
 		b = binary.AppendVarint(b, w.head)
@@ -84,6 +85,14 @@ func (s *sloState) appendSnapshot(b []byte) []byte {
 			b = binary.AppendUvarint(b, c.total)
 			b = binary.AppendUvarint(b, c.bad)
 		}
+		if w.ev != nil {
+			b = append(b, 1)
+			for _, n := range w.ev.slots {
+				b = binary.AppendUvarint(b, n)
+			}
+		} else {
+			b = append(b, 0)
+		}
 	}
 	if c := s.cal; c != nil {
 		b = append(b, 1)
@@ -91,6 +100,7 @@ func (s *sloState) appendSnapshot(b []byte) []byte {
 		b = binary.AppendVarint(b, c.end)
 		b = binary.AppendUvarint(b, c.sum.total)
 		b = binary.AppendUvarint(b, c.sum.bad)
+		b = binary.AppendUvarint(b, c.events)
 	} else {
 		b = append(b, 0)
 	}
@@ -98,12 +108,23 @@ func (s *sloState) appendSnapshot(b []byte) []byte {
 		b = append(b, 1)
 		if c.born {
 			b = binary.AppendVarint(append(b, 1), c.next)
+			b = binary.AppendUvarint(b, uint64(c.judged-c.next))
 		} else {
 			b = append(b, 0)
 		}
-		b = binary.AppendUvarint(b, uint64(len(c.open)))
+		m := int64(len(c.open))
+		b = binary.AppendUvarint(b, uint64(m))
 		for i := range c.open {
 			b = appendHist(b, &c.open[i])
+		}
+		if c.born {
+			// Judged at the snapshot's read: none is dirty.
+			for k := c.next; k < c.judged; k++ {
+				v := &c.verdicts[ring(k, m)]
+				b = binary.AppendUvarint(b, v.n.total)
+				b = binary.AppendUvarint(b, v.n.bad)
+				b = binary.AppendUvarint(b, v.events)
+			}
 		}
 	} else {
 		b = append(b, 0)

@@ -56,10 +56,10 @@ type Tier struct {
 	Factor   float64
 	// MinEvents, when > 0, overrides the SLO's MinEvents for this tier.
 	MinEvents uint64
-	// WarmUp is how long the engine must have observed (since its first
-	// evaluation, restored history included) before the tier may fire, so
-	// a long window that holds a minute of a day cannot page. 0 means
-	// DefaultWarmUp(Long, Short).
+	// WarmUp is how long the engine must have observed the SLO (since its
+	// first evaluation of it, restored history included) before the tier
+	// may fire, so a long window that holds a minute of a day cannot page.
+	// At most Long; 0 means DefaultWarmUp(Long, Short).
 	WarmUp time.Duration
 	// Hold is how long a firing tier's condition must have stopped holding
 	// before it resolves (hysteresis). 0 means the short window.
@@ -111,13 +111,16 @@ type Spec struct {
 	Tiers []Tier
 	// MinEvents is the least number of events the long window must hold
 	// before a tier may fire, so one error in a quiet hour does not page.
+	// For a PercentileSlices SLO it counts the requests inside the judged
+	// slices, not the slices.
 	MinEvents uint64
 	Runbook   string
 	Dashboard string
 
 	// Slice is the slice length of a PercentileSlices objective, a whole
 	// number of milliseconds dividing the period (a day, for a calendar
-	// period). Slices are aligned to the Unix epoch; each is judged once the
+	// period). Slices are aligned to the Unix epoch; each is judged as soon
+	// as it ends and judged again when late events change it, until the
 	// engine's AllowedLateness has passed after its end.
 	Slice time.Duration
 	// Percentile is the quantile in (0, 1) a slice is judged by: 0.99.
@@ -296,6 +299,11 @@ func (s *Spec) Validate() error {
 		}
 		if t.WarmUp < 0 || t.Hold < 0 {
 			errs = append(errs, fmt.Errorf("tier %q: warm-up %v and hold %v must not be negative", t.Name, t.WarmUp, t.Hold))
+		}
+		if t.WarmUp > t.Long && t.Long > 0 {
+			// Coverage counts up to the long window: a longer warm-up
+			// would never end.
+			errs = append(errs, fmt.Errorf("tier %q: warm-up %v is longer than the long window %v", t.Name, t.WarmUp, t.Long))
 		}
 		if t.ResolveFactor < 0 || t.ResolveFactor > t.Factor {
 			errs = append(errs, fmt.Errorf("tier %q: resolve factor %v is not in (0, factor %v]", t.Name, t.ResolveFactor, t.Factor))

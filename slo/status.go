@@ -8,8 +8,15 @@ import (
 // WindowStats is one window's exact counts at an evaluation.
 type WindowStats struct {
 	Window time.Duration
-	Total  uint64
-	Bad    uint64
+	// Total and Bad are events, or for a PercentileSlices SLO judged
+	// slices.
+	Total uint64
+	Bad   uint64
+	// Events is the number of requests the counts rest on, which the
+	// minimum-traffic guard (MinEvents) counts: Total for an event-based
+	// SLO, the requests inside the judged slices for a PercentileSlices
+	// one.
+	Events uint64
 	// Burn is (Bad/Total)/(1-target); 0 when Total is 0.
 	Burn float64
 }
@@ -22,9 +29,19 @@ type TierStatus struct {
 	Tier  Tier
 	Long  WindowStats
 	Short WindowStats
-	// Enough says the long window holds at least the minimum event count.
+	// Enough says the long window holds at least the minimum event count
+	// (Long.Events, requests for a PercentileSlices SLO) and something to
+	// judge.
 	Enough bool
-	// Firing says both burn rates exceed the factor and Enough holds.
+	// WarmingUp says the engine has observed the SLO for less than the
+	// tier's WarmUp (since its first evaluation of the SLO, restored
+	// history included), and WarmUpLeft how much longer it must: a long
+	// window that holds a few minutes of a day means little yet. 0 once
+	// warm.
+	WarmingUp  bool
+	WarmUpLeft time.Duration
+	// Firing says both burn rates exceed the factor, Enough holds and the
+	// tier is not WarmingUp.
 	Firing bool
 	// Exemplars are up to three of the newest bad events (newest first)
 	// inside the tier's long window, for the tier's alert to link: a prefix

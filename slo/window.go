@@ -11,6 +11,14 @@ type counts struct {
 func (c *counts) add(o counts) { c.total += o.total; c.bad += o.bad }
 func (c *counts) sub(o counts) { c.total -= o.total; c.bad -= o.bad }
 
+// sliceCount is what a judged time slice adds where it is counted: one
+// slice, good or bad (none for an empty slice EmptySkip leaves out), and
+// the requests the slice held, which the minimum-traffic guard counts.
+type sliceCount struct {
+	n      counts
+	events uint64
+}
+
 // window keeps exact counts over the last n slots of width res, the newest
 // slot being the one that holds "now". It covers [(head-n+1)·res, now]: a
 // subset of (now-dur, now], so nothing from outside the window is counted and
@@ -28,6 +36,18 @@ type window struct {
 	// without a division on the hot path.
 	headStart int64
 	sum       counts
+	// ev counts the requests of a time-slice SLO's judged slices (nil for
+	// an event-based SLO, whose slots count the requests themselves). Out
+	// of line, so that the windows every evaluation reads stay small.
+	ev *windowEvents
+}
+
+// windowEvents are the requests of the judged slices in each slot of a
+// time-slice SLO's window (a ring like the window's slots) and their sum:
+// the window's slots count slices, the minimum-traffic guard requests.
+type windowEvents struct {
+	slots []uint64
+	sum   uint64
 }
 
 // naturalRes is the slot width that cuts dur into slots slots: dur/slots,
@@ -92,11 +112,22 @@ func (w *window) advanceTo(k int64) {
 	if uint64(k-w.head) >= uint64(w.n) {
 		clear(w.slots)
 		w.sum = counts{}
+		if w.ev != nil {
+			clear(w.ev.slots)
+			w.ev.sum = 0
+		}
 	} else {
 		for i := w.head + 1; i <= k; i++ {
 			s := &w.slots[ring(i, w.n)]
 			w.sum.sub(*s)
 			*s = counts{}
+		}
+		if ev := w.ev; ev != nil {
+			for i := w.head + 1; i <= k; i++ {
+				j := ring(i, w.n)
+				ev.sum -= ev.slots[j]
+				ev.slots[j] = 0
+			}
 		}
 	}
 	w.head = k
@@ -135,12 +166,31 @@ func (w *window) addSlot(k int64, c counts) {
 	w.sum.add(c)
 }
 
+// reviseSlice replaces, in slot k if the window holds it, a judged
+// slice's counts old (zero when it was not counted yet) with new: how a
+// slice is counted when judged, and recounted when late events change it.
+func (w *window) reviseSlice(k int64, old, new sliceCount) {
+	if k <= w.head-w.n || k > w.head {
+		return
+	}
+	j := ring(k, w.n)
+	w.slots[j].sub(old.n)
+	w.slots[j].add(new.n)
+	w.sum.sub(old.n)
+	w.sum.add(new.n)
+	// Unsigned arithmetic wraps: the slot holds old, so the result is
+	// exact.
+	w.ev.slots[j] += new.events - old.events
+	w.ev.sum += new.events - old.events
+}
+
 // start is the first instant the window covers.
 func (w *window) start() int64 { return (w.head - w.n + 1) * w.res }
 
-// stats returns the window's counts and burn rate against budget 1-target.
+// stats returns the window's counts and burn rate against budget 1-target,
+// for an event-based SLO; sloState.stats for any.
 func (w *window) stats(budget float64) WindowStats {
-	return WindowStats{Window: w.dur, Total: w.sum.total, Bad: w.sum.bad, Burn: burnRate(w.sum, budget)}
+	return WindowStats{Window: w.dur, Total: w.sum.total, Bad: w.sum.bad, Events: w.sum.total, Burn: burnRate(w.sum, budget)}
 }
 
 func burnRate(c counts, budget float64) float64 {
