@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -280,7 +281,7 @@ func tierNames(tiers []slo.Tier, broken []string) string {
 }
 
 func (p *parser) tier(n *yaml.Node, path string, period time.Duration) (slo.Tier, bool) {
-	f, ok := p.fields(n, path, "name", "severity", "long", "short", "factor", "min_events")
+	f, ok := p.fields(n, path, "name", "severity", "long", "short", "factor", "min_events", "warm_up", "hold", "resolve_factor")
 	if !ok {
 		return slo.Tier{}, false
 	}
@@ -323,6 +324,7 @@ func (p *parser) tier(n *yaml.Node, path string, period time.Duration) (slo.Tier
 		t.MinEvents, ok = p.count(v, join(path, "min_events"))
 		good = good && ok
 	}
+	good = p.tierQuality(f, path, &t) && good
 	if t.Long > 0 && t.Short > t.Long {
 		p.errorf(shortN, join(path, "short"), "%s is longer than long %s (short must be <= long)", FormatDuration(t.Short), FormatDuration(t.Long))
 		good = false
@@ -333,6 +335,50 @@ func (p *parser) tier(n *yaml.Node, path string, period time.Duration) (slo.Tier
 	}
 	return t, good
 }
+
+// tierQuality reads a tier's warm_up, hold and resolve_factor; a tier
+// that leaves them out gets the engine's defaults (slo.Tier). Zero is not
+// written: it would mean the default.
+func (p *parser) tierQuality(f map[string]*yaml.Node, path string, t *slo.Tier) bool {
+	good := true
+	if v := f["warm_up"]; v != nil {
+		at := join(path, "warm_up")
+		d, ok := p.duration(v, at)
+		switch {
+		case !ok:
+			good = false
+		case t.Long > 0 && d > t.Long:
+			p.errorf(v, at, "%s is longer than long %s (the tier may fire once Burnwatch has observed the SLO this long; at most long, default long/60 up to short)", FormatDuration(d), FormatDuration(t.Long))
+			good = false
+		default:
+			t.WarmUp = d
+		}
+	}
+	if v := f["hold"]; v != nil {
+		d, ok := p.duration(v, join(path, "hold"))
+		t.Hold, good = d, good && ok
+	}
+	if v := f["resolve_factor"]; v != nil {
+		at := join(path, "resolve_factor")
+		rf, ok := p.number(v, at)
+		switch {
+		case !ok:
+			good = false
+		case !(rf > 0) || math.IsInf(rf, 0):
+			p.errorf(v, at, "%s is not a positive burn rate (e.g. resolve_factor: 10 with factor: 14.4)", v.Value)
+			good = false
+		case t.Factor > 0 && rf > t.Factor:
+			p.errorf(v, at, "%s is above factor %s (a firing tier resolves once both windows burn at most this for its hold: want a number in (0, factor])", v.Value, formatFactor(t.Factor))
+			good = false
+		default:
+			t.ResolveFactor = rf
+		}
+	}
+	return good
+}
+
+// formatFactor writes a burn rate factor as a spec file would: 14.4, 6.
+func formatFactor(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 func (p *parser) severity(n *yaml.Node, path string) (slo.Severity, bool) {
 	i, ok := p.choice(n, path, "a severity", string(slo.Page), string(slo.Ticket))

@@ -27,7 +27,7 @@ func TestAlertingLabelsAndAnnotationsErrors(t *testing.T) {
 	const reserved = "(reserved: alertname, slo, flow, tier, severity, criticality)"
 	const funcs = "(Go text/template; functions besides Go's: burn, duration, explain, join, percent, summary, upper)"
 	const labels = "alertname, channel, criticality, flow, service, severity, slo, team, tier"
-	const fields = "Fingerprint, SLO, Flow, Tier, Kind, Severity, Labels, State, StartsAt, EndsAt, LastEvaluated, Objective, Threshold, Percentile, Slice, Target, Period, Calendar, Long, Short, Factor, BudgetLeft, TimeToExhaustion, Consumed, ConsumedThreshold, Within, Silence, After, Good, Total, Runbook, Dashboard, Description, TraceIDs, AnnotationTemplates"
+	const fields = "Fingerprint, SLO, Flow, Tier, Kind, Severity, Labels, State, StartsAt, EndsAt, LastEvaluated, Objective, Threshold, Percentile, Slice, Target, Period, Calendar, Long, Short, Factor, BudgetLeft, TimeToExhaustion, Consumed, ConsumedThreshold, Within, Silence, After, Good, Total, Runbook, Dashboard, Description, TraceIDs, Flaps, AnnotationTemplates"
 	tests := []struct {
 		name, alerting, want string
 	}{

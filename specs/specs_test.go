@@ -162,6 +162,13 @@ func TestBrokenGolden(t *testing.T) {
 	}
 }
 
+// tierDoc is an SLO with one tier (page, 1h/5m at 14.4x) on line 9, with
+// more keys for it.
+func tierDoc(more string) string {
+	return "apiVersion: burnwatch.dev/v1\nkind: SLO\nmetadata: {name: checkout}\nspec:\n  flow: checkout\n  target: 99\n  alerting:\n    tiers:\n" +
+		"      - {name: t, severity: page, long: 1h, short: 5m, factor: 14.4, " + more + "}\n"
+}
+
 // TestParseErrors pins single messages, including the examples promised in
 // docs/spec.md; each case is one document checked on its own.
 func TestParseErrors(t *testing.T) {
@@ -176,7 +183,7 @@ func TestParseErrors(t *testing.T) {
 		{"target zero", sloHead + "  target: 0\n", "x.yaml:6: spec.target: 0 is not a percentage in (0, 100)"},
 		{"target hundred", sloHead + "  target: 100.0\n", "x.yaml:6: spec.target: 100.0 is not a percentage"},
 		{"target missing", sloHead, "x.yaml:5: spec.target: missing"},
-		{"unknown key", sloHead + "  target: 99\n  trgt: 99\n", "x.yaml:7: spec.trgt: unknown key; did you mean target? (allowed: description, flow, objective, target, period, time_zone, week_start, runbook, dashboard, alerting)"},
+		{"unknown key", sloHead + "  target: 99\n  trgt: 99\n", "x.yaml:7: spec.trgt: unknown key; did you mean target? (allowed: description, flow, objective, indicator, target, period, time_zone, week_start, runbook, dashboard, alerting)"},
 		{"unknown key no suggestion", sloHead + "  target: 99\n  owner: me\n", "x.yaml:7: spec.owner: unknown key (allowed: "},
 		{"regex", flow + "    - {attribute: a, equals: b}\n    - {attribute: http.route, regex: \"(x\"}\n", "x.yaml:7: spec.match[1].regex: error parsing regexp: missing closing ): `(x`"},
 		{"no operator", flow + "    - {attribute: a}\n", "x.yaml:6: spec.match[0]: no operator (want exactly one of: equals, not_equals, regex, not_regex, in, exists, gt, gte, lt, lte)"},
@@ -201,6 +208,13 @@ func TestParseErrors(t *testing.T) {
 		{"tier missing field", sloHead + "  target: 99\n  alerting:\n    tiers:\n      - {name: t, long: 1h, short: 5m, factor: 2}\n", "x.yaml:9: spec.alerting.tiers[0].severity: missing (e.g. severity: page)"},
 		{"tier twice", sloHead + "  target: 99\n  alerting:\n    tiers:\n      - {name: t, severity: page, long: 1h, short: 5m, factor: 2}\n      - {name: t, severity: page, long: 1h, short: 5m, factor: 2}\n", `x.yaml:10: spec.alerting.tiers[1].name: tier "t" is given twice`},
 		{"disable unknown", sloHead + "  target: 99\n  alerting: {disable: [page]}\n", `x.yaml:7: spec.alerting.disable[0]: no tier "page" (tiers: page-fast, page-slow, ticket-fast, ticket-slow)`},
+		{"warm up longer than long", tierDoc("warm_up: 2h"), "x.yaml:9: spec.alerting.tiers[0].warm_up: 2h is longer than long 1h (the tier may fire once Burnwatch has observed the SLO this long; at most long, default long/60 up to short)"},
+		{"warm up zero", tierDoc("warm_up: 0s"), "x.yaml:9: spec.alerting.tiers[0].warm_up: 0s is not a positive duration"},
+		{"hold without unit", tierDoc("hold: 30"), `x.yaml:9: spec.alerting.tiers[0].hold: "30" has no unit (want e.g. 30d or 30m`},
+		{"resolve factor above factor", tierDoc("resolve_factor: 20"), "x.yaml:9: spec.alerting.tiers[0].resolve_factor: 20 is above factor 14.4 (a firing tier resolves once both windows burn at most this for its hold: want a number in (0, factor])"},
+		{"resolve factor zero", tierDoc("resolve_factor: 0"), "x.yaml:9: spec.alerting.tiers[0].resolve_factor: 0 is not a positive burn rate (e.g. resolve_factor: 10 with factor: 14.4)"},
+		{"resolve factor not a number", tierDoc("resolve_factor: half"), `x.yaml:9: spec.alerting.tiers[0].resolve_factor: "half" is not a number`},
+		{"tier key typo", tierDoc("warmup: 5m"), "x.yaml:9: spec.alerting.tiers[0].warmup: unknown key; did you mean warm_up? (allowed: name, severity, long, short, factor, min_events, warm_up, hold, resolve_factor)"},
 		{"latency threshold missing", sloHead + "  target: 99\n  objective: {type: latency}\n", "x.yaml:7: spec.objective.threshold: missing: a latency objective needs a threshold"},
 		{"threshold not a duration", sloHead + "  target: 99\n  objective: {type: latency, threshold: 0.3s}\n", `x.yaml:7: spec.objective.threshold: "0.3s": fractions are not allowed (write 1h30m for 1.5h, 300ms for 0.3s)`},
 		{"period no unit", sloHead + "  target: 99\n  period: 30\n", `x.yaml:7: spec.period: "30" has no unit (want e.g. 30d or 30m`},
