@@ -137,6 +137,12 @@ func writeSLIs(e *exposition, statuses []slo.Status, detailed bool) {
 			e.bounded("burnwatch_slo_tier_condition", boolValue(t.Firing), "slo", statuses[i].SLO.Name, "tier", t.Tier.Name)
 		}
 	}
+	e.family("burnwatch_slo_tier_warming_up", "gauge")
+	for i := range statuses {
+		for _, t := range statuses[i].Tiers {
+			e.bounded("burnwatch_slo_tier_warming_up", boolValue(t.WarmingUp), "slo", statuses[i].SLO.Name, "tier", t.Tier.Name)
+		}
+	}
 	if !detailed {
 		return
 	}

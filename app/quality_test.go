@@ -92,6 +92,14 @@ func TestColdStartAtHalfTheBudgetSendsNothing(t *testing.T) {
 	if n, _ := metric(a, "burnwatch_notifications_total"); n != 0 {
 		t.Errorf("%v notifications, want none", n)
 	}
+	// Ten minutes in, the page tiers (warm-up 1m and 6m) are warm and the
+	// ticket tiers (24m and 72m) are not, and /metrics says so.
+	for tier, want := range map[string]float64{"page-fast": 0, "page-slow": 0, "ticket-fast": 1, "ticket-slow": 1} {
+		series := `burnwatch_slo_tier_warming_up{slo="checkout-availability",tier="` + tier + `"}`
+		if got, ok := metric(a, series); !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+		}
+	}
 
 	// The same traffic and the default tiers, each with a warm-up of a
 	// second: the early error fires a ticket at once.
