@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"go.opentelemetry.io/collector/connector"
@@ -28,7 +29,9 @@ import (
 // Burnwatch components (the fast receiver "otlpfast" decodes OTLP straight
 // into flow events; the flow processor and slo connector do it on pdata
 // after the upstream otlp receiver) plus the upstream ones a sidecar or
-// agent needs to forward the telemetry it watches.
+// agent needs to forward the telemetry it watches, and the load-balancing
+// exporter ("loadbalancing"), with which agents shard their pre-aggregated
+// flows over gateways (docs/deploy.md).
 func components() (otelcol.Factories, error) {
 	var err error
 	f := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
@@ -40,7 +43,8 @@ func components() (otelcol.Factories, error) {
 		return f, err
 	}
 	if f.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
-		otlpexporter.NewFactory(), otlphttpexporter.NewFactory(), debugexporter.NewFactory(), nopexporter.NewFactory()); err != nil {
+		otlpexporter.NewFactory(), otlphttpexporter.NewFactory(), debugexporter.NewFactory(), nopexporter.NewFactory(),
+		loadbalancingexporter.NewFactory()); err != nil {
 		return f, err
 	}
 	if f.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](sloconnector.NewFactory()); err != nil {
