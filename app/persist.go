@@ -297,7 +297,7 @@ func (p *persistence) applyCheckpoint(body []byte, engine *slo.Engine) (*alertSt
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	p.logger.Info("engine state restored", zap.Time("snapshot", report.At), zap.Int("slos", report.SLOs), zap.Int("flows", report.Flows),
-		zap.Strings("changed", report.Changed), zap.Strings("removed", report.Removed), zap.Strings("new", report.New))
+		zap.Strings("rebuilt", report.Rebuilt), zap.Strings("changed", report.Changed), zap.Strings("removed", report.Removed), zap.Strings("new", report.New))
 	var s alertState
 	if err := json.Unmarshal(body[k+int(n):], &s); err != nil {
 		return nil, fmt.Errorf("alert state: %w", err)

@@ -66,7 +66,7 @@ func (a *App) ReloadSpecs() error {
 	a.reload.lastErr, a.reload.lastAt = nil, now
 	a.reload.applied.Inc()
 	a.logger.Info("spec files reloaded", zap.Int("flows", len(next.specs.Flows)), zap.Int("slos", len(next.specs.SLOs)),
-		zap.Int("kept", report.SLOs), zap.Strings("restarted", report.Changed), zap.Strings("removed", report.Removed),
+		zap.Int("kept", report.SLOs), zap.Strings("rebuilt", report.Rebuilt), zap.Strings("restarted", report.Changed), zap.Strings("removed", report.Removed),
 		zap.Strings("new", report.New))
 	return nil
 }

@@ -131,6 +131,44 @@ spec: {flow: login, objective: {type: latency, threshold: 300ms}, target: 99, pe
 	if got := a.core.Load().specs.SLOs[0].Target; got != 0.98 {
 		t.Errorf("target after the reload %v, want 0.98", got)
 	}
+	if bad, total := period(a, "checkout-availability", now); bad != 3 || total != 15 {
+		t.Errorf("checkout after a target change: %d/%d bad/total, want its windows kept (3/15)", bad, total)
+	}
+}
+
+// TestReloadKeepsWindowsUnlessTheFlowChanged: new tiers and a longer period
+// keep an SLO's counts (its windows are rebuilt from the old ones); a
+// changed match rule of a flow restarts the SLOs of that flow only.
+func TestReloadKeepsWindowsUnlessTheFlowChanged(t *testing.T) {
+	a, path := reloadApp(t, reloadFlows+reloadSLOs, nil)
+	now := time.Now()
+	evs := append(events(10, "checkout", now, 3, 0), events(8, "login", now, 2, 0)...)
+	if err := a.observe(now, evs); err != nil {
+		t.Fatal(err)
+	}
+	tiers := strings.Replace(reloadSLOs, "spec: {flow: checkout, target: 99, period: 2h}",
+		"spec: {flow: checkout, target: 99.5, period: 3h, alerting: {tiers: [{name: fast, severity: page, long: 30m, short: 3m, factor: 10}]}}", 1)
+	write(t, path, reloadFlows+tiers)
+	if err := a.ReloadSpecs(); err != nil {
+		t.Fatal(err)
+	}
+	if bad, total := period(a, "checkout-availability", now); bad != 3 || total != 10 {
+		t.Errorf("checkout after new tiers and period: %d/%d bad/total, want 3/10 kept", bad, total)
+	}
+	if st := a.core.Load().specs.SLOs[0]; st.Period != 3*time.Hour || len(st.Tiers) != 1 {
+		t.Errorf("checkout's spec after the reload: period %v, %d tiers; want 3h and 1", st.Period, len(st.Tiers))
+	}
+
+	write(t, path, strings.Replace(reloadFlows, "equals: /login}", "equals: /signin}", 1)+tiers)
+	if err := a.ReloadSpecs(); err != nil {
+		t.Fatal(err)
+	}
+	if bad, total := period(a, "login-availability", now); total != 0 {
+		t.Errorf("login after its flow's match changed: %d/%d bad/total, want it restarted (0/0)", bad, total)
+	}
+	if bad, total := period(a, "checkout-availability", now); bad != 3 || total != 10 {
+		t.Errorf("checkout after login's flow changed: %d/%d bad/total, want 3/10 kept", bad, total)
+	}
 }
 
 // TestReloadSurvivesACrash: the state after a reload is what a restart

@@ -85,6 +85,10 @@ func (f *flowState) appendDelta(b []byte) []byte {
 func (s *sloState) appendDelta(b []byte) []byte {
 	b = appendString(b, s.spec.Name)
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
+	// The shape and the base slot width let an SLO with other windows
+	// take the counts (see applyFlow).
+	b = binary.LittleEndian.AppendUint64(b, s.shape)
+	b = binary.AppendUvarint(b, uint64(s.base))
 	if c := s.slices; s.bornDirty && c != nil && c.born {
 		// Where the slices began: slices may have closed since, and a
 		// replay needs them too.
@@ -135,6 +139,8 @@ type deltaFlow struct {
 type deltaSLO struct {
 	name    string
 	fp      uint64
+	shape   uint64
+	base    int64 // 0 in version 1
 	born    bool
 	next    int64
 	since   int64
@@ -224,6 +230,14 @@ func (d *decoder) deltaFlow() deltaFlow {
 	nslos := d.count(11)
 	for range nslos {
 		ds := deltaSLO{name: d.str(), fp: d.fixed64()}
+		if d.version >= 2 {
+			ds.shape = d.fixed64()
+			base := d.uvarint()
+			if d.err == nil && (base == 0 || base > math.MaxInt64) {
+				d.fail("base %d", base)
+			}
+			ds.base = int64(base)
+		}
 		if ds.born = d.flag(); ds.born {
 			ds.next = d.varint()
 		}
@@ -297,9 +311,17 @@ func (e *Engine) applyFlow(df *deltaFlow) {
 	for i := range df.slos {
 		ds := &df.slos[i]
 		for _, s := range f.slos {
-			if s.spec.Name == ds.name && s.fp == ds.fp {
-				ms = append(ms, match{s, ds})
+			if s.spec.Name != ds.name {
+				continue
 			}
+			switch {
+			case ds.base == 0 && s.fp == ds.fp: // version 1: fp is the old one
+			case ds.base == 0 && s.fingerprintV1(e.opts) == ds.fp:
+			case ds.base != 0 && (s.fp == ds.fp || s.shape == ds.shape):
+			default:
+				continue
+			}
+			ms = append(ms, match{s, ds})
 		}
 	}
 	// Slices begin where the original engine began them, before any of
@@ -327,14 +349,19 @@ func (e *Engine) applyFlow(df *deltaFlow) {
 	for _, m := range ms {
 		s := m.s
 		if s.slices == nil {
+			// Slots of another base width (the SLO's windows changed
+			// since) go to the slot holding their start: exact when one
+			// width divides the other, as slots align to the epoch.
+			base := cmp.Or(m.ds.base, s.base)
 			for _, en := range m.ds.entries {
-				if en.k > math.MaxInt64/s.base || en.k < math.MinInt64/s.base {
+				if en.k > math.MaxInt64/base || en.k < math.MinInt64/base {
 					continue // corrupt: no time to put it at
 				}
-				if t := en.k * s.base; t >= s.until {
+				t := en.k * base
+				if t >= s.until {
 					s.advance(t)
 				}
-				s.addSlot(en.k, en.c)
+				s.addSlot(floorDiv(t, s.base), en.c)
 			}
 		}
 		if m.ds.ex != nil {

@@ -374,10 +374,11 @@ func TestRestoreSpecChanges(t *testing.T) {
 	snap := a.AppendSnapshot(nil, now)
 
 	changed := slices.Clone(specs)
-	changed[0].Tiers = DefaultTiers(24 * time.Hour)                      // other windows: dropped
+	changed[0].Tiers = DefaultTiers(24 * time.Hour)                      // other windows: rebuilt
 	changed[1].BudgetAlerts = nil                                        // alerts do not shape state: kept
 	changed[1].NoData = time.Hour                                        // nor does no-data
-	changed[3].Target = 0.99                                             // target: dropped
+	changed[2].Source = 7                                                // another flow definition: dropped
+	changed[3].Target = 0.99                                             // target: kept
 	changed = slices.Delete(changed, 4, 5)                               // "week" removed
 	changed = append(changed, availability("new", "f4", time.Hour, nil)) // new, on a flow with state
 	b := mustEngine(t, changed, Options{})
@@ -386,8 +387,8 @@ func TestRestoreSpecChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RestoreReport{
-		At: time.Unix(0, now.UnixNano()), SLOs: 2, Flows: 5,
-		Changed: []string{"avail", "cal"}, Removed: []string{"week"}, New: []string{"new"},
+		At: time.Unix(0, now.UnixNano()), SLOs: 3, Flows: 5,
+		Changed: []string{changed[2].Name}, Rebuilt: []string{"avail"}, Removed: []string{"week"}, New: []string{"new"},
 		// Their percentile windows changed with their SLOs' tiers: f1's
 		// avail has other tiers, f3 lost its SLO, f4 gained one.
 		LatencyReset: []string{"f1", "f3", "f4"},
@@ -396,8 +397,9 @@ func TestRestoreSpecChanges(t *testing.T) {
 		t.Fatalf("report\n%+v, want\n%+v", rep, want)
 	}
 	st := b.Evaluate(now)
-	if st[0].Period.Total != 0 || st[1].Period.Total != 1 || st[1].Period.Bad != 1 {
-		t.Errorf("avail %+v lat %+v: want avail empty, lat restored", st[0].Period, st[1].Period)
+	if st[0].Period.Total != 1 || st[1].Period.Total != 1 || st[1].Period.Bad != 1 || st[2].Period.Total != 0 {
+		t.Errorf("avail %+v lat %+v %s %+v: want avail rebuilt, lat restored, %s empty", st[0].Period, st[1].Period,
+			changed[2].Name, st[2].Period, changed[2].Name)
 	}
 	if fl := b.Flows(); len(fl) != 5 || fl[3].Flow != "f4" || fl[3].Events != 1 {
 		t.Errorf("flows %+v: counters restored for every flow", fl)

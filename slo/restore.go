@@ -17,10 +17,16 @@ type RestoreReport struct {
 	At time.Time
 	// SLOs and Flows are how many SLOs and flows got their state back.
 	SLOs, Flows int
-	// Changed are SLOs whose spec changed what their state looks like
-	// (objective, threshold, target, period or calendar, windows, slices,
-	// or flow): their state was dropped and they start empty.
+	// Changed are SLOs whose spec changed what their counts mean (their
+	// objective, threshold, slices, or flow or its match rules): their
+	// state was dropped and they start empty.
 	Changed []string
+	// Rebuilt are SLOs whose counts mean the same but whose windows or
+	// period changed (their tiers, period or calendar): their windows were
+	// rebuilt from the snapshot's, as far back as those reach. They are
+	// counted in SLOs too. A change of target alone changes nothing of an
+	// SLO's state.
+	Rebuilt []string
 	// Removed are SLOs in the snapshot that the engine does not have.
 	Removed []string
 	// New are the engine's SLOs the snapshot has no state for.
@@ -95,24 +101,36 @@ func (e *Engine) Restore(data []byte) (RestoreReport, error) {
 		nslos := d.count(1)
 		for range nslos {
 			name, fp := d.str(), d.fixed64()
+			var shape uint64
+			if d.version >= 2 {
+				shape = d.fixed64()
+			}
 			if d.err != nil {
 				break
 			}
 			s := byName[name]
 			var state *sloState
+			rebin := false
 			switch {
 			case s == nil:
 				rep.Removed = append(rep.Removed, name)
-			case s.fp != fp || s.flow.name != rf.name:
+			case s.flow.name != rf.name:
 				rep.Changed = append(rep.Changed, name)
-			default:
+			case d.version < 2 && fp == s.fingerprintV1(e.opts), d.version >= 2 && fp == s.fp:
 				state = newSLOState(s.spec, s.flow, e.opts)
+			case d.version >= 2 && shape == s.shape:
+				state, rebin = newSLOState(s.spec, s.flow, e.opts), true
+				rep.Rebuilt = append(rep.Rebuilt, name)
+			default:
+				rep.Changed = append(rep.Changed, name)
+			}
+			if state != nil {
 				rf.slos = append(rf.slos, restoredSLO{s: s, state: state})
 			}
 			if s != nil {
 				seen[name] = true
 			}
-			d.slo(state, &scratch, firstEval)
+			d.slo(state, &scratch, firstEval, rebin)
 		}
 		flows = append(flows, rf)
 	}
@@ -242,8 +260,11 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 
 // slo decodes an SLO's state into s (a fresh state), or skips it when s is
 // nil. A version 1 snapshot has no since: the SLO has been observed since
-// firstEval, the snapshot's.
-func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64) {
+// firstEval, the snapshot's. With rebin, s has the snapshot's shape but
+// other windows or another period: its windows are rebuilt from the
+// snapshot's (see rebin), and a calendar period is kept only if it is the
+// same period.
+func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64, rebin bool) {
 	since := firstEval
 	if d.version >= 2 {
 		since = d.time()
@@ -252,18 +273,41 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64) {
 		s.since = since
 	}
 	nwin := d.count(2)
-	if s != nil && nwin != len(s.windows) && d.err == nil {
+	if s != nil && !rebin && nwin != len(s.windows) && d.err == nil {
 		d.fail("%d windows, layout has %d", nwin, len(s.windows))
 	}
+	var old []*window
 	for i := range nwin {
 		var w *window
-		if s != nil && d.err == nil {
-			w = s.windows[i]
+		var dur time.Duration
+		var res int64
+		if d.version >= 2 {
+			dur, res = time.Duration(d.uvarint()), int64(d.uvarint())
+			if (dur <= 0 || res <= 0 || int64(dur) < res) && d.err == nil {
+				d.fail("window %d with slots of %d", dur, res)
+			}
 		}
 		head := d.varint()
 		n := d.count(2)
-		if w != nil && int64(n) != w.n && d.err == nil {
-			d.fail("%d slots, window has %d", n, w.n)
+		switch {
+		case s == nil || d.err != nil:
+		case rebin:
+			w = &window{dur: dur, res: res, n: int64(n), slots: make([]counts, n)}
+			if s.slices != nil {
+				w.ev = &windowEvents{slots: make([]uint64, n)}
+			}
+			old = append(old, w)
+		default:
+			w = s.windows[i]
+			if d.version >= 2 && (dur != w.dur || res != w.res) {
+				d.fail("window %v in slots of %d, layout has %v in %d", dur, res, w.dur, w.res)
+			}
+			if int64(n) != w.n {
+				d.fail("%d slots, window has %d", n, w.n)
+			}
+		}
+		if d.err == nil && w != nil && (head > math.MaxInt64/w.res || head < math.MinInt64/w.res) {
+			d.fail("window head %d out of range", head)
 		}
 		for j := range n {
 			c := counts{total: d.uvarint(), bad: d.uvarint()}
@@ -297,6 +341,11 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64) {
 			}
 		}
 	}
+	if rebin && s != nil && d.err == nil {
+		for _, w := range s.windows {
+			w.rebin(old)
+		}
+	}
 	if d.flag() {
 		start, end := d.varint(), d.varint()
 		c := counts{total: d.uvarint(), bad: d.uvarint()}
@@ -307,16 +356,18 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64) {
 		switch {
 		case d.err != nil:
 		case s == nil || s.cal == nil:
-			if s != nil {
+			if s != nil && !rebin {
 				d.fail("calendar state for an SLO without a calendar")
 			}
 		case end <= start || end-start > int64(32*24*time.Hour) || c.bad > c.total:
 			d.fail("calendar period [%d, %d) with %d bad of %d", start, end, c.bad, c.total)
+		case rebin && !s.cal.isPeriod(start, end):
+			// Another calendar: its period starts empty.
 		default:
 			s.cal.start, s.cal.end, s.cal.sum, s.cal.events = start, end, c, events
 			s.cal.firstFull = -floorDiv(-start, s.cal.base) * s.cal.base
 		}
-	} else if s != nil && s.cal != nil && d.err == nil {
+	} else if s != nil && s.cal != nil && !rebin && d.err == nil {
 		d.fail("no calendar state for a calendar SLO")
 	}
 	if d.flag() {

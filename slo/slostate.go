@@ -31,8 +31,10 @@ type sloState struct {
 	ex      exemplars
 	// latIdx are the flow's percentile windows of the tiers, shortest first.
 	latIdx []int
-	fp     uint64
-	pend   *pendCounts // nil without Options.Deltas or for slices
+	// fp says what the state's layout is (see fingerprint) and shape what
+	// its counts mean (see shapeFingerprint).
+	fp, shape uint64
+	pend      *pendCounts // nil without Options.Deltas or for slices
 	// stage holds the counts of base slot stageK (when stage.total > 0),
 	// added to every window when a later slot begins or before anything
 	// reads them, so an event of the current slot costs one increment.
@@ -148,13 +150,14 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 	} else if opts.Deltas {
 		s.pend = &pendCounts{base: s.base, cur: -1}
 	}
-	s.fp = s.fingerprint(opts)
+	s.shape = s.shapeFingerprint(opts)
+	s.fp = s.fingerprint()
 	return s
 }
 
-// fingerprint hashes what shapes the SLO's state, so a snapshot's state is
-// restored only into an SLO that would have built the same.
-func (s *sloState) fingerprint(opts Options) uint64 {
+// fingerprintV1 is the fingerprint encoding version 1 wrote, with the
+// target in it, so that its snapshots and deltas still restore.
+func (s *sloState) fingerprintV1(opts Options) uint64 {
 	sp := s.spec
 	h := newFingerprint()
 	h.int(int64(sp.Objective))
@@ -171,6 +174,48 @@ func (s *sloState) fingerprint(opts Options) uint64 {
 		h.int(int64(math.Float64bits(sp.Percentile)))
 		h.int(int64(sp.EmptySlices))
 		h.int(int64(opts.AllowedLateness))
+	}
+	h.int(s.base)
+	for _, w := range s.windows {
+		h.int(int64(w.dur))
+		h.int(w.res)
+		h.int(w.n)
+	}
+	return h.sum()
+}
+
+// shapeFingerprint hashes what decides which events an SLO counts as good
+// and bad: the objective, its threshold and its slices. State is carried
+// across spec changes only between SLOs with the same shape; the target,
+// tiers and period are not in it, as the counts do not depend on them.
+func (s *sloState) shapeFingerprint(opts Options) uint64 {
+	sp := s.spec
+	h := newFingerprint()
+	h.int(int64(sp.Source))
+	h.int(int64(sp.Objective))
+	h.int(int64(sp.Threshold))
+	if s.slices != nil {
+		h.int(int64(sp.Slice))
+		h.int(int64(math.Float64bits(sp.Percentile)))
+		h.int(int64(sp.EmptySlices))
+		h.int(int64(opts.AllowedLateness))
+	}
+	return h.sum()
+}
+
+// fingerprint hashes the shape and the layout of the SLO's state (its
+// windows, period and calendar), so a snapshot's state is restored as it is
+// only into an SLO that would have built the same; one of the same shape
+// and another layout gets its windows rebuilt (see rebin).
+func (s *sloState) fingerprint() uint64 {
+	sp := s.spec
+	h := newFingerprint()
+	h.int(int64(s.shape))
+	h.int(int64(sp.Period))
+	if c := sp.Calendar; c != nil {
+		h.int(int64(c.Unit))
+		h.str(c.Location.String())
+		h.int(int64(c.WeekStart))
 	}
 	h.int(s.base)
 	for _, w := range s.windows {

@@ -76,9 +76,14 @@ func (f *flowState) appendSnapshot(b []byte) []byte {
 func (s *sloState) appendSnapshot(b []byte) []byte {
 	b = appendString(b, s.spec.Name)
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
+	b = binary.LittleEndian.AppendUint64(b, s.shape)
 	b = appendTime(b, s.since)
 	b = binary.AppendUvarint(b, uint64(len(s.windows)))
 	for _, w := range s.windows {
+		// Each window's width and slot width, so that an SLO of the same
+		// shape with other windows can rebuild its own from them.
+		b = binary.AppendUvarint(b, uint64(w.dur))
+		b = binary.AppendUvarint(b, uint64(w.res))
 		b = binary.AppendVarint(b, w.head)
 		b = binary.AppendUvarint(b, uint64(len(w.slots)))
 		for _, c := range w.slots {

@@ -98,7 +98,12 @@ type Spec struct {
 	Labels      map[string]string
 	Description string
 	Flow        string
-	Objective   Objective
+	// Source is a digest of what decides the flow's events (the flow's
+	// match and error rules, or the SLO's metric indicator), set by the
+	// spec files: an SLO whose source changed starts its history again at
+	// a reload or restart, one whose target or tiers changed does not.
+	Source    uint64
+	Objective Objective
 	// Threshold is the latency bound of a LatencyThreshold objective.
 	Threshold time.Duration
 	// Target is the good fraction, in (0, 1): 0.999 for "99.9%".

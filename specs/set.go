@@ -2,8 +2,10 @@ package specs
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -193,12 +195,18 @@ func (s *Set) Validate() error {
 		if metricsli.IsMetricFlow(o.Flow) {
 			// Measured by metrics: no flow to take labels from.
 			o.Criticality = flows.DefaultTier
+			o.Source = digest(s.Indicators[o.Name])
 			errs = append(errs, checkAnnotations(o, at(s.sloAt, i).annotations)...)
 			continue
 		}
 		if f := defined[o.Flow]; f != nil {
 			o.FlowLabels = maps.Clone(f.Labels)
 			o.Criticality = cmp.Or(f.Tier, flows.DefaultTier)
+			o.Source = digest(struct {
+				Match     []flows.Rule
+				EntryOnly bool
+				Errors    flows.ErrorSpec
+			}{f.Match, f.EntryOnly, f.Errors})
 			// Only now are the alerts' labels known, which templates may
 			// name.
 			errs = append(errs, checkAnnotations(o, at(s.sloAt, i).annotations)...)
@@ -377,4 +385,13 @@ func sortByFile(errs []error, files []string) {
 		}
 		return la - lb
 	})
+}
+
+// digest hashes v's JSON encoding (deterministic for the structs and maps
+// of a spec), for slo.Spec.Source.
+func digest(v any) uint64 {
+	b, _ := json.Marshal(v)
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }

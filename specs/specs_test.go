@@ -119,6 +119,22 @@ func TestLoadGood(t *testing.T) {
 			Criticality: flows.TierMedium,
 		},
 	)
+	// Source digests the flow's rules: the same for SLOs of one flow,
+	// another for another flow.
+	bySource := map[string]uint64{}
+	for i := range got {
+		if got[i].Source == 0 {
+			t.Errorf("%s: no source digest", got[i].Name)
+		}
+		if s, ok := bySource[got[i].Flow]; ok && s != got[i].Source {
+			t.Errorf("%s: source %x, another SLO of flow %s has %x", got[i].Name, got[i].Source, got[i].Flow, s)
+		}
+		bySource[got[i].Flow] = got[i].Source
+		got[i].Source = 0
+	}
+	if bySource["checkout"] == bySource["login"] {
+		t.Error("checkout and login have the same source digest")
+	}
 	if !reflect.DeepEqual(got, wantSLOs) {
 		t.Errorf("SLOs:\n got %+v\nwant %+v", got, wantSLOs)
 	}
