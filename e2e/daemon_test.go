@@ -64,6 +64,7 @@ type daemon struct {
 	cmd        *exec.Cmd
 	grpc, http string // OTLP endpoints
 	metrics    string
+	specPath   string // the spec file, for tests that edit it
 	stdout     *lineLog
 	stderr     *lineLog
 	exited     chan struct{}
@@ -131,7 +132,7 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 			*a = freeAddr(t)
 		}
 	}
-	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, specPath: specPath, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
 	storage := ""
 	if dc.dataDir != "" {
 		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: 1s, wal_segment_size: 16384}\n", dc.dataDir)
