@@ -26,6 +26,7 @@ var Rules = []Rule{
 	{From: "slo", Deny: []string{collector}, Why: "the engine is pure"},
 	{From: "flows", Deny: []string{collector}, Why: "the classifier is pure"},
 	{From: "specs", Deny: []string{collector}, Why: "spec loading is pure"},
+	{From: "promrules", Deny: []string{collector}, Why: "rule generation is pure"},
 	{From: "alerting", Deny: []string{collector, Module + "/storage"}, Why: "alerting is pure and knows nothing of storage"},
 	{From: "storage", Deny: []string{collector, Module + "/slo", Module + "/alerting"}, Why: "storage is bytes only"},
 	{From: "app", Deny: []string{collector}, Why: "the daemon core is embeddable without the collector"},

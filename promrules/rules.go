@@ -1,0 +1,306 @@
+package promrules
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/burnwatch/burnwatch/alerting"
+	"github.com/burnwatch/burnwatch/metricsli"
+	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/specs"
+)
+
+// EventsMetric is the counter the daemon exposes for every SLO measured
+// from spans, by outcome (good or bad): the events its windows counted,
+// exactly. The rules of such SLOs read it.
+const EventsMetric = "burnwatch_slo_events_total"
+
+// RatioRecord is the name of the recording rule of an SLO's error ratio
+// over window w: slo:burnwatch_error_ratio:increase1h for an hour. Its
+// series carry the label slo (and the grouping labels of a grouped PromQL
+// indicator).
+func RatioRecord(w time.Duration) string {
+	return "slo:burnwatch_error_ratio:increase" + slo.FormatDuration(w)
+}
+
+// EventsRecord is the name of the recording rule of an SLO's events over
+// window w, for the minimum-traffic guard of the tiers whose long window it
+// is.
+func EventsRecord(w time.Duration) string {
+	return "slo:burnwatch_events:increase" + slo.FormatDuration(w)
+}
+
+// Options tune Generate.
+type Options struct {
+	// NoKeepFiringFor leaves keep_firing_for out of the alerts, for rulers
+	// that do not know it (Prometheus before 2.42). A tier's alert then
+	// resolves as soon as its condition stops holding, without the hold the
+	// daemon applies.
+	NoKeepFiringFor bool
+}
+
+// File is a Prometheus rule file.
+type File struct {
+	Groups []Group `yaml:"groups"`
+}
+
+// Group is one rule group: the rules of one SLO.
+type Group struct {
+	Name  string `yaml:"name"`
+	Rules []Rule `yaml:"rules"`
+}
+
+// Rule is a recording rule (Record) or an alerting rule (Alert).
+type Rule struct {
+	Record        string            `yaml:"record,omitempty"`
+	Alert         string            `yaml:"alert,omitempty"`
+	Expr          string            `yaml:"expr"`
+	KeepFiringFor string            `yaml:"keep_firing_for,omitempty"`
+	Labels        map[string]string `yaml:"labels,omitempty"`
+	Annotations   map[string]string `yaml:"annotations,omitempty"`
+}
+
+// Note is something Generate left out, and why: a whole SLO, or one of its
+// alert annotations.
+type Note struct {
+	SLO string
+	// Annotation is the annotation left out; empty when the SLO was.
+	Annotation string
+	Reason     string
+}
+
+func (n Note) String() string {
+	if n.Annotation != "" {
+		return fmt.Sprintf("slo %q: annotation %s left out: %s", n.SLO, n.Annotation, n.Reason)
+	}
+	return fmt.Sprintf("slo %q: no rules: %s", n.SLO, n.Reason)
+}
+
+// Generate writes the rules of every SLO of set that Prometheus can
+// evaluate exactly, one group per SLO in the set's order, and notes what it
+// left out. An error means a generated expression does not parse: a bug
+// here, not in the specs.
+func Generate(set *specs.Set, opts Options) (*File, []Note, error) {
+	f := &File{Groups: []Group{}}
+	var notes []Note
+	for i := range set.SLOs {
+		s := &set.SLOs[i]
+		src, why := sourceOf(s, set.Indicators[s.Name])
+		if src == nil {
+			notes = append(notes, Note{SLO: s.Name, Reason: why})
+			continue
+		}
+		g, n, err := group(s, src, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("slo %q: %w", s.Name, err)
+		}
+		f.Groups = append(f.Groups, g)
+		notes = append(notes, n...)
+	}
+	return f, notes, nil
+}
+
+// sourceOf says where s's counts come from in Prometheus, or why they
+// cannot.
+func sourceOf(s *slo.Spec, in *metricsli.Indicator) (counts, string) {
+	switch {
+	case s.Objective == slo.PercentileSlices:
+		return nil, "a time-slice SLO judges each slice by its true percentile, which Prometheus cannot compute " +
+			"from counters; the daemon alerts on it, and its burnwatch_slo_burn_rate gauges can be graphed"
+	case in == nil:
+		return spanCounts(s.Name), ""
+	case len(in.PromQL) == 0:
+		return nil, "its indicator names OTLP metrics, whose Prometheus series names depend on the unit and type " +
+			"that come with the data; write it as a promql indicator (docs/indicators.md) to get rules"
+	}
+	return promqlCounts(in), ""
+}
+
+// group builds the rules of one SLO: for each distinct window of its tiers
+// the error ratio, for each long window the events, then an alert per tier.
+func group(s *slo.Spec, src counts, opts Options) (Group, []Note, error) {
+	g := Group{Name: "burnwatch-" + s.Name}
+	sel := fmt.Sprintf("{slo=%s}", strconv.Quote(s.Name))
+	long := map[time.Duration]bool{}
+	var windows []time.Duration
+	for _, t := range s.Tiers {
+		windows = append(windows, t.Long, t.Short)
+		long[t.Long] = true
+	}
+	slices.Sort(windows)
+	for _, w := range slices.Compact(windows) {
+		bad, total, events, err := src(w)
+		if err != nil {
+			return Group{}, nil, err
+		}
+		ratio, err := ratioOf(bad, total)
+		if err != nil {
+			return Group{}, nil, err
+		}
+		g.Rules = append(g.Rules, Rule{Record: RatioRecord(w), Expr: ratio, Labels: map[string]string{"slo": s.Name}})
+		if long[w] {
+			ev, err := format(events)
+			if err != nil {
+				return Group{}, nil, err
+			}
+			g.Rules = append(g.Rules, Rule{Record: EventsRecord(w), Expr: ev, Labels: map[string]string{"slo": s.Name}})
+		}
+	}
+	budget := formatNumber(1 - s.Target)
+	own, notes := ownAnnotations(s)
+	for _, t := range s.Tiers {
+		factor := formatNumber(t.Factor)
+		expr := fmt.Sprintf("%s%s / %s > %s\nand\n%s%s / %s > %s",
+			RatioRecord(t.Long), sel, budget, factor, RatioRecord(t.Short), sel, budget, factor)
+		if min := cmp.Or(t.MinEvents, s.MinEvents); min > 0 {
+			expr += fmt.Sprintf("\nand\n%s%s >= %d", EventsRecord(t.Long), sel, min)
+		}
+		expr, err := format(expr)
+		if err != nil {
+			return Group{}, nil, err
+		}
+		r := Rule{Alert: alerting.AlertName, Expr: expr, Labels: alertLabels(s, t), Annotations: annotations(s, t)}
+		maps.Copy(r.Annotations, own)
+		if !opts.NoKeepFiringFor {
+			r.KeepFiringFor = slo.FormatDuration(cmp.Or(t.Hold, t.Short))
+		}
+		g.Rules = append(g.Rules, r)
+	}
+	return g, notes, nil
+}
+
+// alertLabels are the labels the daemon gives the tier's alert, but
+// alertname, which the rule's name sets: the flow's, the SLO's and the
+// SLO's alert labels, then slo, flow, tier, severity and criticality. Routes
+// written for the daemon's alerts match these too.
+func alertLabels(s *slo.Spec, t slo.Tier) map[string]string {
+	l := map[string]string{}
+	maps.Copy(l, s.FlowLabels)
+	maps.Copy(l, s.Labels)
+	maps.Copy(l, s.AlertLabels)
+	for k, v := range l {
+		l[k] = literal(v) // Prometheus expands templates in label values too
+	}
+	delete(l, alerting.LabelAlertName)
+	l[alerting.LabelSLO] = s.Name
+	l[alerting.LabelFlow] = s.Flow
+	l[alerting.LabelTier] = t.Name
+	l[alerting.LabelSeverity] = string(t.Severity)
+	delete(l, alerting.LabelCriticality)
+	if s.Criticality != "" {
+		l[alerting.LabelCriticality] = s.Criticality
+	}
+	return l
+}
+
+// annotations are the tier's texts, worded as the daemon's: the alert's
+// value is the burn rate over the long window.
+func annotations(s *slo.Spec, t slo.Tier) map[string]string {
+	long, short := slo.FormatDuration(t.Long), slo.FormatDuration(t.Short)
+	factor := formatNumber(t.Factor)
+	a := map[string]string{
+		"summary": fmt.Sprintf("%s: error budget burn {{ printf \"%%.1f\" $value }}x over %s, above %sx (%s)",
+			s.Name, long, factor, t.Name),
+		"description": fmt.Sprintf("%s: %s over %s. The error budget burns faster than %sx over both %s and %s; "+
+			"at %sx the whole budget lasts %s.",
+			s.Name, objective(s), periodText(s), factor, long, short, factor, alerting.FormatDuration(time.Duration(float64(s.Period)/t.Factor))),
+		"objective":    objective(s),
+		"factor":       factor,
+		"window_long":  long,
+		"window_short": short,
+	}
+	if s.Runbook != "" {
+		a["runbook_url"] = literal(s.Runbook)
+	}
+	if s.Dashboard != "" {
+		a["dashboard_url"] = literal(s.Dashboard)
+	}
+	if s.Description != "" {
+		a["slo_description"] = literal(s.Description)
+	}
+	return a
+}
+
+// ownAnnotations are the SLO's own alert annotations that carry over:
+// plain text. A template renders on the daemon's alert fields (burn rates,
+// budget, exemplars), which a Prometheus alert does not have, so it is left
+// out with a note.
+func ownAnnotations(s *slo.Spec) (map[string]string, []Note) {
+	own := map[string]string{}
+	var notes []Note
+	for _, k := range slices.Sorted(maps.Keys(s.AlertAnnotations)) {
+		v := s.AlertAnnotations[k]
+		if strings.Contains(v, "{{") {
+			notes = append(notes, Note{SLO: s.Name, Annotation: k,
+				Reason: "it is a Burnwatch template, rendered on fields a Prometheus alert does not have; the rules use their own text"})
+			continue
+		}
+		own[k] = v
+	}
+	return own, notes
+}
+
+// literal makes s safe where Prometheus expands templates: text holding
+// "{{" becomes a template that prints it.
+func literal(s string) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return "{{ " + strconv.Quote(s) + " }}"
+}
+
+// objective states the SLO as a sentence.
+func objective(s *slo.Spec) string {
+	target := strconv.FormatFloat(math.Round(s.Target*100*1e4)/1e4, 'f', -1, 64) + "%"
+	switch {
+	case metricsli.IsMetricFlow(s.Flow):
+		return target + " of events are good"
+	case s.Objective == slo.LatencyThreshold:
+		return fmt.Sprintf("%s of requests succeed within %s", target, s.Threshold)
+	}
+	return target + " of requests succeed"
+}
+
+func periodText(s *slo.Spec) string {
+	switch {
+	case s.Calendar != nil && s.Calendar.Unit == slo.Week:
+		return "each calendar week"
+	case s.Calendar != nil:
+		return "each calendar month"
+	}
+	return "a rolling " + slo.FormatDuration(s.Period)
+}
+
+// formatNumber writes a float as short as it reads exactly, with float
+// noise (1 - 0.999 = 0.0010000000000000009) rounded away.
+func formatNumber(f float64) string {
+	return strconv.FormatFloat(f, 'g', 12, 64)
+}
+
+// Marshal writes the file as YAML after a header naming the spec files it
+// was generated from.
+func (f *File) Marshal(sources []string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Prometheus rules for Burnwatch SLOs, generated by `burnwatch rules` from\n")
+	fmt.Fprintf(&b, "# %s. Do not edit: change the spec files and generate again.\n", strings.Join(sources, ", "))
+	fmt.Fprintf(&b, "# SLOs measured from spans read %s from the daemon's /metrics;\n", EventsMetric)
+	fmt.Fprintf(&b, "# docs/rules.md says what each rule is.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
