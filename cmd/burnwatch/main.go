@@ -56,6 +56,7 @@ func main() {
 	cmd.AddCommand(newReportCommand())
 	cmd.AddCommand(newStatusCommand())
 	cmd.AddCommand(newValidateCommand(cmd))
+	cmd.AddCommand(newRulesCommand())
 	if err := cmd.Execute(); err != nil {
 		log.Fatal(err)
 	}

@@ -99,16 +99,7 @@ func newValidateCommand(root *cobra.Command) *cobra.Command {
 func validateSpecs(patterns []string, out, errOut io.Writer) bool {
 	set, err := specs.Load(patterns...)
 	if err != nil {
-		seen := map[string]bool{}
-		n := 0
-		for _, e := range unjoin(err) {
-			if msg := e.Error(); !seen[msg] {
-				seen[msg] = true
-				n++
-				fmt.Fprintln(errOut, msg)
-			}
-		}
-		fmt.Fprintf(errOut, "%d %s\n", n, plural(n, "problem"))
+		printProblems(errOut, err)
 		return false
 	}
 	var flows, slos int
@@ -120,6 +111,21 @@ func validateSpecs(patterns []string, out, errOut io.Writer) bool {
 	}
 	fmt.Fprintf(out, "valid: %d %s, %d %s (%s)\n", flows, plural(flows, "flow"), slos, plural(slos, "SLO"), strings.Join(parts, "; "))
 	return true
+}
+
+// printProblems prints the problems of specs.Load, each once, and their
+// count.
+func printProblems(errOut io.Writer, err error) {
+	seen := map[string]bool{}
+	n := 0
+	for _, e := range unjoin(err) {
+		if msg := e.Error(); !seen[msg] {
+			seen[msg] = true
+			n++
+			fmt.Fprintln(errOut, msg)
+		}
+	}
+	fmt.Fprintf(errOut, "%d %s\n", n, plural(n, "problem"))
 }
 
 // unjoin flattens errors.Join.
