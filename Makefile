@@ -14,11 +14,12 @@ run: ## run Burnwatch on its embedded default config
 build: ## build bin/burnwatch
 	go build -o $(BIN)/burnwatch ./cmd/burnwatch
 
-test-deps: ## install what the tests need: logrotate, chattr, alertmanager/amtool, yamllint, shellcheck, systemd-analyze, chromium, helm
+test-deps: ## install what the tests need: logrotate, chattr, alertmanager/amtool, promtool, yamllint, shellcheck, systemd-analyze, chromium, helm
 	@missing=""; \
 	command -v logrotate >/dev/null 2>&1 || missing="$$missing logrotate"; \
 	command -v chattr >/dev/null 2>&1 || missing="$$missing e2fsprogs"; \
 	command -v amtool >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v yamllint >/dev/null 2>&1 || missing="$$missing yamllint"; \
 	command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
