@@ -124,6 +124,10 @@ func (s *Source) PromBase() string { return strings.TrimSuffix(s.PromName, s.pro
 // and type is the one the Source reads. Attribute matchers are not
 // checked: they apply per data point.
 func (s *Source) MatchesMetric(name, unit string, t MetricType) bool {
+	if s.Metric != "" && s.Kind == HistogramCount {
+		// A latency indicator's total: the histogram's count.
+		return t.histogram() && name == s.Metric
+	}
 	switch s.Kind {
 	case Counter:
 		return (t == MonotonicSum || t.histogram()) && name == s.Metric

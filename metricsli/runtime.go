@@ -1,0 +1,553 @@
+package metricsli
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+// Runtime turns OTLP data points into the good and bad event counts of
+// the SLOs their Indicators measure, for slo.Engine.ObserveCounts. It is
+// safe for concurrent use; batches are ingested one at a time.
+//
+// Per batch, each point goes to the Sources that name its metric and
+// whose matchers its attributes pass; a cumulative point becomes the
+// delta since its stream's previous point (see streams); each Source
+// reads its events off the delta point. Per SLO and point time, the
+// events of its two Sources are combined into good and bad counts.
+//
+// The combination keeps running sums of what each Source read since the
+// Runtime began and hands out whole events, never taking back any: total
+// events are the floor of the total sum; bad ones follow the bad sum
+// (total - good for an Indicator of good and total) but never fall and
+// never exceed what total allows. Fractions (a double counter's increase,
+// an interpolated share of a bucket) carry over to later batches. The two
+// Sources of an SLO should arrive in one batch, as an SDK's or a
+// collector's export of one collection does; when the total comes a batch
+// before its good, bad runs ahead by the good not yet seen and is then
+// held back until the sums pass it, from when it follows them exactly.
+//
+// A point a Source cannot read (a threshold between explicit bounds, a
+// histogram without buckets, a unit that is not a time) is a problem of
+// its SLO: that SLO counts nothing from the batch, rather than count its
+// total without its good, and Problems reports why. Everything not counted
+// is counted in Stats by reason.
+type Runtime struct {
+	mu sync.Mutex
+	// slos, byName and prom are the compiled Indicators; SetIndicators
+	// replaces them, keeping streams and the sums of unchanged SLOs.
+	slos   []*reader
+	byName map[string][]sourceRef
+	prom   []sourceRef
+	// resolved caches which PromQL Sources read a metric of a name, unit
+	// and type (up to maxResolved entries).
+	resolved map[metricKey][]sourceRef
+	labels   map[string]string // LabelName memo, up to maxResolved
+	streams  *streams
+	stats    Stats
+
+	// Scratch, reused by every batch.
+	refs     []sourceRef
+	matched  []sourceRef
+	key      []byte
+	order    []int
+	dp       Point
+	contribs []contrib
+	input    flows.Input
+}
+
+// Options tune a Runtime; the zero value gives the defaults.
+type Options struct {
+	// MaxStreams caps the cumulative streams whose last point is kept
+	// (default 100,000); a new stream past it is refused and counted
+	// (ReasonStreamOverflow).
+	MaxStreams int
+	// StaleAfter is how long a cumulative stream may send nothing before
+	// it is forgotten (default 15m); if it comes back, its next point is
+	// a baseline.
+	StaleAfter time.Duration
+	// Began is when Burnwatch began listening: a cumulative stream whose
+	// start time is at or after it counts its first point in full.
+	Began time.Time
+}
+
+const (
+	defaultMaxStreams = 100_000
+	defaultStaleAfter = 15 * time.Minute
+	maxResolved       = 10_000
+)
+
+// Stats are the Runtime's counters since it began.
+type Stats struct {
+	// Points counts every point given; Counted those some Source read;
+	// Unused those no Source names or whose attributes no Source's
+	// matchers pass; Baseline the first points of cumulative streams,
+	// which count nothing (a new bucket layout is a baseline too, counted
+	// as rejected by ReasonBucketsChanged).
+	Points, Counted, Unused, Baseline uint64
+	// Rejected counts points by reason (the Reason constants).
+	Rejected map[string]uint64
+	// Streams is the number of cumulative streams kept.
+	Streams int
+}
+
+// Reasons lists every reason a point is rejected, for self-metrics.
+var Reasons = []string{ReasonMalformed, ReasonUnsupportedType, ReasonBetweenBounds, ReasonNoBuckets, ReasonUnit,
+	ReasonOutOfOrder, ReasonStreamOverflow, ReasonBucketsChanged}
+
+// Problem is why an SLO counted nothing from its latest batch.
+type Problem struct {
+	SLO, Reason, Message string
+}
+
+// role is which of an Indicator's Sources a sourceRef is.
+type role uint8
+
+const (
+	roleGood role = iota
+	roleBad
+	roleTotal
+)
+
+type reader struct {
+	name, flow string
+	in         *Indicator
+	desc       string // in.String(), to tell an unchanged Indicator
+	// sum is what each role's Source read since the Runtime began;
+	// total and bad the whole events handed out.
+	sum        [3]float64
+	total, bad uint64
+	// broken says a Source of the SLO could not read a point of the
+	// batch; problem is the latest such, kept until a batch counts.
+	broken  bool
+	problem *Problem
+}
+
+type sourceRef struct {
+	slo  int
+	role role
+	src  *Source
+	// match is the Source's match rules compiled (nil without rules).
+	match *flows.Classifier
+}
+
+type metricKey struct {
+	name, unit string
+	t          MetricType
+}
+
+// contrib is what one Source read from one point.
+type contrib struct {
+	slo  int
+	role role
+	time int64
+	v    float64
+}
+
+// NewRuntime compiles indicators, keyed by SLO name.
+func NewRuntime(indicators map[string]*Indicator, opts Options) (*Runtime, error) {
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = defaultMaxStreams
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = defaultStaleAfter
+	}
+	began := int64(0)
+	if !opts.Began.IsZero() {
+		began = opts.Began.UnixNano()
+	}
+	r := &Runtime{
+		streams: newStreams(opts.MaxStreams, int64(opts.StaleAfter), began),
+		labels:  map[string]string{},
+		stats:   Stats{Rejected: map[string]uint64{}},
+	}
+	if err := r.SetIndicators(indicators); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetIndicators replaces the Indicators, as a spec reload does. Streams
+// are kept, and so are the sums of SLOs whose Indicator did not change.
+func (r *Runtime) SetIndicators(indicators map[string]*Indicator) error {
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range indicators {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := make(map[string]*reader, len(r.slos))
+	for _, rd := range r.slos {
+		old[rd.name] = rd
+	}
+	var slos []*reader
+	byName := map[string][]sourceRef{}
+	var prom []sourceRef
+	for _, name := range names {
+		in := indicators[name]
+		if err := in.Validate(); err != nil {
+			return fmt.Errorf("slo %q: %w", name, err)
+		}
+		rd := &reader{name: name, flow: FlowName(name), in: in, desc: in.String()}
+		if o := old[name]; o != nil && o.desc == rd.desc {
+			rd.sum, rd.total, rd.bad = o.sum, o.total, o.bad
+		}
+		idx := len(slos)
+		slos = append(slos, rd)
+		for ro, src := range []*Source{in.Good, in.Bad, in.Total} {
+			if src == nil {
+				continue
+			}
+			if err := checkSource(src); err != nil {
+				return fmt.Errorf("slo %q: %w", name, err)
+			}
+			ref := sourceRef{slo: idx, role: role(ro), src: src}
+			if len(src.Match) > 0 {
+				cls, err := flows.NewClassifier([]flows.Spec{{Name: "match", Match: src.Match}})
+				if err != nil {
+					return fmt.Errorf("slo %q: %w", name, err)
+				}
+				ref.match = cls
+			}
+			if src.Metric != "" {
+				byName[src.Metric] = append(byName[src.Metric], ref)
+			} else {
+				prom = append(prom, ref)
+			}
+		}
+	}
+	r.slos, r.byName, r.prom = slos, byName, prom
+	r.resolved = map[metricKey][]sourceRef{}
+	return nil
+}
+
+// Ingest reads a batch of points and appends the SLOs' counts to dst,
+// at the points' times. Points may borrow from the request they came in:
+// nothing of them is kept.
+func (r *Runtime) Ingest(pts []Point, dst []slo.Counts) []slo.Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.contribs = r.contribs[:0]
+	for _, rd := range r.slos {
+		rd.broken = false
+	}
+	for i := range pts {
+		r.point(&pts[i])
+	}
+	r.streams.maybeSweep()
+	r.stats.Streams = r.streams.len()
+	return r.emit(dst)
+}
+
+func (r *Runtime) reject(reason string) { r.stats.Rejected[reason]++ }
+
+// point reads one point into r.contribs.
+func (r *Runtime) point(p *Point) {
+	r.stats.Points++
+	refs := r.sourcesFor(p)
+	if len(refs) == 0 {
+		r.stats.Unused++
+		return
+	}
+	if !p.Type.counting() {
+		for _, ref := range refs {
+			r.fail(ref.slo, ReasonUnsupportedType, fmt.Sprintf("%s is a %s, which counts no events: name a monotonic sum or a histogram", p.Metric, p.Type))
+		}
+		r.reject(ReasonUnsupportedType)
+		return
+	}
+	if err := p.check(); err != nil {
+		r.reject(ReasonMalformed)
+		return
+	}
+	r.matched = r.matched[:0]
+	for _, ref := range refs {
+		if r.matches(&ref, p) {
+			r.matched = append(r.matched, ref)
+		}
+	}
+	if len(r.matched) == 0 {
+		r.stats.Unused++
+		return
+	}
+	dp := p
+	if p.Temporality == Cumulative {
+		r.key = streamKey(r.key[:0], p, &r.order)
+		switch o, reason := r.streams.delta(r.key, p, &r.dp); o {
+		case refused:
+			r.reject(reason)
+			return
+		case baseline:
+			if reason != "" {
+				r.reject(reason)
+			} else {
+				r.stats.Baseline++
+			}
+			return
+		}
+		dp = &r.dp
+	}
+	var failed string
+	for _, ref := range r.matched {
+		v, err := ref.src.read(dp)
+		if err != nil {
+			r.fail(ref.slo, err.reason, err.msg)
+			failed = err.reason
+			continue
+		}
+		if v > 0 {
+			r.contribs = append(r.contribs, contrib{slo: ref.slo, role: ref.role, time: p.Time, v: v})
+		}
+	}
+	if failed != "" {
+		r.reject(failed)
+		return
+	}
+	r.stats.Counted++
+}
+
+// fail marks an SLO as counting nothing from this batch.
+func (r *Runtime) fail(slo int, reason, msg string) {
+	rd := r.slos[slo]
+	rd.broken = true
+	if rd.problem == nil || rd.problem.Message != msg {
+		rd.problem = &Problem{SLO: rd.name, Reason: reason, Message: msg}
+	}
+}
+
+// sourcesFor returns the Sources that read p's metric (any type, for
+// Sources named by OTLP name: a wrong type is a problem to report).
+func (r *Runtime) sourcesFor(p *Point) []sourceRef {
+	r.refs = r.refs[:0]
+	for _, ref := range r.byName[p.Metric] {
+		if !p.Type.counting() || ref.src.MatchesMetric(p.Metric, p.Unit, p.Type) {
+			r.refs = append(r.refs, ref)
+		}
+	}
+	if len(r.prom) == 0 || !p.Type.counting() {
+		return r.refs
+	}
+	k := metricKey{p.Metric, p.Unit, p.Type}
+	refs, ok := r.resolved[k]
+	if !ok {
+		for _, ref := range r.prom {
+			if ref.src.MatchesMetric(p.Metric, p.Unit, p.Type) {
+				refs = append(refs, ref)
+			}
+		}
+		if len(r.resolved) < maxResolved {
+			// The key's strings may borrow from the request.
+			r.resolved[metricKey{clone(p.Metric), clone(p.Unit), p.Type}] = refs
+		}
+	}
+	r.refs = append(r.refs, refs...)
+	return r.refs
+}
+
+func clone(s string) string { return string([]byte(s)) }
+
+// matches reports whether p's attributes pass the Source's matchers.
+func (r *Runtime) matches(ref *sourceRef, p *Point) bool {
+	if ref.match != nil {
+		keys := ref.match.Keys()
+		in := &r.input
+		in.Span, in.Resource = in.Span[:0], in.Resource[:0]
+		for _, k := range keys {
+			in.Span = append(in.Span, attr(p.Attrs, k))
+			in.Resource = append(in.Resource, attr(p.Resource, k))
+		}
+		return ref.match.Classify(in).Matched()
+	}
+	for i := range ref.src.Labels {
+		m := &ref.src.Labels[i]
+		if !m.Matches(r.label(p, m.Label)) {
+			return false
+		}
+	}
+	return true
+}
+
+func attr(as []Attr, key string) flows.Value {
+	for i := range as {
+		if as[i].Key == key {
+			return as[i].Value
+		}
+	}
+	return flows.Value{}
+}
+
+// label reads a Prometheus label of p: a point attribute whose translated
+// key is the label, else a resource attribute, else job or instance.
+func (r *Runtime) label(p *Point, label string) string {
+	for _, as := range [2][]Attr{p.Attrs, p.Resource} {
+		for i := range as {
+			if r.labelName(as[i].Key) == label {
+				return valueString(as[i].Value)
+			}
+		}
+	}
+	switch label {
+	case "job", "instance":
+		job, inst := ResourceLabels(attr(p.Resource, ServiceNamespace).Str, attr(p.Resource, ServiceName).Str,
+			attr(p.Resource, ServiceInstanceID).Str)
+		if label == "job" {
+			return job
+		}
+		return inst
+	}
+	return ""
+}
+
+func (r *Runtime) labelName(key string) string {
+	if n, ok := r.labels[key]; ok {
+		return n
+	}
+	n := LabelName(key)
+	if len(r.labels) < maxResolved {
+		r.labels[clone(key)] = n
+	}
+	return n
+}
+
+// valueString is an attribute value as a Prometheus label value.
+func valueString(v flows.Value) string {
+	switch v.Kind {
+	case flows.ValueStr:
+		return v.Str
+	case flows.ValueInt:
+		return strconv.FormatInt(v.Int, 10)
+	case flows.ValueDouble:
+		return strconv.FormatFloat(v.Double, 'f', -1, 64)
+	case flows.ValueBool:
+		return strconv.FormatBool(v.Bool)
+	}
+	return ""
+}
+
+// streamKey identifies a cumulative stream: metric, unit, type, scope and
+// the resource's and point's attributes, each set in key order.
+func streamKey(b []byte, p *Point, order *[]int) []byte {
+	b = append(b, p.Metric...)
+	b = append(b, 0)
+	b = append(b, p.Unit...)
+	b = append(b, 0, byte(p.Type), 0)
+	b = append(b, p.Scope...)
+	for _, as := range [2][]Attr{p.Resource, p.Attrs} {
+		b = append(b, 1)
+		o := (*order)[:0]
+		for i := range as {
+			o = append(o, i)
+		}
+		slices.SortFunc(o, func(i, j int) int { return cmp.Compare(as[i].Key, as[j].Key) })
+		for _, i := range o {
+			a := &as[i]
+			b = append(b, a.Key...)
+			b = append(b, 0, byte(a.Value.Kind))
+			switch a.Value.Kind {
+			case flows.ValueStr:
+				b = append(b, a.Value.Str...)
+			case flows.ValueInt:
+				b = strconv.AppendInt(b, a.Value.Int, 10)
+			case flows.ValueDouble:
+				b = strconv.AppendFloat(b, a.Value.Double, 'g', -1, 64)
+			case flows.ValueBool:
+				b = strconv.AppendBool(b, a.Value.Bool)
+			}
+			b = append(b, 0)
+		}
+		*order = o
+	}
+	return b
+}
+
+// emit combines the batch's contributions per SLO and time into counts.
+func (r *Runtime) emit(dst []slo.Counts) []slo.Counts {
+	cs := r.contribs
+	slices.SortFunc(cs, func(a, b contrib) int {
+		return cmp.Or(cmp.Compare(a.slo, b.slo), cmp.Compare(a.time, b.time))
+	})
+	for i := 0; i < len(cs); {
+		j := i
+		rd := r.slos[cs[i].slo]
+		for j < len(cs) && cs[j].slo == cs[i].slo && cs[j].time == cs[i].time {
+			if !rd.broken {
+				rd.sum[cs[j].role] += cs[j].v
+			}
+			j++
+		}
+		if !rd.broken {
+			// Counted: whatever stopped it before is over.
+			rd.problem = nil
+			if c, ok := rd.take(cs[i].time); ok {
+				dst = append(dst, c)
+			}
+		}
+		i = j
+	}
+	return dst
+}
+
+// take hands out the whole events the sums hold beyond those handed out.
+func (rd *reader) take(t int64) (slo.Counts, bool) {
+	var total, bad float64
+	switch in := rd.in; {
+	case in.Total != nil && in.Good != nil:
+		total, bad = rd.sum[roleTotal], rd.sum[roleTotal]-rd.sum[roleGood]
+	case in.Total != nil:
+		total, bad = rd.sum[roleTotal], rd.sum[roleBad]
+	default:
+		total, bad = rd.sum[roleGood]+rd.sum[roleBad], rd.sum[roleBad]
+	}
+	newTotal := max(whole(total), rd.total)
+	good := rd.total - rd.bad
+	newBad := min(max(whole(bad), rd.bad), newTotal-good)
+	c := slo.Counts{Flow: rd.flow, Time: t, Bad: newBad - rd.bad}
+	c.Good = newTotal - rd.total - c.Bad
+	rd.total, rd.bad = newTotal, newBad
+	return c, c.Good+c.Bad > 0
+}
+
+// whole is the whole events in x: its floor, forgiving the rounding of
+// sums of fractions (0.1+0.2+0.7 is one event), and 0 below zero.
+func whole(x float64) uint64 {
+	if x <= 0 || math.IsNaN(x) {
+		return 0
+	}
+	return uint64(math.Floor(x + 1e-9))
+}
+
+// Stats returns the Runtime's counters.
+func (r *Runtime) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.stats
+	st.Rejected = make(map[string]uint64, len(r.stats.Rejected))
+	for k, v := range r.stats.Rejected {
+		st.Rejected[k] = v
+	}
+	return st
+}
+
+// Problems returns, per SLO that has one, why it counted nothing from its
+// latest batch that had points for it, sorted by SLO.
+func (r *Runtime) Problems() []Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Problem
+	for _, rd := range r.slos {
+		if rd.problem != nil {
+			out = append(out, *rd.problem)
+		}
+	}
+	return out
+}

@@ -1,0 +1,246 @@
+package metricsli
+
+import (
+	"math"
+	"slices"
+)
+
+// A cumulative stream's points carry totals since the stream's start; the
+// engine wants what happened between two points. streams keeps each
+// cumulative stream's last point and turns the next one into a delta
+// point:
+//
+//   - The first point of a stream is a baseline and counts nothing, unless
+//     the stream started after the runtime began (its start time is known,
+//     at or after Runtime's Began and after every stream forgotten so far):
+//     then its whole value happened while Burnwatch was listening, and
+//     counts. So a service that starts after Burnwatch loses nothing; one
+//     that was running before, or a restart of Burnwatch, loses the
+//     increase up to each stream's first point.
+//   - A point whose start time differs from the stream's, or whose value,
+//     count or any bucket dropped, is a reset: the process behind the
+//     stream restarted, and its whole value is new (Prometheus's rule).
+//   - A point no newer than the last one is out of order (a retried
+//     export) and counts nothing.
+//   - A histogram whose bounds or zero threshold changed without a reset
+//     is a new baseline; an exponential histogram whose scale went down
+//     (SDKs rescale as the range of values grows) is compared at the lower
+//     scale.
+//
+// Delta streams need no state: their points are deltas already.
+type streams struct {
+	m map[string]*stream
+	// max bounds len(m); past it a new stream is refused (ReasonStreamOverflow).
+	max int
+	// staleAfter: a stream whose newest point is older than that, by the
+	// newest point time seen, is forgotten at the next sweep.
+	staleAfter int64
+	newest     int64
+	nextSweep  int64
+	// forgotten is the newest point time of any stream forgotten or
+	// refused: a stream seen again may have counted before, so only
+	// streams that started after it count from zero.
+	forgotten int64
+	began     int64
+
+	// scratch for exponential histogram deltas.
+	cur, prev, diff []uint64
+}
+
+// stream is a copy of a cumulative stream's last point.
+type stream struct {
+	start, time    int64
+	value          float64
+	count          uint64
+	bounds         []float64
+	buckets        []uint64
+	scale, offset  int32
+	positive       []uint64
+	zeroCount, neg uint64
+	zeroThreshold  float64
+}
+
+func newStreams(max int, staleAfter, began int64) *streams {
+	return &streams{m: make(map[string]*stream), max: max, staleAfter: staleAfter, began: began, forgotten: math.MinInt64}
+}
+
+// outcome of turning a cumulative point into a delta.
+type outcome uint8
+
+const (
+	counted  outcome = iota // *out is the delta
+	baseline                // first point, or new bucket layout: nothing to count
+	refused                 // a reason says why
+)
+
+// delta turns cumulative point p of stream key into *out. Its slices may
+// point into scratch space reused by the next call.
+func (s *streams) delta(key []byte, p *Point, out *Point) (outcome, string) {
+	s.newest = max(s.newest, p.Time)
+	st := s.m[string(key)]
+	if st == nil {
+		if len(s.m) >= s.max {
+			s.maybeSweep()
+			if len(s.m) >= s.max {
+				s.forgotten = max(s.forgotten, p.Time)
+				return refused, ReasonStreamOverflow
+			}
+		}
+		st = &stream{}
+		s.m[string(key)] = st
+		st.store(p)
+		if p.Start > 0 && p.Start >= s.began && p.Start > s.forgotten {
+			*out = *p
+			return counted, ""
+		}
+		return baseline, ""
+	}
+	switch {
+	case p.Start != 0 && st.start != 0 && p.Start < st.start:
+		// A point of the stream's previous life, arriving late.
+		return refused, ReasonOutOfOrder
+	case p.Start != 0 && st.start != 0 && p.Start > st.start:
+		st.store(p)
+		*out = *p
+		return counted, ""
+	case p.Time <= st.time:
+		return refused, ReasonOutOfOrder
+	}
+	o := s.subtract(st, p, out)
+	switch o {
+	case counted:
+	case refused: // a drop: a reset without a new start time
+		*out = *p
+		o = counted
+	}
+	st.store(p)
+	if o == baseline {
+		return baseline, ReasonBucketsChanged
+	}
+	return counted, ""
+}
+
+// subtract writes p minus the stream's last point into out: refused means
+// something dropped (a reset), baseline that the buckets changed.
+func (s *streams) subtract(st *stream, p *Point, out *Point) outcome {
+	*out = *p
+	switch p.Type {
+	case MonotonicSum:
+		if p.Value < st.value {
+			return refused
+		}
+		out.Value = p.Value - st.value
+		return counted
+	case Histogram:
+		if p.Count < st.count {
+			return refused
+		}
+		out.Count = p.Count - st.count
+		if len(p.Bounds) == 0 && len(st.bounds) == 0 {
+			return counted
+		}
+		if !slices.Equal(p.Bounds, st.bounds) {
+			return baseline
+		}
+		s.diff = s.diff[:0]
+		for i, c := range p.Buckets {
+			if c < st.buckets[i] {
+				return refused
+			}
+			s.diff = append(s.diff, c-st.buckets[i])
+		}
+		out.Buckets = s.diff
+		return counted
+	case ExponentialHistogram:
+		if p.Count < st.count || p.ZeroCount < st.zeroCount || p.Negative < st.neg {
+			return refused
+		}
+		if p.ZeroThreshold != st.zeroThreshold {
+			return baseline
+		}
+		out.Count, out.ZeroCount, out.Negative = p.Count-st.count, p.ZeroCount-st.zeroCount, p.Negative-st.neg
+		scale := min(p.Scale, st.scale)
+		var curOff, prevOff int32
+		curOff, s.cur = downscale(p.Offset, p.Positive, p.Scale-scale, s.cur[:0])
+		prevOff, s.prev = downscale(st.offset, st.positive, st.scale-scale, s.prev[:0])
+		// The delta covers the union of both ranges.
+		lo, hi := curOff, curOff+int32(len(s.cur))
+		if len(s.prev) > 0 {
+			if len(s.cur) == 0 {
+				lo, hi = prevOff, prevOff+int32(len(s.prev))
+			} else {
+				lo, hi = min(lo, prevOff), max(hi, prevOff+int32(len(s.prev)))
+			}
+		}
+		s.diff = s.diff[:0]
+		for i := lo; i < hi; i++ {
+			var c, q uint64
+			if j := i - curOff; j >= 0 && int(j) < len(s.cur) {
+				c = s.cur[j]
+			}
+			if j := i - prevOff; j >= 0 && int(j) < len(s.prev) {
+				q = s.prev[j]
+			}
+			if c < q {
+				return refused
+			}
+			s.diff = append(s.diff, c-q)
+		}
+		out.Scale, out.Offset, out.Positive = scale, lo, s.diff
+		return counted
+	}
+	return refused
+}
+
+// downscale merges exponential buckets from offset into the buckets of a
+// scale shift lower (each new bucket holds 2^shift old ones), appending to
+// dst.
+func downscale(offset int32, counts []uint64, shift int32, dst []uint64) (int32, []uint64) {
+	if shift == 0 || len(counts) == 0 {
+		return offset, append(dst, counts...)
+	}
+	newOff := offset >> shift // arithmetic shift: floor for negative indexes
+	for i, c := range counts {
+		j := int((offset+int32(i))>>shift - newOff)
+		for len(dst) <= j {
+			dst = append(dst, 0)
+		}
+		dst[j] += c
+	}
+	return newOff, dst
+}
+
+// store copies what the next delta needs from p, reusing st's storage.
+func (st *stream) store(p *Point) {
+	st.start, st.time, st.value, st.count = p.Start, p.Time, p.Value, p.Count
+	st.bounds = append(st.bounds[:0], p.Bounds...)
+	st.buckets = append(st.buckets[:0], p.Buckets...)
+	st.scale, st.offset = p.Scale, p.Offset
+	st.positive = append(st.positive[:0], p.Positive...)
+	st.zeroCount, st.neg, st.zeroThreshold = p.ZeroCount, p.Negative, p.ZeroThreshold
+}
+
+// maybeSweep forgets stale streams, at most once per staleAfter/4 of
+// point time.
+func (s *streams) maybeSweep() {
+	if s.newest >= s.nextSweep {
+		s.sweep()
+	}
+}
+
+// sweep forgets the streams whose newest point is older than staleAfter.
+// Live streams are never forgotten to make room: a new stream past the cap
+// is refused and counted, and the ones kept stay exact.
+func (s *streams) sweep() {
+	s.nextSweep = s.newest + max(s.staleAfter/4, 1)
+	cutoff := s.newest - s.staleAfter
+	for k, st := range s.m {
+		if st.time < cutoff {
+			s.forgotten = max(s.forgotten, st.time)
+			delete(s.m, k)
+		}
+	}
+}
+
+// len is the number of streams kept.
+func (s *streams) len() int { return len(s.m) }
