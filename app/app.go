@@ -40,6 +40,9 @@ type App struct {
 	swapMu sync.RWMutex
 	reload reloadState
 
+	// metricIngest reads metric SLIs (metrics_ingest.go).
+	metricIngest metricIngest
+
 	// persist is nil when storage is off; set before Start returns.
 	persist *persistence
 	alerts  *alertPath

@@ -49,6 +49,7 @@ func (a *App) WriteMetrics(w io.Writer) {
 	e := &exposition{w: w, budget: a.cfg.Metrics.MaxSeries}
 	a.Flows().writeMetrics(e)
 	a.writeEngineMetrics(e)
+	a.writeMetricPoints(e)
 	if a.persist != nil {
 		a.persist.writeMetrics(e)
 	} else {
