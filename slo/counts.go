@@ -89,6 +89,7 @@ func (s *sloState) observeCounts(now, t int64, c counts) (late bool) {
 	if s.slices != nil {
 		return false
 	}
+	s.cum.add(c)
 	switch {
 	case s.stage.total > 0 && t >= s.stageStart && t-s.stageStart < s.base:
 	case s.stage.total == 0 || t >= s.stageStart+s.base:

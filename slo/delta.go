@@ -362,6 +362,7 @@ func (e *Engine) applyFlow(df *deltaFlow) {
 					s.advance(t)
 				}
 				s.addSlot(floorDiv(t, s.base), en.c)
+				s.cum.add(en.c)
 			}
 		}
 		if m.ds.ex != nil {

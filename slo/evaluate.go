@@ -82,7 +82,7 @@ func (s *sloState) status(now time.Time, nowNs, firstEval int64, a *arena) Statu
 		s.flow.markChanged()
 	}
 	observed := sinceTime(nowNs, s.since)
-	st := Status{SLO: s.spec, At: now, Tiers: take(&a.tiers, len(s.tiers))}
+	st := Status{SLO: s.spec, At: now, Tiers: take(&a.tiers, len(s.tiers)), CountedTotal: s.cum.total, CountedBad: s.cum.bad}
 	if s.cal != nil {
 		st.Period = s.cal.stats(s.budget)
 		st.PeriodStart = time.Unix(0, s.cal.start)

@@ -24,21 +24,22 @@ import (
 // its length and bytes; a time is a byte (0 none, 1 some) and a varint of
 // Unix nanoseconds.
 //
-// Snapshot, version 2:
+// Snapshot, version 3:
 //
-//	"bwsn" 2 now seq firstEval events late tooLate future overflow
+//	"bwsn" 3 now seq firstEval events late tooLate future overflow
 //	flows, each: name events errors lastEvent latency slos
 //	  latency: fingerprint, levels, each: head, slots, window totals (histograms)
-//	  slos, each: name fingerprint since windows calendar slices exemplars
+//	  slos, each: name fingerprint shape since counted windows calendar slices exemplars
+//	    counted: total bad (the SLO's events since its state began)
 //	    windows, each: head, slots (total bad), events present, [slots' events]
 //	    calendar: present, start end total bad events
 //	    slices: present, born [next judged-next], open slice histograms,
 //	      verdicts of slices next..judged-1 (total bad events)
 //	CRC-32C (Castagnoli) of all of the above, 4 bytes little-endian
 //
-// Delta, version 2:
+// Delta, version 3 (as version 2):
 //
-//	"bwdl" 2 seq firstEval events late tooLate future overflow (increments)
+//	"bwdl" 3 seq firstEval events late tooLate future overflow (increments)
 //	flows, each: name events errors (increments) lastEvent
 //	  latency fingerprint, base, entries (slot delta-coded, histogram)
 //	  slos, each: name fingerprint born [next] since entries (slot
@@ -47,11 +48,12 @@ import (
 // Version 1, which Restore and ApplyDelta still read, has no since, no
 // events and no verdicts: an SLO restored from it warms up from the
 // snapshot's firstEval, its slice windows count no requests for the slices
-// it holds, and its open slices are judged again.
+// it holds, and its open slices are judged again. Version 2 has no
+// counted: an SLO restored from it counts from 0 again.
 const (
 	snapshotMagic   = "bwsn"
 	deltaMagic      = "bwdl"
-	encodingVersion = 2
+	encodingVersion = 3
 )
 
 var (

@@ -425,12 +425,12 @@ func TestRestoreRejectsCorruptInput(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"magic", append([]byte("xxxx"), snap[4:]...)},
-		{"version", append([]byte("bwsn\x03"), snap[5:]...)},
+		{"version", append([]byte{'b', 'w', 's', 'n', encodingVersion + 1}, snap[5:]...)},
 		{"truncated", snap[:len(snap)/2]},
 		{"trailing", append(slices.Clone(snap), 0)},
 		{"flipped byte", func() []byte { c := slices.Clone(snap); c[len(c)/2] ^= 1; return c }()},
 		{"trailing, resealed", withChecksum(append(slices.Clone(snap[:len(snap)-4]), 0, 0, 0, 0, 0))},
-		{"version, resealed", withChecksum(append([]byte("bwsn\x03"), snap[5:]...))},
+		{"version, resealed", withChecksum(append([]byte{'b', 'w', 's', 'n', encodingVersion + 1}, snap[5:]...))},
 		{"version 0, resealed", withChecksum(append([]byte("bwsn\x00"), snap[5:]...))},
 		{"delta as snapshot", delta},
 	}

@@ -188,7 +188,7 @@ func (e *Engine) Restore(data []byte) (RestoreReport, error) {
 func (s *sloState) install(r *sloState) {
 	s.windows, s.period, s.cal, s.finest = r.windows, r.period, r.cal, r.finest
 	s.tiers, s.exh, s.slices, s.ex = r.tiers, r.exh, r.slices, r.ex
-	s.since = r.since
+	s.since, s.cum = r.since, r.cum
 	s.until = 0
 	s.stage = counts{}
 	if s.pend != nil {
@@ -271,6 +271,15 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64, r
 	}
 	if s != nil {
 		s.since = since
+	}
+	if d.version >= 3 {
+		cum := counts{total: d.uvarint(), bad: d.uvarint()}
+		if cum.bad > cum.total && d.err == nil {
+			d.fail("%d bad of %d counted", cum.bad, cum.total)
+		}
+		if s != nil {
+			s.cum = cum
+		}
 	}
 	nwin := d.count(2)
 	if s != nil && !rebin && nwin != len(s.windows) && d.err == nil {

@@ -41,6 +41,11 @@ type sloState struct {
 	stage      counts
 	stageK     int64
 	stageStart int64
+	// cum are the events counted into the windows since the SLO's state
+	// began, never decreasing: kept in snapshots and added up again from
+	// replayed deltas, so a restart or reload carries them. Status.Counted
+	// shows them; none for a time-slice SLO.
+	cum counts
 	// since is the time of the engine's first evaluation of the SLO
 	// (noTime before), kept across restarts with its state: tiers warm up
 	// from it. An SLO added, or whose state a restart dropped, starts
@@ -241,6 +246,10 @@ func (s *sloState) observe(now, t int64, ev *Event) (late bool) {
 		return t < s.finest.headStart
 	}
 	bad := ev.Error || (s.spec.Objective == LatencyThreshold && ev.Duration > s.spec.Threshold)
+	s.cum.total++
+	if bad {
+		s.cum.bad++
+	}
 	switch {
 	case s.stage.total > 0 && t >= s.stageStart && t-s.stageStart < s.base:
 	case s.stage.total == 0 || t >= s.stageStart+s.base:

@@ -78,6 +78,8 @@ func (s *sloState) appendSnapshot(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
 	b = binary.LittleEndian.AppendUint64(b, s.shape)
 	b = appendTime(b, s.since)
+	b = binary.AppendUvarint(b, s.cum.total)
+	b = binary.AppendUvarint(b, s.cum.bad)
 	b = binary.AppendUvarint(b, uint64(len(s.windows)))
 	for _, w := range s.windows {
 		// Each window's width and slot width, so that an SLO of the same

@@ -72,6 +72,13 @@ type Status struct {
 	// length (DST and month lengths included), or Period.
 	PeriodStart  time.Time
 	PeriodLength time.Duration
+	// CountedTotal and CountedBad are the events counted into the SLO's
+	// windows since its state began: they never decrease, and restarts
+	// and reloads that keep the SLO's state keep them, for the counters
+	// Prometheus rules read (burnwatch_slo_events_total). Events beyond
+	// the allowed lateness are not in them, as they are in no window.
+	// Both 0 for a time-slice SLO.
+	CountedTotal, CountedBad uint64
 	// BudgetLeft is the share of the period's error budget not yet spent: 1
 	// when nothing is spent, negative when overspent.
 	BudgetLeft float64
