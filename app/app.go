@@ -42,6 +42,9 @@ type App struct {
 
 	// metricIngest reads metric SLIs (metrics_ingest.go).
 	metricIngest metricIngest
+	// scale is an agent's aggregation or a gateway's merging (agent.go,
+	// gateway.go).
+	scale scaleOut
 
 	// persist is nil when storage is off; set before Start returns.
 	persist *persistence
@@ -106,6 +109,9 @@ func New(cfg Config, set Settings) (*App, error) {
 	}
 	a := &App{cfg: cfg, logger: logger, client: set.HTTPClient, clock: set.Clock, self: metrics.NewSet()}
 	a.core.Store(c)
+	if cfg.Mode == ModeAgent {
+		a.scale.agent = &agent{}
+	}
 	a.registerMetrics()
 	return a, nil
 }
@@ -263,7 +269,7 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 	if n := len(evs) - len(kept); n > 0 {
 		a.counters.unknownFlow.Add(uint64(n))
 	}
-	if len(kept) == 0 {
+	if len(kept) == 0 || a.observeAgent(c, now, kept) {
 		return nil
 	}
 	c.engine.Observe(now, kept)

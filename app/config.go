@@ -31,7 +31,11 @@ type Config struct {
 	// its own time slot (default 2m).
 	AllowedLateness time.Duration `mapstructure:"allowed_lateness"`
 	// MaxFlows caps the flows tracked without an SLO (default 10000).
-	MaxFlows int            `mapstructure:"max_flows"`
+	MaxFlows int `mapstructure:"max_flows"`
+	// Mode is standalone (default) or agent: an agent pre-aggregates for
+	// gateways and alerts on nothing itself (agent.go, docs/deploy.md).
+	Mode     string         `mapstructure:"mode"`
+	Agent    AgentConfig    `mapstructure:"agent"`
 	Storage  StorageConfig  `mapstructure:"storage"`
 	Alerting AlertingConfig `mapstructure:"alerting"`
 	Metrics  MetricsConfig  `mapstructure:"metrics"`
@@ -186,6 +190,8 @@ func DefaultConfig() Config {
 		Alerting: AlertingConfig{RepeatInterval: route.DefaultRepeatInterval, Console: true, DefaultInhibitRules: true,
 			Delivery: DeliveryConfig{ShutdownTimeout: 10 * time.Second}},
 		Metrics: MetricsConfig{Level: MetricsBasic, MaxSeries: 100_000},
+		Mode:    ModeStandalone,
+		Agent:   DefaultAgentConfig(),
 		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, Acknowledge: AckAlways,
 			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
 	}
@@ -229,7 +235,7 @@ func (c *Config) Check() error {
 	if c.Metrics.MaxSeries < 0 {
 		errs = append(errs, fmt.Errorf("metrics.max_series: %d must not be negative", c.Metrics.MaxSeries))
 	}
-	return errors.Join(append(errs, c.Alerting.check(), c.Storage.validate())...)
+	return errors.Join(append(errs, c.Alerting.check(), c.Storage.validate(), c.checkMode())...)
 }
 
 func (c *AlertingConfig) check() error {

@@ -25,6 +25,9 @@ func (a *App) run(ctx context.Context) {
 // failing data directory and recovering from it). Only the evaluation
 // goroutine calls it, or a test in its stead.
 func (a *App) evaluate(now time.Time) {
+	if a.scale.agent != nil {
+		return // an agent's gateways evaluate and alert
+	}
 	a.swapMu.RLock()
 	defer a.swapMu.RUnlock()
 	engine := a.Engine()

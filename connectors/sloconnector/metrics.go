@@ -63,6 +63,7 @@ var pointBufs = sync.Pool{New: func() any { return new(pointBuf) }}
 func (c *metricsConnector) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	b := pointBufs.Get().(*pointBuf)
 	b.pts, b.attrs, b.floats, b.uints = b.pts[:0], b.attrs[:0], b.floats[:0], b.uints[:0]
+	var agg gatewayBatch
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -71,8 +72,9 @@ func (c *metricsConnector) ConsumeMetrics(_ context.Context, md pmetric.Metrics)
 		for j := 0; j < sms.Len(); j++ {
 			sm := sms.At(j)
 			if sm.Scope().Name() == agentScope {
-				// Agents' pre-aggregated flows: not metric SLIs. The
-				// scale-out path takes them here.
+				// Agents' pre-aggregated flows: not metric SLIs; the
+				// gateway merges them (gateway.go).
+				agg.add(rm, sm)
 				continue
 			}
 			scope := sm.Scope().Name() + "@" + sm.Scope().Version()
@@ -89,6 +91,10 @@ func (c *metricsConnector) ConsumeMetrics(_ context.Context, md pmetric.Metrics)
 	clear(b.pts) // drop references to the request
 	clear(b.attrs)
 	pointBufs.Put(b)
+	// A retryable error wins: aggregates sent again are merged once.
+	if aerr := agg.merge(c.app); err == nil {
+		err = aerr
+	}
 	return err
 }
 

@@ -33,9 +33,11 @@ type tracesConnector struct {
 	app            *app.App
 	badAnnotations *metrics.Counter
 	exportErrs     *metrics.Counter
-	cancel         context.CancelFunc
-	done           chan struct{}
-	stopOnce       sync.Once
+	// agent exports the App's aggregates in agent mode (agent.go).
+	agent    *agentExport
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
 var eventBufs = sync.Pool{New: func() any { b := make([]slo.Event, 0, 256); return &b }}
@@ -56,16 +58,22 @@ func (c *tracesConnector) Start(_ context.Context, host component.Host) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.done = cancel, make(chan struct{})
 	go c.export(ctx)
+	if cfg, ok := a.IsAgent(); ok {
+		c.agent = startAgentExport(a, cfg, c.next, c.logger)
+	}
 	return nil
 }
 
-// Shutdown stops the SLI export; it is safe to call twice and without
-// Start.
-func (c *tracesConnector) Shutdown(context.Context) error {
+// Shutdown stops the SLI export and, on an agent, sends what was counted
+// since the last cut; it is safe to call twice and without Start.
+func (c *tracesConnector) Shutdown(ctx context.Context) error {
 	c.stopOnce.Do(func() {
 		if c.cancel != nil {
 			c.cancel()
 			<-c.done
+		}
+		if c.agent != nil {
+			c.agent.stop(ctx)
 		}
 	})
 	return nil

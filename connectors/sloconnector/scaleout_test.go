@@ -1,0 +1,159 @@
+package sloconnector
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/burnwatch/burnwatch/app"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension/burnwatchextensiontest"
+	"github.com/burnwatch/burnwatch/slo"
+)
+
+func TestAggregatesRoundTrip(t *testing.T) {
+	specs := []slo.Spec{
+		{Name: "avail", Flow: "checkout", Objective: slo.Availability, Target: 0.99, Period: 24 * time.Hour},
+		{Name: "fast", Flow: "checkout", Objective: slo.LatencyThreshold, Threshold: 300 * time.Millisecond, Target: 0.99, Period: 24 * time.Hour},
+	}
+	e, err := slo.NewEngine(specs, slo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := slo.NewAggregator(e)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	var evs []slo.Event
+	for i := range 200 {
+		ev := slo.Event{Flow: "checkout", End: now.Add(-time.Duration(i) * 700 * time.Millisecond).UnixNano(),
+			Duration: time.Duration(i) * 3 * time.Millisecond, Error: i%17 == 0}
+		ev.TraceID[0] = byte(i)
+		evs = append(evs, ev)
+	}
+	evs = append(evs, slo.Event{Flow: "checkout", End: now.Add(-time.Hour).UnixNano(), Error: true}, slo.Event{Flow: "browse", End: now.UnixNano()})
+	agg.Add(now, evs)
+	want := agg.Cut(nil)
+	md := pmetric.NewMetrics()
+	encodeAggregates(md, "agent-1", 7, now, want)
+	if md.ResourceMetrics().Len() != len(want) {
+		t.Fatalf("%d resources for %d flows", md.ResourceMetrics().Len(), len(want))
+	}
+	for i := range want {
+		rm := md.ResourceMetrics().At(i)
+		got, err := decodeAggregate(rm, rm.ScopeMetrics().At(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Agent != "agent-1" || got.Seq != 7 {
+			t.Errorf("source %s/%d, want agent-1/7", got.Agent, got.Seq)
+		}
+		sameAggregate(t, got.Aggregate, want[i])
+	}
+}
+
+// sameAggregate compares aggregates field by field, histograms by content.
+func sameAggregate(t *testing.T, got, want slo.Aggregate) {
+	t.Helper()
+	if got.Flow != want.Flow || got.Width != want.Width || got.TooLate != want.TooLate || got.Last != want.Last ||
+		len(got.Slots) != len(want.Slots) || len(got.SLOs) != len(want.SLOs) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	for i, s := range want.Slots {
+		g := got.Slots[i]
+		if g.Start != s.Start || g.Errors != s.Errors || !g.Latency.Equal(s.Latency) {
+			t.Errorf("slot %d: got %d/%d %v, want %d/%d %v", i, g.Start, g.Errors, g.Latency, s.Start, s.Errors, s.Latency)
+		}
+	}
+	for i, s := range want.SLOs {
+		g := got.SLOs[i]
+		if g.Name != s.Name || g.Shape != s.Shape || len(g.Counts) != len(s.Counts) || len(g.Exemplars) != len(s.Exemplars) {
+			t.Fatalf("slo %d: got %+v, want %+v", i, g, s)
+		}
+		for j := range s.Counts {
+			if g.Counts[j] != s.Counts[j] {
+				t.Errorf("slo %s counts %d: got %+v, want %+v", s.Name, j, g.Counts[j], s.Counts[j])
+			}
+		}
+		for j := range s.Exemplars {
+			if g.Exemplars[j] != s.Exemplars[j] {
+				t.Errorf("slo %s exemplar %d: got %+v, want %+v", s.Name, j, g.Exemplars[j], s.Exemplars[j])
+			}
+		}
+	}
+}
+
+// TestAgentConnectorToGatewayConnector: spans into an agent's slo
+// connector come out as aggregates, which a gateway's slo connector merges
+// once however often they arrive, into the same counts the spans make on a
+// standalone daemon.
+func TestAgentConnectorToGatewayConnector(t *testing.T) {
+	agentConn, sink, agentApp := newConnector(t, time.Hour, func(c *burnwatchextension.Config) {
+		c.Mode = app.ModeAgent
+		c.Agent.Interval = 10 * time.Millisecond
+	})
+	standalone, _, direct := newConnector(t, time.Hour, nil)
+	host, gateway := burnwatchextensiontest.Start(t, nil, specs)
+	gw, err := NewFactory().CreateMetricsToMetrics(context.Background(), connectortest.NewNopSettings(Type), createDefaultConfig(), consumertest.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(context.Background(), host); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Shutdown(context.Background()) })
+
+	now := time.Now()
+	for _, c := range []connector.Traces{agentConn, standalone} {
+		if err := c.ConsumeTraces(context.Background(), annotated(10, "checkout", now, 3, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := agentApp.Engine().Stats(); st.Events != 0 {
+		t.Fatalf("the agent's engine counted %d events: an agent only aggregates", st.Events)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sink.AllMetrics()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent exported no aggregates")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	md := sink.AllMetrics()[0]
+	// Sent twice, as an exporter's retry would: merged once.
+	for range 2 {
+		if err := gw.ConsumeMetrics(context.Background(), md); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := gateway.Engine().Evaluate(now), direct.Engine().Evaluate(now)
+	for i := range want {
+		if got[i].Period != want[i].Period {
+			t.Errorf("%s: gateway period %+v, standalone %+v", want[i].SLO.Name, got[i].Period, want[i].Period)
+		}
+	}
+	if want[1].Period.Bad != 5 {
+		t.Fatalf("latency SLO bad = %d, want 5", want[1].Period.Bad)
+	}
+	if n := counter(gateway, `burnwatch_aggregates_dropped_total{reason="duplicate"}`); n != 1 {
+		t.Errorf("duplicates dropped = %d, want 1", n)
+	}
+	// A damaged aggregate is refused for good and counted.
+	bad := pmetric.NewMetrics()
+	md.CopyTo(bad)
+	bad.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Attributes().PutInt(attrAgentWidth, -1)
+	if err := gw.ConsumeMetrics(context.Background(), bad); !consumererror.IsPermanent(err) {
+		t.Fatalf("damaged aggregate: error %v, want a permanent one", err)
+	}
+	if n := counter(gateway, `burnwatch_aggregates_dropped_total{reason="invalid"}`); n != 1 {
+		t.Errorf("invalid dropped = %d, want 1", n)
+	}
+	// An agent merges nothing.
+	if err := agentApp.MergeAggregates([]app.AgentAggregate{{Agent: "x"}}); err == nil {
+		t.Error("an agent merged aggregates")
+	}
+}
