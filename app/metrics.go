@@ -110,11 +110,21 @@ func (a *App) writeEngineMetrics(e *exposition) {
 // writeSLIs shows the newest evaluation's windows, so Prometheus can scrape
 // the same numbers the alerts were decided on: budget left, the burn rate of
 // every window and each tier's condition; detailed adds the exact event
-// counts of every window.
+// counts of every window. Every event-based SLO's events by outcome are
+// counters, which `burnwatch rules` reads in Prometheus (docs/rules.md).
 func writeSLIs(e *exposition, statuses []slo.Status, detailed bool) {
 	e.family("burnwatch_slo_error_budget_remaining", "gauge")
 	for i := range statuses {
 		e.bounded("burnwatch_slo_error_budget_remaining", statuses[i].BudgetLeft, "slo", statuses[i].SLO.Name)
+	}
+	e.family("burnwatch_slo_events_total", "counter")
+	for i := range statuses {
+		st := &statuses[i]
+		if st.SLO.Objective == slo.PercentileSlices {
+			continue // judged by slices, not events
+		}
+		e.bounded("burnwatch_slo_events_total", float64(st.CountedTotal-st.CountedBad), "slo", st.SLO.Name, "outcome", "good")
+		e.bounded("burnwatch_slo_events_total", float64(st.CountedBad), "slo", st.SLO.Name, "outcome", "bad")
 	}
 	windows := func(st *slo.Status, fn func(slo.WindowStats)) {
 		seen := map[time.Duration]bool{}
