@@ -4,9 +4,10 @@
 //
 // Every error ratio is a ratio of sums, sum(increase(bad[w])) /
 // sum(increase(total[w])), never an average of per-window or per-instance
-// ratios. SLOs measured from spans read the exact per-SLO counters the
-// daemon exposes (burnwatch_slo_events_total); SLOs written in PromQL read
-// the team's own series, their window placeholder replaced by each window.
+// ratios. SLOs measured from spans, or from OTLP metrics named as OTLP
+// names them, read the exact per-SLO counters the daemon exposes
+// (burnwatch_slo_events_total); SLOs written in PromQL read the team's own
+// series, their window placeholder replaced by each window.
 // docs/rules.md is the reference.
 //
 // The package is pure: it imports no collector package and runs nothing.

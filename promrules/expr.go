@@ -17,8 +17,8 @@ import (
 // increases, so bad / total is a ratio of sums.
 type counts func(w time.Duration) (bad, total, events string, err error)
 
-// spanCounts reads the daemon's per-SLO counters.
-func spanCounts(name string) counts {
+// daemonCounts reads the daemon's per-SLO counters.
+func daemonCounts(name string) counts {
 	return func(w time.Duration) (string, string, string, error) {
 		win := slo.FormatDuration(w)
 		bad := fmt.Sprintf(`sum(increase(%s{slo=%s,outcome="bad"}[%s]))`, EventsMetric, strconv.Quote(name), win)

@@ -20,11 +20,11 @@ One rule group per SLO: the error ratio over each window of its tiers, as
 sum(increase(bad[w])) / sum(increase(total[w])) (a ratio of sums, never an
 average of ratios), and one SLOBurnRate alert per tier that fires when both
 its long and its short window burn faster than the tier's factor, with the
-labels the daemon's own alerts carry. SLOs measured from spans read the
-daemon's burnwatch_slo_events_total; PromQL indicators read your own
-series with {{.window}} replaced by each window. Time-slice SLOs and
-indicators of OTLP metrics get no rules: why is printed on stderr, as is
-each annotation template left out. docs/rules.md says more.
+labels the daemon's own alerts carry. PromQL indicators read your own
+series with {{.window}} replaced by each window; other SLOs read the
+daemon's burnwatch_slo_events_total. Time-slice SLOs get no rules: why is
+printed on stderr, as is each annotation template left out. docs/rules.md
+says more.
 
 Spec files with problems are reported as burnwatch validate reports them;
 the exit status is then 1, and 1 too when no SLO gets rules.
