@@ -3,12 +3,14 @@ package app
 import (
 	"testing"
 	"time"
+
+	"github.com/burnwatch/burnwatch/promrules"
 )
 
-// TestSLOEventCounters checks burnwatch_slo_events_total, which the rules
-// of `burnwatch rules` read: each SLO's events by outcome as its objective
-// judges them, unchanged by a crash and a restart (the WAL brings them
-// back), growing after.
+// TestSLOEventCounters checks burnwatch_slo_events_total, under the name
+// and labels the rules of `burnwatch rules` read: each SLO's events by
+// outcome as its objective judges them, unchanged by a crash and a restart
+// (the WAL brings them back), growing after.
 func TestSLOEventCounters(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
@@ -26,10 +28,10 @@ func TestSLOEventCounters(t *testing.T) {
 	}
 	a1.evaluate(now)
 	want := map[string]float64{
-		`burnwatch_slo_events_total{slo="checkout-availability",outcome="good"}`: 12,
-		`burnwatch_slo_events_total{slo="checkout-availability",outcome="bad"}`:  4,
-		`burnwatch_slo_events_total{slo="checkout-latency",outcome="good"}`:      9,
-		`burnwatch_slo_events_total{slo="checkout-latency",outcome="bad"}`:       7,
+		promrules.EventsMetric + `{slo="checkout-availability",outcome="good"}`: 12,
+		promrules.EventsMetric + `{slo="checkout-availability",outcome="bad"}`:  4,
+		promrules.EventsMetric + `{slo="checkout-latency",outcome="good"}`:      9,
+		promrules.EventsMetric + `{slo="checkout-latency",outcome="bad"}`:       7,
 	}
 	check := func(a *App, when string) {
 		t.Helper()
@@ -49,7 +51,7 @@ func TestSLOEventCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	a2.evaluate(now)
-	want[`burnwatch_slo_events_total{slo="checkout-availability",outcome="bad"}`] = 9
-	want[`burnwatch_slo_events_total{slo="checkout-latency",outcome="bad"}`] = 12
+	want[promrules.EventsMetric + `{slo="checkout-availability",outcome="bad"}`] = 9
+	want[promrules.EventsMetric + `{slo="checkout-latency",outcome="bad"}`] = 12
 	check(a2, "after more events")
 }
