@@ -20,7 +20,7 @@ var goldenCases = []struct {
 }{
 	{"spans", []string{"testdata/spans.yaml"}},
 	{"sloth", []string{"../specs/testdata/import/sloth-multi.yaml", "../specs/testdata/import/sloth-getting-started.yaml"}},
-	{"openslo", []string{"../specs/testdata/import/openslo-ratio.yaml", "../specs/testdata/import/openslo-refs.yaml"}},
+	{"openslo", []string{"../specs/testdata/import/openslo-ratio.yaml", "../specs/testdata/import/openslo-refs.yaml", "testdata/openslo-counter.yaml"}},
 	{"promql", []string{"testdata/promql.yaml"}},
 	{"examples", []string{"builtin:examples.yaml"}},
 }
