@@ -111,6 +111,9 @@ type daemonConfig struct {
 	clock *fastClock
 	// evaluation is the evaluation interval; empty for 250ms.
 	evaluation string
+	// metricsIn adds a metrics pipeline from the otlp receiver into the
+	// slo connector, for metric SLIs.
+	metricsIn bool
 }
 
 // startDaemon writes the spec file and a collector config and starts the
@@ -139,6 +142,10 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 	}
 	if dc.evaluation == "" {
 		dc.evaluation = "250ms"
+	}
+	pipelines := ""
+	if dc.metricsIn {
+		pipelines = "    metrics/in: {receivers: [otlp], exporters: [slo]}\n"
 	}
 	cfg := fmt.Sprintf(`
 extensions:
@@ -171,7 +178,7 @@ service:
   pipelines:
     traces: {receivers: [otlp], processors: [flow], exporters: [slo]}
     metrics: {receivers: [slo], exporters: [nop]}
-`, specPath, dc.evaluation, dc.webhook, dc.alerting, d.metrics, storage, dc.extra, d.grpc, d.http)
+%s`, specPath, dc.evaluation, dc.webhook, dc.alerting, d.metrics, storage, dc.extra, d.grpc, d.http, pipelines)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
