@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,11 +104,13 @@ func New(cfg Config, set Settings) (*App, error) {
 	if set.Clock == nil {
 		set.Clock = wallClock{}
 	}
-	c, err := loadCore(cfg)
+	groups := openGroups(cfg.Storage.Directory, logger)
+	c, err := loadCore(cfg, groups)
 	if err != nil {
 		return nil, err
 	}
 	a := &App{cfg: cfg, logger: logger, client: set.HTTPClient, clock: set.Clock, self: metrics.NewSet()}
+	a.reload.groups = groups
 	a.core.Store(c)
 	if cfg.Mode == ModeAgent {
 		a.scale.agent = &agent{}
@@ -122,16 +125,17 @@ type core struct {
 	specs  *specs.Set
 	engine *slo.Engine
 	flows  *Flows
-	// known holds the flow names the specs define: producers' events of
-	// any other flow are counted and dropped, so a client cannot invent
-	// flows or page for one it does not own.
+	// known holds the flow names the specs define, and the groups of
+	// grouped flows: producers' events of any other flow are counted and
+	// dropped, so a client cannot invent flows or page for one it does not
+	// own.
 	known map[string]struct{}
 	// digest identifies the spec files' contents.
 	digest [32]byte
 }
 
 // loadCore reads cfg's spec files and builds their engine and flows.
-func loadCore(cfg Config) (*core, error) {
+func loadCore(cfg Config, groups *groupRegistry) (*core, error) {
 	digest, err := specDigest(cfg.Files)
 	if err != nil {
 		return nil, fmt.Errorf("files: %w", err)
@@ -140,7 +144,15 @@ func loadCore(cfg Config) (*core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("files: %w", err)
 	}
-	engine, err := slo.NewEngine(specSet.SLOs, slo.Options{
+	return newCore(cfg, specSet, digest, groups)
+}
+
+// newCore builds the engine and flows of a spec set, with the SLOs of the
+// grouped flows' groups.
+func newCore(cfg Config, specSet *specs.Set, digest [32]byte, groups *groupRegistry) (*core, error) {
+	groups.reconcile(specSet.Flows)
+	sloSpecs, known := groups.expand(specSet)
+	engine, err := slo.NewEngine(sloSpecs, slo.Options{
 		AllowedLateness: cfg.AllowedLateness,
 		MaxFlows:        cfg.MaxFlows,
 		Deltas:          cfg.Storage.Directory != "",
@@ -148,15 +160,11 @@ func loadCore(cfg Config) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl, err := newFlows(specSet)
+	fl, err := newFlows(specSet, groups)
 	if err != nil {
 		return nil, err
 	}
-	c := &core{specs: specSet, engine: engine, flows: fl, known: make(map[string]struct{}, len(specSet.Flows)), digest: digest}
-	for _, f := range specSet.Flows {
-		c.known[f.Name] = struct{}{}
-	}
-	return c, nil
+	return &core{specs: specSet, engine: engine, flows: fl, known: known, digest: digest}, nil
 }
 
 // Start opens storage, builds the alert path on it, restores the state
@@ -252,6 +260,7 @@ func (a *App) Observe(evs []slo.Event) error {
 }
 
 func (a *App) observe(now time.Time, evs []slo.Event) error {
+	a.syncGroups()
 	a.swapMu.RLock()
 	defer a.swapMu.RUnlock()
 	c := a.core.Load()
@@ -261,10 +270,24 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 		return ErrNotDurable
 	}
 	kept := evs[:0]
+	adopted := false
 	for _, ev := range evs {
-		if _, ok := c.known[ev.Flow]; ok {
-			kept = append(kept, ev)
+		if _, ok := c.known[ev.Flow]; !ok {
+			// A group an agent made of a flow grouped here too.
+			name, ok := a.reload.groups.adopt(ev.Flow)
+			if !ok {
+				continue
+			}
+			ev.Flow, adopted = name, true
 		}
+		kept = append(kept, ev)
+	}
+	if adopted {
+		a.swapMu.RUnlock()
+		a.syncGroups()
+		a.swapMu.RLock()
+		c = a.core.Load()
+		kept = slices.DeleteFunc(kept, func(ev slo.Event) bool { _, ok := c.known[ev.Flow]; return !ok })
 	}
 	if n := len(evs) - len(kept); n > 0 {
 		a.counters.unknownFlow.Add(uint64(n))

@@ -177,6 +177,8 @@ var help = map[string]string{
 	"burnwatch_events_future_total":               "Events ending after the time they were observed: clamped to it.",
 	"burnwatch_events_flow_overflow_total":        "Events of flows past max_flows.",
 	"burnwatch_flows":                             "Flows tracked.",
+	"burnwatch_flow_groups":                       "Groups of a grouped flow (group_by), each a flow with its own SLOs.",
+	"burnwatch_flow_groups_overflow_total":        "Spans of a grouped flow past its max_groups, counted in the flow itself.",
 	"burnwatch_flow_events_total":                 "A flow's events.",
 	"burnwatch_flow_errors_total":                 "A flow's error events.",
 	"burnwatch_flow_latency_count":                "A flow's events in a window (metrics.level: detailed).",

@@ -13,21 +13,40 @@ import (
 type Flows struct {
 	classifier *flows.Classifier
 	names      []string
+	// groups are the groups of each grouped flow (nil for the others),
+	// kept by reg.
+	groups []*flowGroups
+	reg    *groupRegistry
 
 	received, entry, unmatched, removed atomic.Uint64
 	classified                          []atomic.Uint64 // by flow index
 }
 
-func newFlows(set *specs.Set) (*Flows, error) {
+func newFlows(set *specs.Set, reg *groupRegistry) (*Flows, error) {
 	cls, err := set.Classifier()
 	if err != nil {
 		return nil, err
 	}
-	f := &Flows{classifier: cls, names: make([]string, cls.Len()), classified: make([]atomic.Uint64, cls.Len())}
+	f := &Flows{classifier: cls, names: make([]string, cls.Len()), groups: make([]*flowGroups, cls.Len()),
+		reg: reg, classified: make([]atomic.Uint64, cls.Len())}
 	for i := range f.names {
 		f.names[i] = cls.Name(i)
+		f.groups[i] = reg.of(f.names[i])
 	}
 	return f, nil
+}
+
+// EventFlow is the flow name of an event of flow i: the flow's own, or for
+// a grouped flow the group the span's values select (see groupRegistry),
+// registering a new one. It does not allocate but for a new group, or a
+// group of several keys or of a value that is not a string.
+func (f *Flows) EventFlow(i int, in *flows.Input) string {
+	fg := f.groups[i]
+	if fg == nil {
+		return f.names[i]
+	}
+	var buf [4]flows.Value
+	return f.reg.name(fg, f.classifier.GroupValues(i, in, buf[:0]))
 }
 
 // Classifier assigns spans to flows.
@@ -81,4 +100,5 @@ func (f *Flows) writeMetrics(e *exposition) {
 	for i := range f.classified {
 		e.bounded("burnwatch_spans_classified_total", float64(f.classified[i].Load()), "flow", f.names[i])
 	}
+	f.reg.writeMetrics(e)
 }

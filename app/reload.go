@@ -15,6 +15,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"go.uber.org/zap"
 
+	"github.com/burnwatch/burnwatch/slo"
 	"github.com/burnwatch/burnwatch/specs"
 )
 
@@ -29,6 +30,10 @@ type reloadState struct {
 	applied, rejected *metrics.Counter
 	stop              chan struct{}
 	stopped           chan struct{}
+
+	// groups are the grouped flows' groups, kept across reloads
+	// (groups.go).
+	groups *groupRegistry
 }
 
 // ReloadSpecs reads the spec files again and, when they changed and are
@@ -44,17 +49,33 @@ func (a *App) ReloadSpecs() error {
 	if digest, err := specDigest(a.cfg.Files); err == nil && digest == old.digest {
 		return nil // unchanged
 	}
-	next, err := loadCore(a.cfg)
+	next, err := loadCore(a.cfg, a.reload.groups)
 	if err != nil {
 		return a.rejected(err)
 	}
+	report, err := a.swap(old, next)
+	if err != nil {
+		return a.rejected(err)
+	}
+	now := a.clock.Now()
+	a.reload.lastErr, a.reload.lastAt = nil, now
+	a.reload.applied.Inc()
+	a.logger.Info("spec files reloaded", zap.Int("flows", len(next.specs.Flows)), zap.Int("slos", len(next.specs.SLOs)),
+		zap.Int("kept", report.SLOs), zap.Strings("rebuilt", report.Rebuilt), zap.Strings("restarted", report.Changed), zap.Strings("removed", report.Removed),
+		zap.Strings("new", report.New))
+	return nil
+}
+
+// swap installs next in place of old, carrying the state of every SLO over
+// (slo.Engine.Restore), and checkpoints it. a.reload.mu must be held.
+func (a *App) swap(old, next *core) (slo.RestoreReport, error) {
 	a.swapMu.Lock()
+	defer a.swapMu.Unlock()
 	now := a.clock.Now()
 	snap := old.engine.AppendSnapshot(nil, now)
 	report, err := next.engine.Restore(snap)
 	if err != nil {
-		a.swapMu.Unlock()
-		return a.rejected(fmt.Errorf("carry state over: %w", err))
+		return report, fmt.Errorf("carry state over: %w", err)
 	}
 	a.core.Store(next)
 	if a.persist != nil && a.alerts != nil {
@@ -62,13 +83,7 @@ func (a *App) ReloadSpecs() error {
 		// now keeps a restart from replaying them onto the old specs.
 		_ = a.persist.checkpoint(next.engine, a.checkpointState(), now)
 	}
-	a.swapMu.Unlock()
-	a.reload.lastErr, a.reload.lastAt = nil, now
-	a.reload.applied.Inc()
-	a.logger.Info("spec files reloaded", zap.Int("flows", len(next.specs.Flows)), zap.Int("slos", len(next.specs.SLOs)),
-		zap.Int("kept", report.SLOs), zap.Strings("rebuilt", report.Rebuilt), zap.Strings("restarted", report.Changed), zap.Strings("removed", report.Removed),
-		zap.Strings("new", report.New))
-	return nil
+	return report, nil
 }
 
 func (a *App) rejected(err error) error {

@@ -54,6 +54,8 @@ type Classifier struct {
 }
 
 type compiledFlow struct {
+	// group are the GroupBy keys: a key index, or a pseudo key.
+	group       []groupByKey
 	entryOnly   bool
 	match       []compiledRule
 	statusError bool
@@ -103,6 +105,15 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 	// Flows by the hundred thousand repeat their regexes: compile each once.
 	regexes := map[string]matcher{}
 	var errs []error
+	keyOf := func(attr string) int {
+		k, ok := keyIndex[attr]
+		if !ok {
+			k = len(c.keys)
+			keyIndex[attr] = k
+			c.keys = append(c.keys, attr)
+		}
+		return k
+	}
 	compileAll := func(name, what string, rules []Rule) []compiledRule {
 		out := make([]compiledRule, 0, len(rules))
 		for j, r := range rules {
@@ -112,13 +123,7 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 				continue
 			}
 			if cr.pseudo == pseudoNone {
-				k, ok := keyIndex[r.Attribute]
-				if !ok {
-					k = len(c.keys)
-					keyIndex[r.Attribute] = k
-					c.keys = append(c.keys, r.Attribute)
-				}
-				cr.key = k
+				cr.key = keyOf(r.Attribute)
 			}
 			out = append(out, cr)
 		}
@@ -146,6 +151,16 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 			match:       compileAll(s.Name, "match", s.Match),
 			statusError: s.Errors.StatusError,
 			errors:      compileAll(s.Name, "errors", s.Errors.Rules),
+		}
+		for _, g := range s.GroupBy {
+			gk := groupByKey{pseudo: pseudoOf(g)}
+			if gk.pseudo == pseudoNone {
+				gk.key = keyOf(g)
+			}
+			c.flows[i].group = append(c.flows[i].group, gk)
+		}
+		if s.MaxGroups < 0 {
+			errs = append(errs, fmt.Errorf("flow %q: max_groups %d is negative", s.Name, s.MaxGroups))
 		}
 	}
 	if len(errs) > 0 {

@@ -63,7 +63,20 @@ type Spec struct {
 	EntryOnly bool
 	// Errors decides which spans of the flow are errors.
 	Errors ErrorSpec
+	// GroupBy splits the flow into one flow per combination of values of
+	// these keys (an attribute of the span, else of its resource, or a
+	// pseudo key), as Pyrra's grouping splits an SLO per label value: see
+	// GroupName. Empty: the flow is one flow.
+	GroupBy []string
+	// MaxGroups caps a grouped flow's groups (DefaultMaxGroups when 0):
+	// spans of further values, and spans that lack every GroupBy key,
+	// stay in the flow itself.
+	MaxGroups int
 }
+
+// DefaultMaxGroups is a grouped flow's cap on groups when its spec gives
+// none.
+const DefaultMaxGroups = 100
 
 // ErrorSpec decides which spans of a flow are errors: a span is an error if
 // StatusError is set and its status is Error, or if any rule holds.

@@ -18,10 +18,11 @@ var ruleKeys = func() []string {
 }()
 
 func (p *parser) flowSpec(n *yaml.Node, fs *flows.Spec) {
-	f, ok := p.fields(n, "spec", "tier", "entry_spans_only", "match", "errors")
+	f, ok := p.fields(n, "spec", "tier", "entry_spans_only", "match", "errors", "group_by", "max_groups")
 	if !ok {
 		return
 	}
+	p.grouping(f, fs)
 	fs.Tier = flows.DefaultTier
 	if t := f["tier"]; t != nil {
 		if v, ok := p.scalar(t, "spec.tier"); ok {
@@ -71,6 +72,52 @@ func (p *parser) flowSpec(n *yaml.Node, fs *flows.Spec) {
 		}
 	}
 }
+
+// grouping reads group_by (a key or a list of keys) and max_groups.
+func (p *parser) grouping(f map[string]*yaml.Node, fs *flows.Spec) {
+	if g := f["group_by"]; g != nil {
+		items := []*yaml.Node{g}
+		many := deref(g).Kind == yaml.SequenceNode
+		if many {
+			items, _ = p.list(g, "spec.group_by")
+			if len(items) == 0 {
+				p.errorf(g, "spec.group_by", "is empty (want a key, e.g. group_by: http.route, or a list of keys)")
+			}
+		}
+		seen := map[string]bool{}
+		for i, item := range items {
+			path := "spec.group_by"
+			if many {
+				path = index(path, i)
+			}
+			k, ok := p.nonEmpty(item, path)
+			switch {
+			case !ok:
+			case k == flows.FlowAttribute || k == flows.ErrorAttribute:
+				p.errorf(item, path, "%s is Burnwatch's own annotation, not something to group by", k)
+			case seen[k]:
+				p.errorf(item, path, "%s is given twice", k)
+			default:
+				seen[k] = true
+				fs.GroupBy = append(fs.GroupBy, k)
+			}
+		}
+	}
+	if m := f["max_groups"]; m != nil {
+		switch n, ok := p.count(m, "spec.max_groups"); {
+		case !ok:
+		case fs.GroupBy == nil:
+			p.errorf(m, "spec.max_groups", "without group_by there are no groups to cap")
+		case n == 0 || n > maxGroups:
+			p.errorf(m, "spec.max_groups", "%d is not in 1..%d", n, maxGroups)
+		default:
+			fs.MaxGroups = int(n)
+		}
+	}
+}
+
+// maxGroups bounds max_groups: every group is a flow with its own SLOs.
+const maxGroups = 10000
 
 func (p *parser) rule(n *yaml.Node, path string) (flows.Rule, bool) {
 	f, ok := p.fields(n, path, ruleKeys...)

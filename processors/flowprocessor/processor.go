@@ -122,7 +122,7 @@ func (p *flowProcessor) processSpan(span ptrace.Span, b *batch) {
 	// append double it. Put overwrites an attribute in place, so spans that
 	// pass twice (or carry a client's value) cost no allocation.
 	attrs.EnsureCapacity(attrs.Len() + 2)
-	attrs.PutStr(flows.FlowAttribute, b.flows.Name(r.Flow))
+	attrs.PutStr(flows.FlowAttribute, b.flows.EventFlow(r.Flow, in))
 	attrs.PutBool(flows.ErrorAttribute, r.Error)
 }
 

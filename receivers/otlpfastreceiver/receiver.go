@@ -180,7 +180,7 @@ func (r *fastReceiver) getWork() *work {
 	fl := r.app.Flows()
 	d := r.cur.Load()
 	if d == nil || d.flows != fl {
-		d = &decoding{flows: fl, dec: otlpwire.NewDecoder(fl.Classifier(), otlpwire.Options{TrustAnnotations: r.cfg.TrustAnnotations})}
+		d = &decoding{flows: fl, dec: otlpwire.NewDecoder(fl.Classifier(), otlpwire.Options{TrustAnnotations: r.cfg.TrustAnnotations, Group: fl.EventFlow})}
 		r.cur.Store(d)
 	}
 	if w, ok := d.work.Get().(*work); ok {

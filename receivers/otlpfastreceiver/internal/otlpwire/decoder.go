@@ -18,6 +18,9 @@ type Options struct {
 	// classification, as the flow processor's trust_annotations does for a
 	// gateway whose agents classified the spans. Off, they are ignored.
 	TrustAnnotations bool
+	// Group names the event flow of a span of a grouped flow (see
+	// flows.Spec.GroupBy); nil names every span by its flow alone.
+	Group func(flow int, in *flows.Input) string
 }
 
 // Decoder turns OTLP trace requests into events with one flows.Classifier.
@@ -25,6 +28,7 @@ type Options struct {
 // Batch.
 type Decoder struct {
 	cls   *flows.Classifier
+	group func(flow int, in *flows.Input) string
 	keys  []string
 	index map[string]int // key → index; nil when a scan is as quick
 	// lens has bit min(len(key), 63) set for every key the decoder looks
@@ -39,7 +43,7 @@ const indexFrom = 8
 
 // NewDecoder returns a Decoder that classifies with cls.
 func NewDecoder(cls *flows.Classifier, opts Options) *Decoder {
-	d := &Decoder{cls: cls, keys: cls.Keys(), trust: opts.TrustAnnotations}
+	d := &Decoder{cls: cls, keys: cls.Keys(), trust: opts.TrustAnnotations, group: opts.Group}
 	if len(d.keys) >= indexFrom {
 		d.index = make(map[string]int, len(d.keys))
 		for i, k := range d.keys {
@@ -244,7 +248,11 @@ func (d *Decoder) finish(b *Batch, s *span, vals []flows.Value) {
 		}
 		return
 	}
-	ev.Flow = d.cls.Name(r.Flow)
+	if d.group != nil && d.cls.Grouped(r.Flow) {
+		ev.Flow = d.group(r.Flow, in)
+	} else {
+		ev.Flow = d.cls.Name(r.Flow)
+	}
 	ev.Error = r.Error
 	b.Events = append(b.Events, ev)
 	b.Flow = append(b.Flow, int32(r.Flow))
