@@ -1,0 +1,120 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/burnwatch/burnwatch/flows"
+	"github.com/burnwatch/burnwatch/metricsli"
+)
+
+const metricSpecs = `
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: api}
+spec:
+  indicator:
+    metric:
+      good:  {name: http.server.requests, match: [{attribute: http.response.status_code, lt: 500}]}
+      total: {name: http.server.requests}
+  target: 99
+  period: 2h
+---
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: lat}
+spec:
+  indicator:
+    latency: {name: http.server.request.duration, threshold: 300ms}
+  target: 99
+  period: 2h
+`
+
+func metricConfig(t *testing.T, dir string) Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "slos.yaml")
+	if err := os.WriteFile(path, []byte(metricSpecs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := storedConfig(dir)
+	cfg.Files = []string{path}
+	return cfg
+}
+
+// requestPoints are cumulative counts of a service that started at start:
+// ok requests with status 200 and failed with 503.
+func requestPoints(start, at time.Time, ok, failed float64) []metricsli.Point {
+	p := func(code int64, v float64) metricsli.Point {
+		return metricsli.Point{Metric: "http.server.requests", Unit: "{request}", Type: metricsli.MonotonicSum,
+			Temporality: metricsli.Cumulative, Start: start.UnixNano(), Time: at.UnixNano(), Value: v,
+			Attrs:    []metricsli.Attr{{Key: "http.response.status_code", Value: flows.IntValue(code)}},
+			Resource: []metricsli.Attr{{Key: "service.name", Value: flows.StrValue("shop")}}}
+	}
+	return []metricsli.Point{p(200, ok), p(503, failed)}
+}
+
+func TestObserveMetricsSurvivesKill9(t *testing.T) {
+	dir := t.TempDir()
+	a1 := startApp(t, metricConfig(t, dir))
+	start := time.Now() // the service starts after Burnwatch: its first points count
+	if err := a1.ObserveMetrics(requestPoints(start, start.Add(time.Second), 90, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.ObserveMetrics(requestPoints(start, start.Add(2*time.Second), 150, 12)); err != nil {
+		t.Fatal(err)
+	}
+	now := start.Add(3 * time.Second)
+	period := func(a *App) [2]uint64 {
+		st := a.Engine().Evaluate(now)[0]
+		return [2]uint64{st.Period.Total, st.Period.Bad}
+	}
+	if got := period(a1); got != [2]uint64{162, 12} {
+		t.Fatalf("api counts %v, want 162 total, 12 bad", got)
+	}
+	crash(a1)
+	a2 := startApp(t, metricConfig(t, dir))
+	if got := period(a2); got != [2]uint64{162, 12} {
+		t.Fatalf("after kill -9: api counts %v, want 162 total, 12 bad", got)
+	}
+	if v, _ := metric(a2, `burnwatch_metric_points_total{outcome="counted"}`); v != 0 {
+		t.Fatalf("a restarted App counted %v points before any came", v)
+	}
+}
+
+func TestObserveMetricsReportsProblems(t *testing.T) {
+	a := startApp(t, metricConfig(t, t.TempDir()))
+	now := time.Now()
+	hist := metricsli.Point{Metric: "http.server.request.duration", Unit: "s", Type: metricsli.Histogram,
+		Temporality: metricsli.Delta, Start: now.Add(-time.Second).UnixNano(), Time: now.UnixNano(),
+		Count: 10, Bounds: []float64{0.25, 0.5}, Buckets: []uint64{5, 3, 2}}
+	gauge := metricsli.Point{Metric: "process.cpu.utilization", Type: metricsli.Gauge}
+	if err := a.ObserveMetrics([]metricsli.Point{hist, gauge}); err != nil {
+		t.Fatal(err)
+	}
+	for series, want := range map[string]float64{
+		`burnwatch_metric_points_rejected_total{reason="between_bounds"}`: 1,
+		`burnwatch_metric_points_total{outcome="unused"}`:                 1,
+		`burnwatch_metric_points_total{outcome="counted"}`:                0,
+		`burnwatch_metric_slo_problem{slo="lat",reason="between_bounds"}`: 1,
+	} {
+		if v, ok := metric(a, series); !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", series, v, ok, want)
+		}
+	}
+	if st := a.Engine().Evaluate(now)[1]; st.Period.Total != 0 {
+		t.Fatalf("lat counted %d events of a histogram it cannot read", st.Period.Total)
+	}
+	// Bounds that hold the threshold: counted, and the problem is over.
+	hist.Bounds, hist.Time = []float64{0.3, 0.5}, now.Add(time.Second).UnixNano()
+	if err := a.ObserveMetrics([]metricsli.Point{hist}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := metric(a, `burnwatch_metric_slo_problem{slo="lat",reason="between_bounds"}`); ok {
+		t.Error("the problem is still reported")
+	}
+	if st := a.Engine().Evaluate(now.Add(time.Second))[1]; st.Period.Total != 10 || st.Period.Bad != 5 {
+		t.Fatalf("lat counted %d/%d total/bad, want 10/5", st.Period.Total, st.Period.Bad)
+	}
+}
