@@ -50,6 +50,7 @@ type Runtime struct {
 	// and type (up to maxResolved entries).
 	resolved map[metricKey][]sourceRef
 	labels   map[string]string // LabelName memo, up to maxResolved
+	ints     map[int64]string  // formatted integer values, up to maxResolved
 	streams  *streams
 	stats    Stats
 
@@ -61,6 +62,9 @@ type Runtime struct {
 	dp       Point
 	contribs []contrib
 	input    flows.Input
+	// pointLabels are the labels of the point labelsOf, translated.
+	labelsOf    *Point
+	pointLabels []promLabel
 }
 
 // Options tune a Runtime; the zero value gives the defaults.
@@ -166,6 +170,7 @@ func NewRuntime(indicators map[string]*Indicator, opts Options) (*Runtime, error
 	r := &Runtime{
 		streams: newStreams(opts.MaxStreams, int64(opts.StaleAfter), began),
 		labels:  map[string]string{},
+		ints:    map[int64]string{},
 		stats:   Stats{Rejected: map[string]uint64{}},
 	}
 	if err := r.SetIndicators(indicators); err != nil {
@@ -244,6 +249,9 @@ func (r *Runtime) Ingest(pts []Point, dst []slo.Counts) []slo.Counts {
 	for i := range pts {
 		r.point(&pts[i])
 	}
+	// The next batch may reuse the points' memory: forget them.
+	r.labelsOf = nil
+	clear(r.pointLabels)
 	r.streams.maybeSweep()
 	r.stats.Streams = r.streams.len()
 	return r.emit(dst)
@@ -387,13 +395,21 @@ func attr(as []Attr, key string) flows.Value {
 }
 
 // label reads a Prometheus label of p: a point attribute whose translated
-// key is the label, else a resource attribute, else job or instance.
+// key is the label, else a resource attribute, else job or instance. The
+// point's labels are translated once, at its first matcher.
 func (r *Runtime) label(p *Point, label string) string {
-	for _, as := range [2][]Attr{p.Attrs, p.Resource} {
-		for i := range as {
-			if r.labelName(as[i].Key) == label {
-				return valueString(as[i].Value)
+	if r.labelsOf != p {
+		r.labelsOf = p
+		r.pointLabels = r.pointLabels[:0]
+		for _, as := range [2][]Attr{p.Attrs, p.Resource} {
+			for i := range as {
+				r.pointLabels = append(r.pointLabels, promLabel{r.labelName(as[i].Key), &as[i].Value})
 			}
+		}
+	}
+	for _, l := range r.pointLabels {
+		if l.name == label {
+			return r.valueString(*l.value)
 		}
 	}
 	switch label {
@@ -408,6 +424,12 @@ func (r *Runtime) label(p *Point, label string) string {
 	return ""
 }
 
+// promLabel is a point's attribute under its Prometheus label name.
+type promLabel struct {
+	name  string
+	value *flows.Value
+}
+
 func (r *Runtime) labelName(key string) string {
 	if n, ok := r.labels[key]; ok {
 		return n
@@ -419,13 +441,21 @@ func (r *Runtime) labelName(key string) string {
 	return n
 }
 
-// valueString is an attribute value as a Prometheus label value.
-func valueString(v flows.Value) string {
+// valueString is an attribute value as a Prometheus label value. Integers
+// (status codes, mostly) are formatted once each.
+func (r *Runtime) valueString(v flows.Value) string {
 	switch v.Kind {
 	case flows.ValueStr:
 		return v.Str
 	case flows.ValueInt:
-		return strconv.FormatInt(v.Int, 10)
+		if s, ok := r.ints[v.Int]; ok {
+			return s
+		}
+		s := strconv.FormatInt(v.Int, 10)
+		if len(r.ints) < maxResolved {
+			r.ints[v.Int] = s
+		}
+		return s
 	case flows.ValueDouble:
 		return strconv.FormatFloat(v.Double, 'f', -1, 64)
 	case flows.ValueBool:

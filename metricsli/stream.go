@@ -160,26 +160,33 @@ func (s *streams) subtract(st *stream, p *Point, out *Point) outcome {
 		}
 		out.Count, out.ZeroCount, out.Negative = p.Count-st.count, p.ZeroCount-st.zeroCount, p.Negative-st.neg
 		scale := min(p.Scale, st.scale)
-		var curOff, prevOff int32
-		curOff, s.cur = downscale(p.Offset, p.Positive, p.Scale-scale, s.cur[:0])
-		prevOff, s.prev = downscale(st.offset, st.positive, st.scale-scale, s.prev[:0])
+		curOff, cur := p.Offset, p.Positive
+		if p.Scale != scale {
+			curOff, s.cur = downscale(p.Offset, p.Positive, p.Scale-scale, s.cur[:0])
+			cur = s.cur
+		}
+		prevOff, prev := st.offset, st.positive
+		if st.scale != scale {
+			prevOff, s.prev = downscale(st.offset, st.positive, st.scale-scale, s.prev[:0])
+			prev = s.prev
+		}
 		// The delta covers the union of both ranges.
-		lo, hi := curOff, curOff+int32(len(s.cur))
-		if len(s.prev) > 0 {
-			if len(s.cur) == 0 {
-				lo, hi = prevOff, prevOff+int32(len(s.prev))
+		lo, hi := curOff, curOff+int32(len(cur))
+		if len(prev) > 0 {
+			if len(cur) == 0 {
+				lo, hi = prevOff, prevOff+int32(len(prev))
 			} else {
-				lo, hi = min(lo, prevOff), max(hi, prevOff+int32(len(s.prev)))
+				lo, hi = min(lo, prevOff), max(hi, prevOff+int32(len(prev)))
 			}
 		}
 		s.diff = s.diff[:0]
 		for i := lo; i < hi; i++ {
 			var c, q uint64
-			if j := i - curOff; j >= 0 && int(j) < len(s.cur) {
-				c = s.cur[j]
+			if j := i - curOff; j >= 0 && int(j) < len(cur) {
+				c = cur[j]
 			}
-			if j := i - prevOff; j >= 0 && int(j) < len(s.prev) {
-				q = s.prev[j]
+			if j := i - prevOff; j >= 0 && int(j) < len(prev) {
+				q = prev[j]
 			}
 			if c < q {
 				return refused
