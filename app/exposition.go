@@ -184,6 +184,7 @@ var help = map[string]string{
 	"burnwatch_flow_latency_count":                "A flow's events in a window (metrics.level: detailed).",
 	"burnwatch_flow_latency_seconds":              "A flow's latency quantiles over a window, within 1.1% (metrics.level: detailed).",
 	"burnwatch_slo_error_budget_remaining":        "Share of the period's error budget left: 1 none spent, below 0 overspent.",
+	"burnwatch_slo_events_total":                  "An event-based SLO's events by outcome since its state began, kept across restarts; what `burnwatch rules` reads.",
 	"burnwatch_slo_burn_rate":                     "Error budget burn rate over a window: bad share over (1 - target).",
 	"burnwatch_slo_window_events":                 "Events in a window by outcome, exact (metrics.level: detailed).",
 	"burnwatch_slo_tier_condition":                "1 while a tier's burn condition holds.",
