@@ -51,6 +51,7 @@ func TestMetricsPageParses(t *testing.T) {
 		"burnwatch_evaluation_duration_seconds": "HISTOGRAM",
 		"burnwatch_slo_burn_rate":               "GAUGE",
 		"burnwatch_flow_events_total":           "COUNTER",
+		"burnwatch_slo_events_total":            "COUNTER",
 		"burnwatch_outbox_pending":              "GAUGE",
 		"burnwatch_slo_window_events":           "GAUGE",
 		"burnwatch_flow_latency_seconds":        "GAUGE",
