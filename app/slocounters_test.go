@@ -51,7 +51,7 @@ func TestSLOEventCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	a2.evaluate(now)
-	want[promrules.EventsMetric + `{slo="checkout-availability",outcome="bad"}`] = 9
-	want[promrules.EventsMetric + `{slo="checkout-latency",outcome="bad"}`] = 12
+	want[promrules.EventsMetric+`{slo="checkout-availability",outcome="bad"}`] = 9
+	want[promrules.EventsMetric+`{slo="checkout-latency",outcome="bad"}`] = 12
 	check(a2, "after more events")
 }
