@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -29,8 +30,9 @@ import (
 // batch swaps in an engine with the group's SLOs, carrying every other
 // SLO's state over (syncGroups), before its events are counted. The groups
 // are kept across spec reloads while a flow's keys stay the same, and
-// across restarts in groups.json in the storage directory, written before
-// the first event of a group is counted.
+// across restarts in groups.jsonl in the storage directory: a line per
+// group, appended and synced before the group's first event is counted, and
+// the file rewritten whole when a reload drops groups.
 type groupRegistry struct {
 	path   string // "" without storage
 	logger *zap.Logger
@@ -56,53 +58,57 @@ type flowGroups struct {
 }
 
 // group is one group: its flow name and the text of each key's value (""
-// where the span lacked the key). It is what groups.json holds.
+// where the span lacked the key). It is what a line of groups.jsonl holds, with its flow.
 type group struct {
 	Name   string   `json:"name"`
 	Values []string `json:"values"`
 }
 
-// groupsFile is groups.json.
-type groupsFile struct {
-	Version int                    `json:"version"`
-	Flows   map[string]groupsOfOne `json:"flows"`
-}
-
-type groupsOfOne struct {
-	Keys   []string `json:"keys"`
-	Groups []group  `json:"groups"`
+// groupLine is a line of groups.jsonl: one group of a flow grouped by
+// keys. A line for other keys than the flow's earlier lines starts its
+// groups again.
+type groupLine struct {
+	Flow string   `json:"flow"`
+	Keys []string `json:"keys"`
+	group
 }
 
 // openGroups reads the groups a previous run registered, if storage is on.
-// A damaged file is reported and the groups start again: they come back as
-// spans come in.
+// A line that does not read (the last, torn by a crash before its sync
+// returned) ends the file: the groups before it are kept, and the rest
+// come back as spans come in.
 func openGroups(dir string, logger *zap.Logger) *groupRegistry {
 	r := &groupRegistry{logger: logger, flows: map[string]*flowGroups{}}
 	if dir == "" {
 		return r
 	}
-	r.path = filepath.Join(dir, "groups.json")
+	r.path = filepath.Join(dir, "groups.jsonl")
 	b, err := os.ReadFile(r.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return r
-	}
-	var f groupsFile
-	if err == nil {
-		err = json.Unmarshal(b, &f)
-	}
 	if err != nil {
-		logger.Error("flow groups not restored: their SLOs start again as spans come", zap.String("file", r.path), zap.Error(err))
+		if !errors.Is(err, os.ErrNotExist) {
+			logger.Error("flow groups not restored: their SLOs start again as spans come", zap.String("file", r.path), zap.Error(err))
+		}
 		return r
 	}
-	for name, g := range f.Flows {
-		fg := &flowGroups{flow: name, keys: g.Keys, byKey: map[string]string{}}
-		for _, gr := range g.Groups {
-			if len(gr.Values) == len(g.Keys) {
-				fg.byKey[strings.Join(gr.Values, "\xff")] = gr.Name
-				fg.list = append(fg.list, gr)
-			}
+	for n, line := range bytes.Split(b, []byte("\n")) {
+		if len(line) == 0 {
+			continue
 		}
-		r.flows[name] = fg
+		var l groupLine
+		if err := json.Unmarshal(line, &l); err != nil || len(l.Values) != len(l.Keys) || l.Name == "" {
+			logger.Warn("flow groups read up to a damaged line", zap.String("file", r.path), zap.Int("line", n+1))
+			break
+		}
+		fg := r.flows[l.Flow]
+		if fg == nil || !slices.Equal(fg.keys, l.Keys) {
+			fg = &flowGroups{flow: l.Flow, keys: l.Keys, byKey: map[string]string{}}
+			r.flows[l.Flow] = fg
+		}
+		k := strings.Join(l.Values, "\xff")
+		if _, dup := fg.byKey[k]; !dup {
+			fg.byKey[k] = l.Name
+			fg.list = append(fg.list, l.group)
+		}
 	}
 	return r
 }
@@ -113,6 +119,7 @@ func openGroups(dir string, logger *zap.Logger) *groupRegistry {
 func (r *groupRegistry) reconcile(fs []flows.Spec) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	dropped := false
 	next := map[string]*flowGroups{}
 	for _, f := range fs {
 		if len(f.GroupBy) == 0 {
@@ -124,17 +131,27 @@ func (r *groupRegistry) reconcile(fs []flows.Spec) {
 		}
 		fg := r.flows[f.Name]
 		if fg == nil || !slices.Equal(fg.keys, f.GroupBy) {
+			dropped = dropped || fg != nil && len(fg.list) > 0
 			fg = &flowGroups{flow: f.Name, keys: slices.Clone(f.GroupBy), byKey: map[string]string{}}
 		}
 		fg.max = max
 		for len(fg.list) > max {
+			dropped = true
 			last := fg.list[len(fg.list)-1]
 			delete(fg.byKey, strings.Join(last.Values, "\xff"))
 			fg.list = fg.list[:len(fg.list)-1]
 		}
 		next[f.Name] = fg
 	}
+	for name, fg := range r.flows {
+		dropped = dropped || next[name] == nil && len(fg.list) > 0
+	}
 	r.flows = next
+	if dropped {
+		if err := r.rewriteLocked(); err != nil {
+			r.logger.Error("flow groups file not rewritten: a restart may bring dropped groups back", zap.String("file", r.path), zap.Error(err))
+		}
+	}
 }
 
 // of returns a flow's groups, nil when it is not grouped.
@@ -190,7 +207,7 @@ func (r *groupRegistry) name(fg *flowGroups, vals []flows.Value) string {
 	}
 	fg.byKey[strings.Clone(key)] = gr.Name
 	fg.list = append(fg.list, gr)
-	if err := r.saveLocked(); err != nil {
+	if err := r.appendLocked(fg, gr); err != nil {
 		r.logger.Error("flow groups not saved: a restart before the next group starts this one's SLOs again",
 			zap.String("file", r.path), zap.Error(err))
 	}
@@ -233,43 +250,77 @@ func (r *groupRegistry) adopt(name string) (string, bool) {
 	return r.name(fg, vals), true
 }
 
-// saveLocked writes groups.json whole: to a temporary file, synced, then
-// renamed over the old one. r.mu must be held.
-func (r *groupRegistry) saveLocked() error {
+// appendLocked appends gr's line to groups.jsonl and syncs it. r.mu must
+// be held.
+func (r *groupRegistry) appendLocked(fg *flowGroups, gr group) error {
 	if r.path == "" {
 		return nil
 	}
-	f := groupsFile{Version: 1, Flows: map[string]groupsOfOne{}}
-	for name, fg := range r.flows {
-		f.Flows[name] = groupsOfOne{Keys: fg.keys, Groups: fg.list}
-	}
-	b, err := json.Marshal(f)
+	b, err := json.Marshal(groupLine{Flow: fg.flow, Keys: fg.keys, group: gr})
 	if err != nil {
 		return err
+	}
+	_, statErr := os.Stat(r.path)
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && statErr != nil {
+		err = syncDir(filepath.Dir(r.path)) // a new file's name
+	}
+	return err
+}
+
+// rewriteLocked writes groups.jsonl whole, with the groups there are now:
+// to a temporary file, synced, then renamed over the old one. r.mu must be
+// held.
+func (r *groupRegistry) rewriteLocked() error {
+	if r.path == "" {
+		return nil
+	}
+	var b []byte
+	for _, name := range slices.Sorted(maps.Keys(r.flows)) {
+		fg := r.flows[name]
+		for _, gr := range fg.list {
+			line, err := json.Marshal(groupLine{Flow: fg.flow, Keys: fg.keys, group: gr})
+			if err != nil {
+				return err
+			}
+			b = append(append(b, line...), '\n')
+		}
 	}
 	tmp := r.path + ".tmp"
-	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
-	_, err = w.Write(b)
+	f, err := os.Open(tmp)
 	if err == nil {
-		err = w.Sync()
-	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
+		err = f.Sync()
+		f.Close()
 	}
 	if err == nil {
 		err = os.Rename(tmp, r.path)
 	}
 	if err == nil {
-		var d *os.File
-		if d, err = os.Open(filepath.Dir(r.path)); err == nil {
-			err = d.Sync()
-			d.Close()
-		}
+		err = syncDir(filepath.Dir(r.path))
 	}
 	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // expand returns the engine's SLOs for set: each SLO, and a copy of it for

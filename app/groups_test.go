@@ -9,6 +9,7 @@ import (
 
 	"github.com/burnwatch/burnwatch/flows"
 	"github.com/burnwatch/burnwatch/slo"
+	"go.uber.org/zap"
 )
 
 const groupedSpecs = `
@@ -138,8 +139,21 @@ func TestGroupedFlowOneSLOPerRoute(t *testing.T) {
 	if got := classify(t, b, "/cart"); got != `api{http.route="/cart"}` {
 		t.Errorf("/cart by route and method (no method): flow %q", got)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "groups.json")); err != nil {
-		t.Errorf("groups.json: %v", err)
+	// The file holds the groups there are now, and a line torn by a crash
+	// ends it.
+	path := filepath.Join(dir, "groups.jsonl")
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(file)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], `"keys":["http.route","http.method"]`) {
+		t.Errorf("groups.jsonl after the keys changed:\n%s\nwant the one group by both keys", file)
+	}
+	if err := os.WriteFile(path, append(file, `{"flow":"api","keys":["http.route","ht`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fg := openGroups(dir, zap.NewNop()).flows["api"]; fg == nil || len(fg.list) != 1 {
+		t.Errorf("groups read back after a torn line: %+v, want the one before it", fg)
 	}
 }
 
