@@ -150,7 +150,7 @@ func loadCore(cfg Config, groups *groupRegistry) (*core, error) {
 // newCore builds the engine and flows of a spec set, with the SLOs of the
 // grouped flows' groups.
 func newCore(cfg Config, specSet *specs.Set, digest [32]byte, groups *groupRegistry) (*core, error) {
-	groups.reconcile(specSet.Flows)
+	groups.reconcile(slices.Concat(specSet.Flows, metricGroups(specSet)))
 	sloSpecs, known := groups.expand(specSet)
 	engine, err := slo.NewEngine(sloSpecs, slo.Options{
 		AllowedLateness: cfg.AllowedLateness,

@@ -1,14 +1,17 @@
 package app
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"go.uber.org/zap"
 
+	"github.com/burnwatch/burnwatch/flows"
 	"github.com/burnwatch/burnwatch/metricsli"
 	"github.com/burnwatch/burnwatch/slo"
+	"github.com/burnwatch/burnwatch/specs"
 )
 
 // metricIngest is the metric SLI runtime of the App: one for the App's
@@ -23,9 +26,37 @@ type metricIngest struct {
 	// logged are the problems logged, by SLO, so each is logged once
 	// when it begins rather than once per point.
 	logged map[string]string
-	counts []slo.Counts
 	// refused counts points refused while storage was not durable.
 	refused atomic.Uint64
+}
+
+// countBufs hold a batch's counts between the runtime and the engine.
+var countBufs = sync.Pool{New: func() any { return new([]slo.Counts) }}
+
+// metricGroups are the grouped flows of the metric SLOs that group, as the
+// group registry keeps them: `sum by (http_route)` splits the SLO's flow
+// metric:<slo> by the label http_route, as a Flow's group_by splits spans'
+// flows, with the same cap. `sum without` does not name its groups' labels
+// and sums every group into the SLO.
+func metricGroups(set *specs.Set) []flows.Spec {
+	var out []flows.Spec
+	for _, name := range slices.Sorted(maps.Keys(set.Indicators)) {
+		if g := set.Indicators[name].Grouping; !g.Without && len(g.Labels) > 0 {
+			out = append(out, flows.Spec{Name: metricsli.FlowName(name), GroupBy: g.Labels})
+		}
+	}
+	return out
+}
+
+// metricGroup names the flow of a metric SLO's group, registering a new
+// group (the next batch's engine has its SLO copy).
+func (a *App) metricGroup(flow string, vals []flows.Value) string {
+	r := a.reload.groups
+	fg := r.of(flow)
+	if fg == nil {
+		return flow
+	}
+	return r.name(fg, vals)
 }
 
 // ObserveMetrics counts the events that a batch of OTLP metric data points
@@ -42,6 +73,7 @@ func (a *App) ObserveMetrics(pts []metricsli.Point) error {
 		return nil
 	}
 	now := a.clock.Now()
+	a.syncGroups()
 	a.swapMu.RLock()
 	defer a.swapMu.RUnlock()
 	c := a.core.Load()
@@ -51,22 +83,37 @@ func (a *App) ObserveMetrics(pts []metricsli.Point) error {
 		m.refused.Add(uint64(len(pts)))
 		return ErrNotDurable
 	}
+	buf := countBufs.Get().(*[]slo.Counts)
+	defer func() {
+		clear(*buf) // drop the flow names
+		*buf = (*buf)[:0]
+		countBufs.Put(buf)
+	}()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.core != c {
 		if err := a.useIndicators(c); err != nil {
+			m.mu.Unlock()
 			return err
 		}
 	}
-	m.counts = m.rt.Ingest(pts, m.counts[:0])
-	if len(m.counts) > 0 {
-		c.engine.ObserveCounts(now, m.counts)
-		if p != nil {
-			p.appendDelta(c.engine)
-		}
-	}
-	clear(m.counts) // drop the flow names
+	*buf = m.rt.Ingest(pts, (*buf)[:0])
 	a.logProblems()
+	m.mu.Unlock()
+	if len(*buf) == 0 {
+		return nil
+	}
+	if g := a.reload.groups; g.want.Load() > g.have.Load() {
+		// The batch met new groups: their SLOs come with the next
+		// engine, which must count them.
+		a.swapMu.RUnlock()
+		a.syncGroups()
+		a.swapMu.RLock()
+		c = a.core.Load()
+	}
+	c.engine.ObserveCounts(now, *buf)
+	if p != nil {
+		p.appendDelta(c.engine)
+	}
 	return nil
 }
 
@@ -79,7 +126,7 @@ func (a *App) useIndicators(c *core) error {
 		if began.IsZero() {
 			began = a.clock.Now()
 		}
-		rt, err := metricsli.NewRuntime(c.specs.Indicators, metricsli.Options{Began: began})
+		rt, err := metricsli.NewRuntime(c.specs.Indicators, metricsli.Options{Began: began, Group: a.metricGroup})
 		if err != nil {
 			return err
 		}

@@ -118,3 +118,60 @@ func TestObserveMetricsReportsProblems(t *testing.T) {
 		t.Fatalf("lat counted %d/%d total/bad, want 10/5", st.Period.Total, st.Period.Bad)
 	}
 }
+
+func TestSumByPagesPerGroup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slos.yaml")
+	spec := `
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: api}
+spec:
+  indicator:
+    promql:
+      bad: sum by (http_route) (rate(http_server_requests_total{http_response_status_code=~"5.."}[{{.window}}]))
+      total: sum by (http_route) (rate(http_server_requests_total[{{.window}}]))
+  target: 99
+  period: 2h
+`
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := storedConfig(dir)
+	cfg.Files = []string{path}
+	a := startApp(t, cfg)
+	now := time.Now()
+	point := func(route string, code int64, v float64) metricsli.Point {
+		return metricsli.Point{Metric: "http.server.requests", Unit: "{request}", Type: metricsli.MonotonicSum,
+			Temporality: metricsli.Delta, Start: now.Add(-time.Second).UnixNano(), Time: now.UnixNano(), Value: v,
+			Attrs: []metricsli.Attr{{Key: "http.route", Value: flows.StrValue(route)}, {Key: "http.response.status_code", Value: flows.IntValue(code)}}}
+	}
+	if err := a.ObserveMetrics([]metricsli.Point{point("/a", 200, 90), point("/a", 500, 10), point("/b", 200, 50)}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]uint64{}
+	for _, st := range a.Engine().Evaluate(now) {
+		got[st.SLO.Name] = [2]uint64{st.Period.Total, st.Period.Bad}
+		if st.SLO.Name == `api{http_route="/a"}` && st.SLO.AlertLabels["http_route"] != "/a" {
+			t.Errorf("the /a group's alerts are labelled %v", st.SLO.AlertLabels)
+		}
+	}
+	want := map[string][2]uint64{"api": {0, 0}, `api{http_route="/a"}`: {100, 10}, `api{http_route="/b"}`: {50, 0}}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: total/bad %v, want %v (all: %v)", name, got[name], w, got)
+		}
+	}
+	// The groups are kept across a restart, with their counts.
+	crash(a)
+	a2 := startApp(t, cfg)
+	for _, st := range a2.Engine().Evaluate(now) {
+		if w, ok := want[st.SLO.Name]; ok && [2]uint64{st.Period.Total, st.Period.Bad} != w {
+			t.Errorf("after a restart %s: %d/%d, want %v", st.SLO.Name, st.Period.Total, st.Period.Bad, w)
+		}
+		delete(want, st.SLO.Name)
+	}
+	if len(want) != 0 {
+		t.Errorf("SLOs missing after a restart: %v", want)
+	}
+}

@@ -53,15 +53,18 @@ type Runtime struct {
 	ints     map[int64]string  // formatted integer values, up to maxResolved
 	streams  *streams
 	stats    Stats
+	group    func(string, []flows.Value) string
+	tallyIDs int
 
 	// Scratch, reused by every batch.
-	refs     []sourceRef
-	matched  []sourceRef
-	key      []byte
-	order    []int
-	dp       Point
-	contribs []contrib
-	input    flows.Input
+	refs      []sourceRef
+	matched   []sourceRef
+	key       []byte
+	order     []int
+	dp        Point
+	contribs  []contrib
+	input     flows.Input
+	groupVals []flows.Value
 	// pointLabels are the labels of the point labelsOf, translated.
 	labelsOf    *Point
 	pointLabels []promLabel
@@ -80,6 +83,12 @@ type Options struct {
 	// Began is when Burnwatch began listening: a cumulative stream whose
 	// start time is at or after it counts its first point in full.
 	Began time.Time
+	// Group names the flow that counts the events of a grouped SLO's
+	// group (`sum by (labels)`), given the SLO's flow and the values of
+	// the labels (absent where a point lacks one): the group's own flow,
+	// or flow itself when none is present or the groups are full. Nil
+	// sums every group into the SLO, as `sum without` always is.
+	Group func(flow string, values []flows.Value) string
 }
 
 const (
@@ -124,14 +133,25 @@ type reader struct {
 	name, flow string
 	in         *Indicator
 	desc       string // in.String(), to tell an unchanged Indicator
-	// sum is what each role's Source read since the Runtime began;
-	// total and bad the whole events handed out.
-	sum        [3]float64
-	total, bad uint64
+	// by are the labels a `sum by` groups on, when the Runtime has a
+	// Group func; nil sums every group into the SLO.
+	by []string
+	// tallies are the SLO's counts by the flow they go to: its own, or
+	// one per group.
+	tallies map[string]*tally
 	// broken says a Source of the SLO could not read a point of the
 	// batch; problem is the latest such, kept until a batch counts.
 	broken  bool
 	problem *Problem
+}
+
+// tally is what an SLO (or one group of it) counted: what each role's
+// Source read since the Runtime began, and the whole events handed out.
+type tally struct {
+	id         int // for sorting contributions
+	flow       string
+	sum        [3]float64
+	total, bad uint64
 }
 
 type sourceRef struct {
@@ -149,10 +169,11 @@ type metricKey struct {
 
 // contrib is what one Source read from one point.
 type contrib struct {
-	slo  int
-	role role
-	time int64
-	v    float64
+	slo   int
+	tally *tally
+	role  role
+	time  int64
+	v     float64
 }
 
 // NewRuntime compiles indicators, keyed by SLO name.
@@ -172,6 +193,7 @@ func NewRuntime(indicators map[string]*Indicator, opts Options) (*Runtime, error
 		labels:  map[string]string{},
 		ints:    map[int64]string{},
 		stats:   Stats{Rejected: map[string]uint64{}},
+		group:   opts.Group,
 	}
 	if err := r.SetIndicators(indicators); err != nil {
 		return nil, err
@@ -203,9 +225,12 @@ func (r *Runtime) SetIndicators(indicators map[string]*Indicator) error {
 		if err := in.Validate(); err != nil {
 			return fmt.Errorf("slo %q: %w", name, err)
 		}
-		rd := &reader{name: name, flow: FlowName(name), in: in, desc: in.String()}
+		rd := &reader{name: name, flow: FlowName(name), in: in, desc: in.String(), tallies: map[string]*tally{}}
+		if g := in.Grouping; r.group != nil && !g.Without && len(g.Labels) > 0 {
+			rd.by = g.Labels
+		}
 		if o := old[name]; o != nil && o.desc == rd.desc {
-			rd.sum, rd.total, rd.bad = o.sum, o.total, o.bad
+			rd.tallies = o.tallies
 		}
 		idx := len(slos)
 		slos = append(slos, rd)
@@ -314,7 +339,7 @@ func (r *Runtime) point(p *Point) {
 			continue
 		}
 		if v > 0 {
-			r.contribs = append(r.contribs, contrib{slo: ref.slo, role: ref.role, time: p.Time, v: v})
+			r.contribs = append(r.contribs, contrib{slo: ref.slo, tally: r.tallyOf(ref.slo, p), role: ref.role, time: p.Time, v: v})
 		}
 	}
 	if failed != "" {
@@ -322,6 +347,32 @@ func (r *Runtime) point(p *Point) {
 		return
 	}
 	r.stats.Counted++
+}
+
+// tallyOf returns the tally of SLO slo that p counts in: the SLO's own,
+// or that of p's group.
+func (r *Runtime) tallyOf(slo int, p *Point) *tally {
+	rd := r.slos[slo]
+	flow := rd.flow
+	if rd.by != nil {
+		vals := r.groupVals[:0]
+		for _, l := range rd.by {
+			v := flows.Value{}
+			if s := r.label(p, l); s != "" {
+				v = flows.StrValue(s)
+			}
+			vals = append(vals, v)
+		}
+		r.groupVals = vals
+		flow = r.group(rd.flow, vals)
+	}
+	t := rd.tallies[flow]
+	if t == nil {
+		r.tallyIDs++
+		t = &tally{id: r.tallyIDs, flow: flow}
+		rd.tallies[flow] = t
+	}
+	return t
 }
 
 // fail marks an SLO as counting nothing from this batch.
@@ -456,12 +507,9 @@ func (r *Runtime) valueString(v flows.Value) string {
 			r.ints[v.Int] = s
 		}
 		return s
-	case flows.ValueDouble:
-		return strconv.FormatFloat(v.Double, 'f', -1, 64)
-	case flows.ValueBool:
-		return strconv.FormatBool(v.Bool)
 	}
-	return ""
+	// As pdata's AsString writes them, as Prometheus's OTLP endpoint does.
+	return v.Text()
 }
 
 // streamKey identifies a cumulative stream: metric, unit, type, scope and
@@ -500,50 +548,52 @@ func streamKey(b []byte, p *Point, order *[]int) []byte {
 	return b
 }
 
-// emit combines the batch's contributions per SLO and time into counts.
+// emit combines the batch's contributions per SLO, group and time into
+// counts.
 func (r *Runtime) emit(dst []slo.Counts) []slo.Counts {
 	cs := r.contribs
 	slices.SortFunc(cs, func(a, b contrib) int {
-		return cmp.Or(cmp.Compare(a.slo, b.slo), cmp.Compare(a.time, b.time))
+		return cmp.Or(cmp.Compare(a.slo, b.slo), cmp.Compare(a.tally.id, b.tally.id), cmp.Compare(a.time, b.time))
 	})
 	for i := 0; i < len(cs); {
 		j := i
-		rd := r.slos[cs[i].slo]
-		for j < len(cs) && cs[j].slo == cs[i].slo && cs[j].time == cs[i].time {
+		rd, t := r.slos[cs[i].slo], cs[i].tally
+		for j < len(cs) && cs[j].tally == t && cs[j].time == cs[i].time {
 			if !rd.broken {
-				rd.sum[cs[j].role] += cs[j].v
+				t.sum[cs[j].role] += cs[j].v
 			}
 			j++
 		}
 		if !rd.broken {
 			// Counted: whatever stopped it before is over.
 			rd.problem = nil
-			if c, ok := rd.take(cs[i].time); ok {
+			if c, ok := t.take(rd.in, cs[i].time); ok {
 				dst = append(dst, c)
 			}
 		}
 		i = j
 	}
+	clear(cs) // drop the tallies of a reader SetIndicators may replace
 	return dst
 }
 
 // take hands out the whole events the sums hold beyond those handed out.
-func (rd *reader) take(t int64) (slo.Counts, bool) {
+func (t *tally) take(in *Indicator, at int64) (slo.Counts, bool) {
 	var total, bad float64
-	switch in := rd.in; {
+	switch {
 	case in.Total != nil && in.Good != nil:
-		total, bad = rd.sum[roleTotal], rd.sum[roleTotal]-rd.sum[roleGood]
+		total, bad = t.sum[roleTotal], t.sum[roleTotal]-t.sum[roleGood]
 	case in.Total != nil:
-		total, bad = rd.sum[roleTotal], rd.sum[roleBad]
+		total, bad = t.sum[roleTotal], t.sum[roleBad]
 	default:
-		total, bad = rd.sum[roleGood]+rd.sum[roleBad], rd.sum[roleBad]
+		total, bad = t.sum[roleGood]+t.sum[roleBad], t.sum[roleBad]
 	}
-	newTotal := max(whole(total), rd.total)
-	good := rd.total - rd.bad
-	newBad := min(max(whole(bad), rd.bad), newTotal-good)
-	c := slo.Counts{Flow: rd.flow, Time: t, Bad: newBad - rd.bad}
-	c.Good = newTotal - rd.total - c.Bad
-	rd.total, rd.bad = newTotal, newBad
+	newTotal := max(whole(total), t.total)
+	good := t.total - t.bad
+	newBad := min(max(whole(bad), t.bad), newTotal-good)
+	c := slo.Counts{Flow: t.flow, Time: at, Bad: newBad - t.bad}
+	c.Good = newTotal - t.total - c.Bad
+	t.total, t.bad = newTotal, newBad
 	return c, c.Good+c.Bad > 0
 }
 

@@ -440,3 +440,82 @@ func TestExponentialHistograms(t *testing.T) {
 		}
 	})
 }
+
+func TestSumByGroups(t *testing.T) {
+	in := mustCompile(t, PromQL{
+		Bad:   `sum by (http_route) (rate(http_server_requests_total{http_response_status_code=~"5.."}[{{.window}}]))`,
+		Total: `sum by (http_route) (rate(http_server_requests_total[{{.window}}]))`,
+	})
+	pts := []Point{
+		sum("http.server.requests", Delta, at(0), at(1), 90, str("http.route", "/a"), num("http.response.status_code", 200)),
+		sum("http.server.requests", Delta, at(0), at(1), 10, str("http.route", "/a"), num("http.response.status_code", 500)),
+		sum("http.server.requests", Delta, at(0), at(1), 50, str("http.route", "/b"), num("http.response.status_code", 200)),
+		sum("http.server.requests", Delta, at(0), at(1), 7, str("http.route", "/c"), num("http.response.status_code", 503)),
+		sum("http.server.requests", Delta, at(0), at(1), 3, num("http.response.status_code", 503)), // no route
+	}
+	t.Run("one flow per group, up to a cap", func(t *testing.T) {
+		groups := map[string]string{}
+		group := func(flow string, vals []flows.Value) string {
+			if vals[0].Kind == flows.ValueAbsent {
+				return flow
+			}
+			name := flow + `{http_route="` + vals[0].Str + `"}`
+			if _, ok := groups[name]; !ok && len(groups) == 2 {
+				return flow // full: counted in the SLO itself
+			}
+			groups[name] = name
+			return name
+		}
+		r, err := NewRuntime(map[string]*Indicator{"api": in}, Options{Began: t0, Group: group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := totals(r.Ingest(pts, nil))
+		want := map[string][2]uint64{
+			`metric:api{http_route="/a"}`: {90, 10},
+			`metric:api{http_route="/b"}`: {50, 0},
+			"metric:api":                  {0, 10}, // /c past the cap, and the point without a route
+		}
+		if len(got) != len(want) {
+			t.Fatalf("counts %v, want %v", got, want)
+		}
+		for f, w := range want {
+			if got[f] != w {
+				t.Errorf("%s: %v, want %v", f, got[f], w)
+			}
+		}
+	})
+	t.Run("without a Group func, one sum", func(t *testing.T) {
+		r := mustRuntime(t, map[string]*Indicator{"api": in})
+		if got := totals(r.Ingest(pts, nil)); len(got) != 1 || got["metric:api"] != [2]uint64{140, 20} {
+			t.Fatalf("counts %v, want metric:api 140/20", got)
+		}
+	})
+}
+
+func TestSetIndicatorsKeepsStreamsAndSums(t *testing.T) {
+	// A double counter: each batch adds 0.5 event. A reload between two
+	// batches that leaves the Indicator alone keeps the half event and
+	// the stream's baseline, so the two halves make one event.
+	in := &Indicator{Good: &Source{Kind: Counter, Metric: "work"}, Bad: &Source{Kind: Counter, Metric: "fail"}}
+	r := mustRuntime(t, map[string]*Indicator{"s": in})
+	r.Ingest([]Point{sum("work", Cumulative, at(-1), at(1), 10)}, nil) // baseline
+	if cs := r.Ingest([]Point{sum("work", Cumulative, at(-1), at(2), 10.5)}, nil); len(cs) != 0 {
+		t.Fatalf("half an event handed out: %+v", cs)
+	}
+	same := &Indicator{Good: &Source{Kind: Counter, Metric: "work"}, Bad: &Source{Kind: Counter, Metric: "fail"}}
+	if err := r.SetIndicators(map[string]*Indicator{"s": same}); err != nil {
+		t.Fatal(err)
+	}
+	if got := totals(r.Ingest([]Point{sum("work", Cumulative, at(-1), at(3), 11)}, nil))["metric:s"]; got != [2]uint64{1, 0} {
+		t.Fatalf("after a reload: %v, want the two halves as 1 good", got)
+	}
+	// A changed Indicator starts its sums again; the stream stays.
+	changed := &Indicator{Good: &Source{Kind: Counter, Metric: "work"}, Total: &Source{Kind: Counter, Metric: "work"}}
+	if err := r.SetIndicators(map[string]*Indicator{"s": changed}); err != nil {
+		t.Fatal(err)
+	}
+	if got := totals(r.Ingest([]Point{sum("work", Cumulative, at(-1), at(4), 13)}, nil))["metric:s"]; got != [2]uint64{2, 0} {
+		t.Fatalf("after a change: %v, want 2 good", got)
+	}
+}
