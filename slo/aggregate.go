@@ -133,6 +133,7 @@ func (e *Engine) Merge(now time.Time, aggs []Aggregate) MergeStats {
 	var st MergeStats
 	nowNs := now.UnixNano()
 	oldest := nowNs - int64(e.opts.AllowedLateness)
+	var sp sketch.Sparse
 	for i := range aggs {
 		a := &aggs[i]
 		n := a.TooLate.Events
@@ -146,7 +147,7 @@ func (e *Engine) Merge(now time.Time, aggs []Aggregate) MergeStats {
 		}
 		st.Events += n
 		st.TooLate += a.TooLate.Events
-		e.mergeFlow(f, a, nowNs, oldest, &st)
+		e.mergeFlow(f, a, nowNs, oldest, &st, &sp)
 	}
 	e.events.Add(st.Events)
 	e.tooLate.Add(st.TooLate)
@@ -167,7 +168,7 @@ func place(start, width, now, oldest int64) (t int64, in, future bool) {
 	return start, true, false
 }
 
-func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *MergeStats) {
+func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *MergeStats, sp *sketch.Sparse) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	// What the gateway observed itself goes in first, as at a read; the
@@ -202,10 +203,7 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 			st.Misaligned++
 		}
 		k := floorDiv(t, base)
-		f.addSlot(k, base, sl.Latency, true, f.sliceSLOs)
-		if f.pend != nil {
-			f.pend.merge(k, sl.Latency)
-		}
+		f.addMerged(k, sl.Latency, sp)
 	}
 	f.events.Add(events)
 	f.errors.Add(errors)
@@ -248,6 +246,35 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 	}
 	// After the counters: see cut.
 	f.markChanged()
+}
+
+// addMerged is addSlot for a merged slot k: its latencies go into every
+// level and window through sp, at the cost of their non-empty buckets
+// (an agent's slot of a quiet flow holds a few values far apart, whose
+// range Merge would walk a dozen times), and so does the pending delta;
+// the open slices take h.
+func (f *flowState) addMerged(k int64, h *sketch.Histogram, sp *sketch.Sparse) {
+	h.Sparse(sp)
+	l := f.lat
+	l.advance(k * l.base)
+	for _, lv := range l.levels {
+		kl := floorDiv(k, lv.per)
+		if kl <= lv.head-lv.n || kl > lv.head {
+			continue
+		}
+		lv.slot(ring(kl, lv.n)).MergeSparse(sp)
+		for _, w := range lv.windows {
+			if kl > lv.head-w.n {
+				w.total.MergeSparse(sp)
+				w.dirty = true
+			}
+		}
+	}
+	f.addSlot(k, l.base, h, false, f.sliceSLOs)
+	if p := f.pend; p != nil {
+		p.find(k)
+		p.entries[p.cur].h.MergeSparse(sp)
+	}
 }
 
 // findAggregateSLO returns the part of as for s: same name, same shape.
