@@ -17,12 +17,17 @@ import (
 // increases, so bad / total is a ratio of sums.
 type counts func(w time.Duration) (bad, total, events string, err error)
 
-// daemonCounts reads the daemon's per-SLO counters.
-func daemonCounts(name string) counts {
+// daemonCounts reads the daemon's per-SLO counters; for an SLO of a
+// grouped flow, those of each group's copy apart.
+func daemonCounts(name string, grouped bool) counts {
+	match, by := "slo="+strconv.Quote(name), ""
+	if grouped {
+		match, by = "slo=~"+strconv.Quote(copiesRE(name)), " by (slo) "
+	}
 	return func(w time.Duration) (string, string, string, error) {
 		win := slo.FormatDuration(w)
-		bad := fmt.Sprintf(`sum(increase(%s{slo=%s,outcome="bad"}[%s]))`, EventsMetric, strconv.Quote(name), win)
-		total := fmt.Sprintf(`sum(increase(%s{slo=%s}[%s]))`, EventsMetric, strconv.Quote(name), win)
+		bad := fmt.Sprintf(`sum%s(increase(%s{%s,outcome="bad"}[%s]))`, by, EventsMetric, match, win)
+		total := fmt.Sprintf(`sum%s(increase(%s{%s}[%s]))`, by, EventsMetric, match, win)
 		return bad, total, total, nil
 	}
 }

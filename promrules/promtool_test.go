@@ -55,25 +55,31 @@ func TestPromtoolCheckRules(t *testing.T) {
 	}
 }
 
-// TestPromtoolOutage runs the unit test testdata/outage_test.yaml on the
-// rules generated from testdata/outage.yaml: the page alert fires on a
-// synthetic outage when the windows' arithmetic says, not a minute before,
-// and resolves after its hold.
-func TestPromtoolOutage(t *testing.T) {
+// TestPromtoolUnitTests runs promtool's unit tests on the rules generated
+// from their spec files:
+//   - outage: the page alert fires on a synthetic outage when the windows'
+//     arithmetic says, not a minute before, and resolves after its hold;
+//   - grouped: of a grouped flow's SLO copies, only the failing group's
+//     pages, labelled as the daemon labels that group's alert.
+func TestPromtoolUnitTests(t *testing.T) {
 	promtool(t)
-	dir := t.TempDir()
-	out, _ := generate(t, "testdata/outage.yaml")
-	if err := os.WriteFile(filepath.Join(dir, "outage.rules.yaml"), out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	test, err := os.ReadFile("testdata/outage_test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "outage_test.yaml"), test, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out := runPromtool(t, dir, "test", "rules", "outage_test.yaml"); !strings.Contains(out, "SUCCESS") {
-		t.Errorf("promtool test rules:\n%s", out)
+	for _, name := range []string{"outage", "grouped"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, _ := generate(t, "testdata/"+name+".yaml")
+			if err := os.WriteFile(filepath.Join(dir, name+".rules.yaml"), out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			test, err := os.ReadFile("testdata/" + name + "_test.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+"_test.yaml"), test, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out := runPromtool(t, dir, "test", "rules", name+"_test.yaml"); !strings.Contains(out, "SUCCESS") {
+				t.Errorf("promtool test rules:\n%s", out)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,14 +93,25 @@ func (n Note) String() string {
 func Generate(set *specs.Set, opts Options) (*File, []Note, error) {
 	f := &File{Groups: []Group{}}
 	var notes []Note
+	grouped := map[string][]string{}
+	for _, fl := range set.Flows {
+		if len(fl.GroupBy) > 0 {
+			grouped[fl.Name] = fl.GroupBy
+		}
+	}
 	for i := range set.SLOs {
 		s := &set.SLOs[i]
-		src, why := sourceOf(s, set.Indicators[s.Name])
+		in := set.Indicators[s.Name]
+		var keys []string
+		if in == nil {
+			keys = grouped[s.Flow]
+		}
+		src, why := sourceOf(s, in, keys != nil)
 		if src == nil {
 			notes = append(notes, Note{SLO: s.Name, Reason: why})
 			continue
 		}
-		g, n, err := group(s, src, opts)
+		g, n, err := group(s, src, keys, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("slo %q: %w", s.Name, err)
 		}
@@ -110,8 +122,8 @@ func Generate(set *specs.Set, opts Options) (*File, []Note, error) {
 }
 
 // sourceOf says where s's counts come from in Prometheus, or why they
-// cannot.
-func sourceOf(s *slo.Spec, in *metricsli.Indicator) (counts, string) {
+// cannot; grouped says its flow is split by group_by.
+func sourceOf(s *slo.Spec, in *metricsli.Indicator, grouped bool) (counts, string) {
 	switch {
 	case s.Objective == slo.PercentileSlices:
 		return nil, "a time-slice SLO judges each slice by its true percentile, which Prometheus cannot compute " +
@@ -120,16 +132,27 @@ func sourceOf(s *slo.Spec, in *metricsli.Indicator) (counts, string) {
 		// Spans, or OTLP metrics named as the OTLP data names them (their
 		// Prometheus names depend on the unit and type that come with
 		// the data): the daemon's counters.
-		return daemonCounts(s.Name), ""
+		return daemonCounts(s.Name, grouped), ""
 	}
 	return promqlCounts(in), ""
 }
 
 // group builds the rules of one SLO: for each distinct window of its tiers
 // the error ratio, for each long window the events, then an alert per tier.
-func group(s *slo.Spec, src counts, opts Options) (Group, []Note, error) {
+//
+// keys are the group_by keys of a grouped flow: the daemon runs a copy of
+// the SLO per group, named as the group (api-availability{http.route="/cart"}),
+// whose counters the rules keep apart by their slo label, and the alerts
+// take the labels the daemon's give a group's alerts (its flow, and the
+// value of each key) from that name.
+func group(s *slo.Spec, src counts, keys []string, opts Options) (Group, []Note, error) {
 	g := Group{Name: "burnwatch-" + s.Name}
 	sel := fmt.Sprintf("{slo=%s}", strconv.Quote(s.Name))
+	recordLabels := map[string]string{"slo": s.Name}
+	if keys != nil {
+		sel = fmt.Sprintf("{slo=~%s}", strconv.Quote(copiesRE(s.Name)))
+		recordLabels = nil // each copy's own slo label
+	}
 	long := map[time.Duration]bool{}
 	var windows []time.Duration
 	for _, t := range s.Tiers {
@@ -146,13 +169,13 @@ func group(s *slo.Spec, src counts, opts Options) (Group, []Note, error) {
 		if err != nil {
 			return Group{}, nil, err
 		}
-		g.Rules = append(g.Rules, Rule{Record: RatioRecord(w), Expr: ratio, Labels: map[string]string{"slo": s.Name}})
+		g.Rules = append(g.Rules, Rule{Record: RatioRecord(w), Expr: ratio, Labels: recordLabels})
 		if long[w] {
 			ev, err := format(events)
 			if err != nil {
 				return Group{}, nil, err
 			}
-			g.Rules = append(g.Rules, Rule{Record: EventsRecord(w), Expr: ev, Labels: map[string]string{"slo": s.Name}})
+			g.Rules = append(g.Rules, Rule{Record: EventsRecord(w), Expr: ev, Labels: recordLabels})
 		}
 	}
 	budget := formatNumber(1 - s.Target)
@@ -164,11 +187,19 @@ func group(s *slo.Spec, src counts, opts Options) (Group, []Note, error) {
 		if min := cmp.Or(t.MinEvents, s.MinEvents); min > 0 {
 			expr += fmt.Sprintf("\nand\n%s%s >= %d", EventsRecord(t.Long), sel, min)
 		}
+		if keys != nil {
+			expr = groupLabels(expr, s, keys)
+		}
 		expr, err := format(expr)
 		if err != nil {
 			return Group{}, nil, err
 		}
-		r := Rule{Alert: alerting.AlertName, Expr: expr, Labels: alertLabels(s, t), Annotations: annotations(s, t)}
+		r := Rule{Alert: alerting.AlertName, Expr: expr, Labels: alertLabels(s, t), Annotations: annotations(s, t, keys != nil)}
+		if keys != nil {
+			// From each copy's series, so that its alerts stay apart.
+			delete(r.Labels, alerting.LabelSLO)
+			delete(r.Labels, alerting.LabelFlow)
+		}
 		maps.Copy(r.Annotations, own)
 		if !opts.NoKeepFiringFor {
 			r.KeepFiringFor = slo.FormatDuration(cmp.Or(t.Hold, t.Short))
@@ -203,16 +234,21 @@ func alertLabels(s *slo.Spec, t slo.Tier) map[string]string {
 }
 
 // annotations are the tier's texts, worded as the daemon's: the alert's
-// value is the burn rate over the long window.
-func annotations(s *slo.Spec, t slo.Tier) map[string]string {
+// value is the burn rate over the long window. A grouped SLO's texts name
+// the group's copy.
+func annotations(s *slo.Spec, t slo.Tier, grouped bool) map[string]string {
 	long, short := slo.FormatDuration(t.Long), slo.FormatDuration(t.Short)
 	factor := formatNumber(t.Factor)
+	name := s.Name
+	if grouped {
+		name = "{{ $labels.slo }}"
+	}
 	a := map[string]string{
 		"summary": fmt.Sprintf("%s: error budget burn {{ printf \"%%.1f\" $value }}x over %s, above %sx (%s)",
-			s.Name, long, factor, t.Name),
+			name, long, factor, t.Name),
 		"description": fmt.Sprintf("%s: %s over %s. The error budget burns faster than %sx over both %s and %s; "+
 			"at %sx the whole budget lasts %s.",
-			s.Name, objective(s), periodText(s), factor, long, short, factor, alerting.FormatDuration(time.Duration(float64(s.Period)/t.Factor))),
+			name, objective(s), periodText(s), factor, long, short, factor, alerting.FormatDuration(time.Duration(float64(s.Period)/t.Factor))),
 		"objective":    objective(s),
 		"factor":       factor,
 		"window_long":  long,
@@ -248,6 +284,43 @@ func ownAnnotations(s *slo.Spec) (map[string]string, []Note) {
 	}
 	return own, notes
 }
+
+// copiesRE matches the slo label of the SLO named name and of its copies
+// for the groups of its flow: name, or name{...}. SLO names hold no '{', so
+// no other SLO's name matches.
+func copiesRE(name string) string { return regexp.QuoteMeta(name) + `(\{.*\})?` }
+
+// groupLabels gives a grouped SLO's alert expression the labels the
+// daemon's alerts of a group carry, read from the copy's slo label: flow,
+// the group's flow (the SLO's flow followed by what follows the SLO's name:
+// api{http.route="/cart"}), and for each key its value under the key's
+// label name (http_route="/cart"; values holding quotes or backslashes stay
+// escaped as the name writes them). The SLO itself, which counts the
+// spans without the keys, gets flow and no key labels.
+func groupLabels(expr string, s *slo.Spec, keys []string) string {
+	q := strconv.Quote
+	out := fmt.Sprintf("label_replace(\n%s,\n  %s, %s, \"slo\", %s\n)",
+		indent(expr), q(alerting.LabelFlow), q(s.Flow+"$1"), q(regexp.QuoteMeta(s.Name)+"(.*)"))
+	for _, k := range keys {
+		re := `.*[{,]` + regexp.QuoteMeta(k) + `="((?:[^"\\]|\\.)*)".*`
+		out = fmt.Sprintf("label_replace(\n%s,\n  %s, \"$1\", \"slo\", %s\n)", indent(out), q(groupLabel(k)), q(re))
+	}
+	return out
+}
+
+// groupLabel is a group_by key as the label of a group's alerts, as the
+// daemon names it: http.route is http_route.
+func groupLabel(key string) string {
+	b := []byte(key)
+	for i, c := range b {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
 // literal makes s safe where Prometheus expands templates: text holding
 // "{{" becomes a template that prints it.

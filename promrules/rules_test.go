@@ -22,6 +22,7 @@ var goldenCases = []struct {
 	{"sloth", []string{"../specs/testdata/import/sloth-multi.yaml", "../specs/testdata/import/sloth-getting-started.yaml"}},
 	{"openslo", []string{"../specs/testdata/import/openslo-ratio.yaml", "../specs/testdata/import/openslo-refs.yaml", "testdata/openslo-counter.yaml"}},
 	{"promql", []string{"testdata/promql.yaml"}},
+	{"grouped", []string{"testdata/grouped.yaml"}},
 	{"examples", []string{"builtin:examples.yaml"}},
 }
 
