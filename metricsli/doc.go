@@ -6,8 +6,12 @@
 // onto Sources and refuses everything else with the construct and its
 // position.
 //
-// The package is pure: it imports no collector package and runs nothing.
-// Package specs builds Indicators from spec files; the runtime that ingests
-// OTLP metrics feeds the counts they name into the SLO engine.
+// Runtime is what runs them: it turns OTLP data points (Point, no pdata)
+// into the good and bad counts of each SLO, for slo.Engine.ObserveCounts,
+// keeping cumulative streams' last points to count their increases.
+//
+// The package is pure: it imports no collector package. Package specs
+// builds Indicators from spec files; the slo connector turns pdata into
+// Points and the App runs them through a Runtime into its engine.
 // docs/indicators.md is the reference.
 package metricsli
