@@ -159,6 +159,22 @@ type deltaSLO struct {
 func (e *Engine) ApplyDelta(rec []byte) error {
 	e.persistMu.Lock()
 	defer e.persistMu.Unlock()
+	flows, ok, gap, err := e.takeDelta(rec)
+	if err != nil || !ok {
+		return err
+	}
+	for i := range flows {
+		e.applyFlow(&flows[i])
+	}
+	return gap
+}
+
+// takeDelta decodes a delta and, unless the engine holds it already (ok
+// false), takes its sequence number and engine counters; its flows are
+// for the caller to apply. gap wraps ErrDeltaGap when sequence numbers were
+// skipped; err reports corrupt input, which changes nothing. e.persistMu
+// must be held.
+func (e *Engine) takeDelta(rec []byte) (flows []deltaFlow, ok bool, gap, err error) {
 	d := &decoder{b: rec}
 	d.header(deltaMagic)
 	seq := d.uvarint()
@@ -168,7 +184,7 @@ func (e *Engine) ApplyDelta(rec []byte) error {
 	if nflows > len(d.b) {
 		d.fail("%d flows in %d bytes", nflows, len(d.b))
 	}
-	flows := make([]deltaFlow, 0, min(nflows, 1024))
+	flows = make([]deltaFlow, 0, min(nflows, 1024))
 	for range nflows {
 		if d.err != nil {
 			break
@@ -179,12 +195,11 @@ func (e *Engine) ApplyDelta(rec []byte) error {
 		d.fail("%d trailing bytes", len(d.b))
 	}
 	if d.err != nil {
-		return fmt.Errorf("apply delta: %w", d.err)
+		return nil, false, nil, fmt.Errorf("apply delta: %w", d.err)
 	}
 	if seq <= e.seq {
-		return nil
+		return nil, false, nil, nil
 	}
-	var gap error
 	if seq > e.seq+1 {
 		gap = fmt.Errorf("apply delta %d after %d: %w", seq, e.seq, ErrDeltaGap)
 	}
@@ -203,10 +218,7 @@ func (e *Engine) ApplyDelta(rec []byte) error {
 	e.reported.TooLate += st.TooLate
 	e.reported.Future += st.Future
 	e.reported.Overflow += st.Overflow
-	for i := range flows {
-		e.applyFlow(&flows[i])
-	}
-	return gap
+	return flows, true, gap, nil
 }
 
 func (d *decoder) deltaFlow() deltaFlow {
