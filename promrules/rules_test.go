@@ -76,3 +76,18 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
+
+// TestLiteral checks spec text reaches Prometheus, which expands templates
+// in labels and annotations, as it is: text holding "{{" is a template
+// printing it.
+func TestLiteral(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://runbooks.example/checkout", "https://runbooks.example/checkout"},
+		{"a {{ b }}", `{{ "a {{ b }}" }}`},
+		{`say "{{x}}" \ now`, `{{ "say \"{{x}}\" \\ now" }}`},
+	} {
+		if got := literal(tc.in); got != tc.want {
+			t.Errorf("literal(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
