@@ -107,7 +107,7 @@ func Generate(set *specs.Set, opts Options) (*File, []Note, error) {
 			keys = grouped[s.Flow]
 		}
 		src, why := sourceOf(s, in, keys != nil)
-		if len(s.Tiers) == 0 {
+		if src != nil && len(s.Tiers) == 0 {
 			src, why = nil, "it has no tiers (alerting.tiers: []): no window to record, nothing to alert on"
 		}
 		if src == nil {
