@@ -96,7 +96,7 @@ func (a *App) ObserveMetrics(pts []metricsli.Point) error {
 			return err
 		}
 	}
-	*buf = m.rt.Ingest(pts, (*buf)[:0])
+	*buf = m.rt.Ingest(now, pts, (*buf)[:0])
 	a.logProblems()
 	m.mu.Unlock()
 	if len(*buf) == 0 {

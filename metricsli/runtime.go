@@ -58,6 +58,7 @@ type Runtime struct {
 
 	// Scratch, reused by every batch.
 	refs      []sourceRef
+	wrong     []sourceRef
 	matched   []sourceRef
 	key       []byte
 	order     []int
@@ -261,12 +262,13 @@ func (r *Runtime) SetIndicators(indicators map[string]*Indicator) error {
 	return nil
 }
 
-// Ingest reads a batch of points and appends the SLOs' counts to dst,
-// at the points' times. Points may borrow from the request they came in:
-// nothing of them is kept.
-func (r *Runtime) Ingest(pts []Point, dst []slo.Counts) []slo.Counts {
+// Ingest reads a batch of points received at now and appends the SLOs'
+// counts to dst, at the points' times. Points may borrow from the request
+// they came in: nothing of them is kept.
+func (r *Runtime) Ingest(now time.Time, pts []Point, dst []slo.Counts) []slo.Counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.streams.now = now.UnixNano()
 	r.contribs = r.contribs[:0]
 	for _, rd := range r.slos {
 		rd.broken = false
@@ -288,15 +290,19 @@ func (r *Runtime) reject(reason string) { r.stats.Rejected[reason]++ }
 func (r *Runtime) point(p *Point) {
 	r.stats.Points++
 	refs := r.sourcesFor(p)
-	if len(refs) == 0 {
-		r.stats.Unused++
-		return
-	}
-	if !p.Type.counting() {
-		for _, ref := range refs {
-			r.fail(ref.slo, ReasonUnsupportedType, fmt.Sprintf("%s is a %s, which counts no events: name a monotonic sum or a histogram", p.Metric, p.Type))
+	for _, ref := range r.wrong {
+		msg := fmt.Sprintf("%s is a %s, which counts no events: name a monotonic sum or a histogram", p.Metric, p.Type)
+		if p.Type.counting() {
+			msg = fmt.Sprintf("%s is a %s, not a histogram: the indicator reads its %s", p.Metric, p.Type, ref.src.Kind)
 		}
-		r.reject(ReasonUnsupportedType)
+		r.fail(ref.slo, ReasonUnsupportedType, msg)
+	}
+	if len(refs) == 0 {
+		if len(r.wrong) > 0 {
+			r.reject(ReasonUnsupportedType)
+		} else {
+			r.stats.Unused++
+		}
 		return
 	}
 	if err := p.check(); err != nil {
@@ -384,13 +390,15 @@ func (r *Runtime) fail(slo int, reason, msg string) {
 	}
 }
 
-// sourcesFor returns the Sources that read p's metric (any type, for
-// Sources named by OTLP name: a wrong type is a problem to report).
+// sourcesFor returns the Sources that read p's metric. Sources that name
+// it by its OTLP name but cannot read its type go to r.wrong, to report.
 func (r *Runtime) sourcesFor(p *Point) []sourceRef {
-	r.refs = r.refs[:0]
+	r.refs, r.wrong = r.refs[:0], r.wrong[:0]
 	for _, ref := range r.byName[p.Metric] {
-		if !p.Type.counting() || ref.src.MatchesMetric(p.Metric, p.Unit, p.Type) {
+		if ref.src.MatchesMetric(p.Metric, p.Unit, p.Type) {
 			r.refs = append(r.refs, ref)
+		} else {
+			r.wrong = append(r.wrong, ref)
 		}
 	}
 	if len(r.prom) == 0 || !p.Type.counting() {

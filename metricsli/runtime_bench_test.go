@@ -99,8 +99,9 @@ func BenchmarkIngest(b *testing.B) {
 						}
 						b.StartTimer()
 					}
-					cs = r.Ingest(batches[k], cs[:0])
-					e.ObserveCounts(time.Unix(0, at(float64(i))), cs)
+					now := time.Unix(0, at(float64(i)))
+					cs = r.Ingest(now, batches[k], cs[:0])
+					e.ObserveCounts(now, cs)
 					delta = e.AppendDelta(delta[:0])
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*streams), "ns/point")

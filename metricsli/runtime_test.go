@@ -12,6 +12,9 @@ import (
 // t0 is when the runtimes under test began; points are in seconds after it.
 var t0 = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
+// later is when the tests' batches arrive: after all their points.
+var later = t0.Add(1000 * time.Hour)
+
 func at(sec float64) int64 { return t0.Add(time.Duration(sec * float64(time.Second))).UnixNano() }
 
 func str(k, v string) Attr { return Attr{Key: k, Value: flows.StrValue(v)} }
@@ -94,7 +97,7 @@ func TestCumulativeSums(t *testing.T) {
 	r := mustRuntime(t, map[string]*Indicator{"api": requests})
 	for _, s := range steps {
 		before := r.Stats().Rejected[s.rejected]
-		got := totals(r.Ingest(s.pts, nil))[FlowName("api")]
+		got := totals(r.Ingest(later, s.pts, nil))[FlowName("api")]
 		if got != [2]uint64{s.good, s.bad} {
 			t.Errorf("%s: good/bad = %v, want %d/%d", s.name, got, s.good, s.bad)
 		}
@@ -130,7 +133,7 @@ func TestIndicatorForms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRuntime(t, map[string]*Indicator{"s": tc.in})
-			got := totals(r.Ingest(pts, nil))[FlowName("s")]
+			got := totals(r.Ingest(later, pts, nil))[FlowName("s")]
 			if got != [2]uint64{tc.good, tc.bad} {
 				t.Fatalf("good/bad = %v, want %d/%d", got, tc.good, tc.bad)
 			}
@@ -146,7 +149,7 @@ func TestFractionsCarryOver(t *testing.T) {
 	r := mustRuntime(t, map[string]*Indicator{"s": in})
 	var good, bad uint64
 	for i := range 100 {
-		cs := r.Ingest([]Point{
+		cs := r.Ingest(later, []Point{
 			sum("work", Delta, at(float64(i)), at(float64(i+1)), 0.4, Attr{Key: "ok", Value: flows.BoolValue(true)}),
 			sum("work", Delta, at(float64(i)), at(float64(i+1)), 0.1, Attr{Key: "ok", Value: flows.BoolValue(false)}),
 		}, nil)
@@ -165,8 +168,8 @@ func TestSourcesInSeparateBatches(t *testing.T) {
 	r := mustRuntime(t, map[string]*Indicator{"s": in})
 	var good, bad uint64
 	for i := range 10 {
-		cs := r.Ingest([]Point{sum("total", Delta, at(float64(i)), at(float64(i+1)), 100)}, nil)
-		cs = r.Ingest([]Point{sum("good", Delta, at(float64(i)), at(float64(i+1)), 99)}, cs)
+		cs := r.Ingest(later, []Point{sum("total", Delta, at(float64(i)), at(float64(i+1)), 100)}, nil)
+		cs = r.Ingest(later, []Point{sum("good", Delta, at(float64(i)), at(float64(i+1)), 99)}, cs)
 		g := totals(cs)[FlowName("s")]
 		good, bad = good+g[0], bad+g[1]
 	}
@@ -180,7 +183,7 @@ func TestSourcesInSeparateBatches(t *testing.T) {
 	// Together again: bad is held until the sums pass what was handed
 	// out, then follows them exactly.
 	for i := 10; i < 200; i++ {
-		cs := r.Ingest([]Point{sum("total", Delta, at(float64(i)), at(float64(i+1)), 100), sum("good", Delta, at(float64(i)), at(float64(i+1)), 99)}, nil)
+		cs := r.Ingest(later, []Point{sum("total", Delta, at(float64(i)), at(float64(i+1)), 100), sum("good", Delta, at(float64(i)), at(float64(i+1)), 99)}, nil)
 		g := totals(cs)[FlowName("s")]
 		good, bad = good+g[0], bad+g[1]
 	}
@@ -218,7 +221,7 @@ func TestHistogramThresholds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRuntime(t, map[string]*Indicator{"lat": tc.in})
 			pt := hist("http.server.request.duration", Delta, at(0), at(1), bounds, buckets)
-			got := totals(r.Ingest([]Point{pt}, nil))[FlowName("lat")]
+			got := totals(r.Ingest(later, []Point{pt}, nil))[FlowName("lat")]
 			if got != [2]uint64{tc.good, tc.bad} {
 				t.Fatalf("good/bad = %v, want %d/%d", got, tc.good, tc.bad)
 			}
@@ -255,10 +258,12 @@ func TestHistogramProblems(t *testing.T) {
 			ReasonNoBuckets, "sends no buckets"},
 		{"a gauge counts nothing", Point{Metric: "http.server.request.duration", Unit: "s", Type: Gauge},
 			ReasonUnsupportedType, "http.server.request.duration is a gauge, which counts no events"},
+		{"a counter is no histogram", sum("http.server.request.duration", Delta, at(0), at(1), 5),
+			ReasonUnsupportedType, "http.server.request.duration is a monotonic sum, not a histogram"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRuntime(t, map[string]*Indicator{"lat": latency(250*time.Millisecond, false)})
-			if cs := r.Ingest([]Point{tc.pt}, nil); len(cs) != 0 {
+			if cs := r.Ingest(later, []Point{tc.pt}, nil); len(cs) != 0 {
 				t.Fatalf("counted %+v", cs)
 			}
 			ps := r.Problems()
@@ -267,7 +272,7 @@ func TestHistogramProblems(t *testing.T) {
 			}
 			// A good batch ends the problem.
 			ok := hist("http.server.request.duration", Delta, at(1), at(2), bounds, []uint64{1, 1, 1, 1, 1, 1})
-			if got := totals(r.Ingest([]Point{ok}, nil))[FlowName("lat")]; got != [2]uint64{3, 3} {
+			if got := totals(r.Ingest(later, []Point{ok}, nil))[FlowName("lat")]; got != [2]uint64{3, 3} {
 				t.Fatalf("after the problem: %v, want 3/3", got)
 			}
 			if ps := r.Problems(); len(ps) != 0 {
@@ -298,7 +303,7 @@ func TestMalformedPoints(t *testing.T) {
 			return p
 		}(),
 	}
-	if cs := r.Ingest(bad, nil); len(cs) != 0 {
+	if cs := r.Ingest(later, bad, nil); len(cs) != 0 {
 		t.Fatalf("counted %+v", cs)
 	}
 	if n := r.Stats().Rejected[ReasonMalformed]; n != uint64(len(bad)) {
@@ -323,7 +328,7 @@ func TestCumulativeHistograms(t *testing.T) {
 	}
 	for i, s := range steps {
 		pt := hist("http.server.request.duration", Cumulative, start, at(float64(i+1)), s.bounds, s.buckets)
-		got := totals(r.Ingest([]Point{pt}, nil))[FlowName("lat")]
+		got := totals(r.Ingest(later, []Point{pt}, nil))[FlowName("lat")]
 		if got != [2]uint64{s.good, s.bad} {
 			t.Errorf("step %d: good/bad = %v, want %d/%d", i, got, s.good, s.bad)
 		}
@@ -340,7 +345,7 @@ func TestStreamCapAndStaleness(t *testing.T) {
 	}
 	route := func(s string) Attr { return str("http.route", s) }
 	ok := num("http.response.status_code", 200)
-	r.Ingest([]Point{
+	r.Ingest(later, []Point{
 		sum("http.server.requests", Cumulative, at(-10), at(1), 1, ok, route("/a")),
 		sum("http.server.requests", Cumulative, at(-10), at(1), 1, ok, route("/b")),
 		sum("http.server.requests", Cumulative, at(-10), at(1), 1, ok, route("/c")),
@@ -351,13 +356,13 @@ func TestStreamCapAndStaleness(t *testing.T) {
 	// /a keeps sending; /b goes quiet and is forgotten, which makes room
 	// for /c.
 	for i := 2; i < 200; i++ {
-		r.Ingest([]Point{sum("http.server.requests", Cumulative, at(-10), at(float64(i)), float64(i), ok, route("/a"))}, nil)
+		r.Ingest(later, []Point{sum("http.server.requests", Cumulative, at(-10), at(float64(i)), float64(i), ok, route("/a"))}, nil)
 	}
-	cs := r.Ingest([]Point{sum("http.server.requests", Cumulative, at(-10), at(200), 50, ok, route("/c"))}, nil)
+	cs := r.Ingest(later, []Point{sum("http.server.requests", Cumulative, at(-10), at(200), 50, ok, route("/c"))}, nil)
 	if st := r.Stats(); st.Streams != 2 || len(cs) != 0 {
 		t.Fatalf("streams %d, counted %+v: want 2 streams, /c a baseline", st.Streams, cs)
 	}
-	got := totals(r.Ingest([]Point{sum("http.server.requests", Cumulative, at(-10), at(201), 55, ok, route("/c"))}, nil))
+	got := totals(r.Ingest(later, []Point{sum("http.server.requests", Cumulative, at(-10), at(201), 55, ok, route("/c"))}, nil))
 	if got[FlowName("api")] != [2]uint64{5, 0} {
 		t.Fatalf("/c after its baseline: %v, want 5 good", got)
 	}
@@ -374,7 +379,7 @@ func TestStreamsAreKeyedByEverything(t *testing.T) {
 	p3.Scope = "other"
 	p4 := sum("http.server.requests", Cumulative, at(-1), at(2), 200, a, b)
 	p4.Resource = []Attr{str("service.name", "other")}
-	got := totals(r.Ingest([]Point{p1, p2, p3, p4}, nil))[FlowName("api")]
+	got := totals(r.Ingest(later, []Point{p1, p2, p3, p4}, nil))[FlowName("api")]
 	if got != [2]uint64{5, 0} {
 		t.Fatalf("good/bad = %v, want 5/0", got)
 	}
@@ -414,7 +419,7 @@ func TestExponentialHistograms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRuntime(t, map[string]*Indicator{"rpc": in(tc.th, tc.interp)})
-			got := totals(r.Ingest([]Point{expo(Delta, at(0), at(1), 0, 0, pos, 5)}, nil))[FlowName("rpc")]
+			got := totals(r.Ingest(later, []Point{expo(Delta, at(0), at(1), 0, 0, pos, 5)}, nil))[FlowName("rpc")]
 			if got != [2]uint64{tc.good, tc.bad} {
 				t.Fatalf("good/bad = %v, want %d/%d", got, tc.good, tc.bad)
 			}
@@ -430,11 +435,11 @@ func TestExponentialHistograms(t *testing.T) {
 		// (2,4], (4,8], (8,16]. Since the first point: 2 more at most
 		// 4 ms, 5 more in (4,8], 7 in (8,16].
 		second := expo(Cumulative, start, at(2), 0, 1, []uint64{3 + 2, 7 + 5, 7}, 0)
-		got := totals(r.Ingest([]Point{first}, nil))[FlowName("rpc")]
+		got := totals(r.Ingest(later, []Point{first}, nil))[FlowName("rpc")]
 		if got != [2]uint64{3, 7} {
 			t.Fatalf("first: %v, want 3/7", got)
 		}
-		got = totals(r.Ingest([]Point{second}, nil))[FlowName("rpc")]
+		got = totals(r.Ingest(later, []Point{second}, nil))[FlowName("rpc")]
 		if got != [2]uint64{2, 12} {
 			t.Fatalf("after the rescale: %v, want 2/12", got)
 		}
@@ -470,7 +475,7 @@ func TestSumByGroups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := totals(r.Ingest(pts, nil))
+		got := totals(r.Ingest(later, pts, nil))
 		want := map[string][2]uint64{
 			`metric:api{http_route="/a"}`: {90, 10},
 			`metric:api{http_route="/b"}`: {50, 0},
@@ -487,7 +492,7 @@ func TestSumByGroups(t *testing.T) {
 	})
 	t.Run("without a Group func, one sum", func(t *testing.T) {
 		r := mustRuntime(t, map[string]*Indicator{"api": in})
-		if got := totals(r.Ingest(pts, nil)); len(got) != 1 || got["metric:api"] != [2]uint64{140, 20} {
+		if got := totals(r.Ingest(later, pts, nil)); len(got) != 1 || got["metric:api"] != [2]uint64{140, 20} {
 			t.Fatalf("counts %v, want metric:api 140/20", got)
 		}
 	})
@@ -499,15 +504,15 @@ func TestSetIndicatorsKeepsStreamsAndSums(t *testing.T) {
 	// the stream's baseline, so the two halves make one event.
 	in := &Indicator{Good: &Source{Kind: Counter, Metric: "work"}, Bad: &Source{Kind: Counter, Metric: "fail"}}
 	r := mustRuntime(t, map[string]*Indicator{"s": in})
-	r.Ingest([]Point{sum("work", Cumulative, at(-1), at(1), 10)}, nil) // baseline
-	if cs := r.Ingest([]Point{sum("work", Cumulative, at(-1), at(2), 10.5)}, nil); len(cs) != 0 {
+	r.Ingest(later, []Point{sum("work", Cumulative, at(-1), at(1), 10)}, nil) // baseline
+	if cs := r.Ingest(later, []Point{sum("work", Cumulative, at(-1), at(2), 10.5)}, nil); len(cs) != 0 {
 		t.Fatalf("half an event handed out: %+v", cs)
 	}
 	same := &Indicator{Good: &Source{Kind: Counter, Metric: "work"}, Bad: &Source{Kind: Counter, Metric: "fail"}}
 	if err := r.SetIndicators(map[string]*Indicator{"s": same}); err != nil {
 		t.Fatal(err)
 	}
-	if got := totals(r.Ingest([]Point{sum("work", Cumulative, at(-1), at(3), 11)}, nil))["metric:s"]; got != [2]uint64{1, 0} {
+	if got := totals(r.Ingest(later, []Point{sum("work", Cumulative, at(-1), at(3), 11)}, nil))["metric:s"]; got != [2]uint64{1, 0} {
 		t.Fatalf("after a reload: %v, want the two halves as 1 good", got)
 	}
 	// A changed Indicator starts its sums again; the stream stays.
@@ -515,7 +520,7 @@ func TestSetIndicatorsKeepsStreamsAndSums(t *testing.T) {
 	if err := r.SetIndicators(map[string]*Indicator{"s": changed}); err != nil {
 		t.Fatal(err)
 	}
-	if got := totals(r.Ingest([]Point{sum("work", Cumulative, at(-1), at(4), 13)}, nil))["metric:s"]; got != [2]uint64{2, 0} {
+	if got := totals(r.Ingest(later, []Point{sum("work", Cumulative, at(-1), at(4), 13)}, nil))["metric:s"]; got != [2]uint64{2, 0} {
 		t.Fatalf("after a change: %v, want 2 good", got)
 	}
 }

@@ -36,6 +36,7 @@ type streams struct {
 	// newest point time seen, is forgotten at the next sweep.
 	staleAfter int64
 	newest     int64
+	now        int64 // of the batch: newest never passes it
 	nextSweep  int64
 	// forgotten is the newest point time of any stream forgotten or
 	// refused: a stream seen again may have counted before, so only
@@ -76,7 +77,8 @@ const (
 // delta turns cumulative point p of stream key into *out. Its slices may
 // point into scratch space reused by the next call.
 func (s *streams) delta(key []byte, p *Point, out *Point) (outcome, string) {
-	s.newest = max(s.newest, p.Time)
+	// Staleness goes by point times, but not by a clock far ahead.
+	s.newest = max(s.newest, min(p.Time, s.now))
 	st := s.m[string(key)]
 	if st == nil {
 		if len(s.m) >= s.max {
