@@ -172,10 +172,12 @@ func TestDeliveryFaultsRecover(t *testing.T) {
 		}
 	}
 	// The 1 s timeout ends each hanging attempt; the next follows after
-	// the backoff (at most 1 s).
+	// the backoff (at most 1 s). The sink sees each attempt a little after
+	// the daemon's timeout clock starts (a loaded machine: tens of ms), so
+	// a gap may read a little under the timeout, never much.
 	reqs = failed["hanging"]
 	for i := 1; i < len(reqs); i++ {
-		if gap := reqs[i].at.Sub(reqs[i-1].at); gap < time.Second || gap > 2500*time.Millisecond {
+		if gap := reqs[i].at.Sub(reqs[i-1].at); gap < 900*time.Millisecond || gap > 2500*time.Millisecond {
 			t.Errorf("hanging: attempt %d came %v after the previous one; want the 1 s timeout plus at most 1 s backoff", i+1, gap.Round(time.Millisecond))
 		}
 	}
