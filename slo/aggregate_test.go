@@ -173,4 +173,10 @@ func TestMergeChecks(t *testing.T) {
 	if st := e.Merge(now, []Aggregate{ag}); st.Misaligned != 1 {
 		t.Fatalf("stats %+v: want one misaligned slot", st)
 	}
+	// A 2 h period cuts its windows into slots of odd widths, whose
+	// common divisor is a few nanoseconds: the agent's slots stay 100 ms.
+	odd := NewAggregator(mustEngine(t, []Spec{{Name: "s", Flow: "f", Objective: Availability, Target: 0.99, Period: 2 * time.Hour}}, Options{}))
+	if w := odd.Width(); w != 100*time.Millisecond {
+		t.Fatalf("width for a 2h period = %v, want 100ms", w)
+	}
 }

@@ -64,7 +64,8 @@ type aggSlot struct {
 // NewAggregator returns an aggregator judging events by e's SLOs, with e's
 // allowed lateness and flow cap. Its slot width is the greatest common
 // divisor of e's base slots (every SLO's and every flow's histograms'), so
-// a gateway with the same specs places each slot exactly.
+// a gateway with the same specs places each slot exactly; it is never
+// below 100 ms.
 func NewAggregator(e *Engine) *Aggregator {
 	a := &Aggregator{lateness: int64(e.opts.AllowedLateness), maxFlows: e.opts.MaxFlows + len(e.slos),
 		slos: make(map[string][]aggSLO), flows: make(map[string]*aggFlow)}
@@ -79,9 +80,16 @@ func NewAggregator(e *Engine) *Aggregator {
 		}
 	}
 	e.mu.RUnlock()
-	a.width = width
+	// Windows of odd lengths (a period of 2h cuts its short windows into
+	// 13.9 ms slots) can make the divisor a few nanoseconds, and every
+	// event a slot of its own: below minAggregateWidth the slots are
+	// placed up to their width early instead (MergeStats.Misaligned).
+	a.width = max(width, minAggregateWidth)
 	return a
 }
+
+// minAggregateWidth is the narrowest slot an Aggregator cuts.
+const minAggregateWidth = int64(100 * time.Millisecond)
 
 // Width is the aggregator's slot width.
 func (a *Aggregator) Width() time.Duration { return time.Duration(a.width) }

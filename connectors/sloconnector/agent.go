@@ -58,7 +58,7 @@ func startAgentExport(a *app.App, cfg app.AgentConfig, next consumer.Metrics, lo
 	x.cancel = cancel
 	go x.run(ctx)
 	logger.Info("burnwatch agent: exporting aggregates", zap.String("agent_id", x.id),
-		zap.Duration("interval", cfg.Interval), zap.Duration("slot_width", a.AggregateWidth()))
+		zap.Stringer("interval", cfg.Interval), zap.Stringer("slot_width", a.AggregateWidth()))
 	return x
 }
 
