@@ -321,8 +321,9 @@ func (r *Runtime) point(p *Point) {
 	}
 	dp := p
 	if p.Temporality == Cumulative {
-		r.key = streamKey(r.key[:0], p, &r.order)
-		switch o, reason := r.streams.delta(r.key, p, &r.dp); o {
+		var plen int
+		r.key, plen = streamKey(r.key[:0], p, &r.order)
+		switch o, reason := r.streams.delta(r.key, plen, p, &r.dp); o {
 		case refused:
 			r.reject(reason)
 			return
@@ -521,14 +522,18 @@ func (r *Runtime) valueString(v flows.Value) string {
 }
 
 // streamKey identifies a cumulative stream: metric, unit, type, scope and
-// the resource's and point's attributes, each set in key order.
-func streamKey(b []byte, p *Point, order *[]int) []byte {
+// the resource's and point's attributes, each set in key order. The first
+// plen bytes, up to the point's attributes, identify its producer.
+func streamKey(b []byte, p *Point, order *[]int) (_ []byte, plen int) {
 	b = append(b, p.Metric...)
 	b = append(b, 0)
 	b = append(b, p.Unit...)
 	b = append(b, 0, byte(p.Type), 0)
 	b = append(b, p.Scope...)
-	for _, as := range [2][]Attr{p.Resource, p.Attrs} {
+	for n, as := range [2][]Attr{p.Resource, p.Attrs} {
+		if n == 1 {
+			plen = len(b)
+		}
 		b = append(b, 1)
 		o := (*order)[:0]
 		for i := range as {
@@ -553,7 +558,7 @@ func streamKey(b []byte, p *Point, order *[]int) []byte {
 		}
 		*order = o
 	}
-	return b
+	return b, plen
 }
 
 // emit combines the batch's contributions per SLO, group and time into

@@ -524,3 +524,52 @@ func TestSetIndicatorsKeepsStreamsAndSums(t *testing.T) {
 		t.Fatalf("after a change: %v, want 2 good", got)
 	}
 }
+
+func TestNewStreamOfAKnownProducer(t *testing.T) {
+	// A service running since before Burnwatch: its first export is a
+	// baseline. Its 503 series appears only with its first errors, in a
+	// later export of the same start time: all of it happened since the
+	// export before, and counts.
+	r := mustRuntime(t, map[string]*Indicator{"api": requests})
+	before := at(-3600)
+	ok, fail := num("http.response.status_code", 200), num("http.response.status_code", 503)
+	steps := []struct {
+		name      string
+		pts       []Point
+		good, bad uint64
+	}{
+		{"first export: a baseline", []Point{sum("http.server.requests", Cumulative, before, at(1), 1000, ok)}, 0, 0},
+		{"errors begin: the new series counts in full", []Point{
+			sum("http.server.requests", Cumulative, before, at(2), 1100, ok),
+			sum("http.server.requests", Cumulative, before, at(2), 40, fail)}, 100, 40},
+		{"another resource's first export is a baseline", []Point{
+			func() Point {
+				p := sum("http.server.requests", Cumulative, before, at(3), 70, fail)
+				p.Resource = []Attr{str("service.name", "other")}
+				return p
+			}()}, 0, 0},
+	}
+	for _, s := range steps {
+		if got := totals(r.Ingest(later, s.pts, nil))[FlowName("api")]; got != [2]uint64{s.good, s.bad} {
+			t.Errorf("%s: good/bad = %v, want %d/%d", s.name, got, s.good, s.bad)
+		}
+	}
+
+	t.Run("not after a stream of the producer was forgotten", func(t *testing.T) {
+		r, err := NewRuntime(map[string]*Indicator{"api": requests}, Options{Began: t0, StaleAfter: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := str("http.route", "/other")
+		r.Ingest(later, []Point{sum("http.server.requests", Cumulative, before, at(1), 5, ok, other),
+			sum("http.server.requests", Cumulative, before, at(1), 1000, ok)}, nil)
+		// /other goes quiet and is forgotten; the producer goes on.
+		for i := 2; i < 200; i++ {
+			r.Ingest(later, []Point{sum("http.server.requests", Cumulative, before, at(float64(i)), 1000+float64(i), ok)}, nil)
+		}
+		// Back: it may have been counted before it was forgotten.
+		if got := totals(r.Ingest(later, []Point{sum("http.server.requests", Cumulative, before, at(200), 9, ok, other)}, nil)); len(got) != 0 {
+			t.Fatalf("a forgotten stream back counted %v", got)
+		}
+	})
+}

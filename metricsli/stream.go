@@ -11,12 +11,18 @@ import (
 // point:
 //
 //   - The first point of a stream is a baseline and counts nothing, unless
-//     the stream started after the runtime began (its start time is known,
-//     at or after Runtime's Began and after every stream forgotten so far):
-//     then its whole value happened while Burnwatch was listening, and
-//     counts. So a service that starts after Burnwatch loses nothing; one
-//     that was running before, or a restart of Burnwatch, loses the
-//     increase up to each stream's first point.
+//     its whole value happened while Burnwatch was listening: the stream
+//     started after the runtime began (its start time is known, at or
+//     after Runtime's Began and after every stream forgotten so far), or
+//     it is new in the export of a producer (the metric's streams of one
+//     resource and scope) that an earlier export showed without it, with
+//     the same start time. An SDK's cumulative export holds every stream
+//     it has, so a stream that was not in the last one began since: the
+//     first errors of a service running before Burnwatch, whose error
+//     series appears only with them, count. A service that starts after
+//     Burnwatch loses nothing; one that was running before, or a restart
+//     of Burnwatch, loses the increase up to the first point of each
+//     stream it already had.
 //   - A point whose start time differs from the stream's, or whose value,
 //     count or any bucket dropped, is a reset: the process behind the
 //     stream restarted, and its whole value is new (Prometheus's rule).
@@ -30,6 +36,9 @@ import (
 // Delta streams need no state: their points are deltas already.
 type streams struct {
 	m map[string]*stream
+	// producers are the streams' producers, by the prefix of a stream's
+	// key up to its point attributes.
+	producers map[string]*producer
 	// max bounds len(m); past it a new stream is refused (ReasonStreamOverflow).
 	max int
 	// staleAfter: a stream whose newest point is older than that, by the
@@ -48,8 +57,22 @@ type streams struct {
 	cur, prev, diff []uint64
 }
 
+// producer is the streams of one metric, scope and resource: start is
+// their start time, last the time of their newest export and prev of the
+// one before (noExport before it had two). lossy says
+// a stream of it was forgotten or refused, so that a stream new to it may
+// have been counted before, or missed: its streams' first points are
+// baselines from then on.
+type producer struct {
+	start, last, prev int64
+	lossy             bool
+}
+
+const noExport = math.MinInt64
+
 // stream is a copy of a cumulative stream's last point.
 type stream struct {
+	producer       *producer
 	start, time    int64
 	value          float64
 	count          uint64
@@ -62,7 +85,8 @@ type stream struct {
 }
 
 func newStreams(max int, staleAfter, began int64) *streams {
-	return &streams{m: make(map[string]*stream), max: max, staleAfter: staleAfter, began: began, forgotten: math.MinInt64}
+	return &streams{m: make(map[string]*stream), producers: make(map[string]*producer), max: max, staleAfter: staleAfter,
+		began: began, forgotten: math.MinInt64}
 }
 
 // outcome of turning a cumulative point into a delta.
@@ -74,24 +98,31 @@ const (
 	refused                 // a reason says why
 )
 
-// delta turns cumulative point p of stream key into *out. Its slices may
-// point into scratch space reused by the next call.
-func (s *streams) delta(key []byte, p *Point, out *Point) (outcome, string) {
+// delta turns cumulative point p of stream key into *out; key[:plen] is
+// its producer's key. Its slices may point into scratch space reused by
+// the next call.
+func (s *streams) delta(key []byte, plen int, p *Point, out *Point) (outcome, string) {
 	// Staleness goes by point times, but not by a clock far ahead.
 	s.newest = max(s.newest, min(p.Time, s.now))
+	pr := s.producer(key[:plen], p)
 	st := s.m[string(key)]
 	if st == nil {
 		if len(s.m) >= s.max {
 			s.maybeSweep()
 			if len(s.m) >= s.max {
 				s.forgotten = max(s.forgotten, p.Time)
+				if pr != nil {
+					pr.lossy = true
+				}
 				return refused, ReasonStreamOverflow
 			}
 		}
-		st = &stream{}
+		// An earlier export of the producer, of this start, without it.
+		newToProducer := pr != nil && !pr.lossy && p.Start != 0 && pr.start == p.Start && pr.prev != noExport && pr.prev < p.Time
+		st = &stream{producer: pr}
 		s.m[string(key)] = st
 		st.store(p)
-		if p.Start > 0 && p.Start >= s.began && p.Start > s.forgotten {
+		if p.Start > 0 && p.Start >= s.began && p.Start > s.forgotten || newToProducer {
 			*out = *p
 			return counted, ""
 		}
@@ -219,6 +250,27 @@ func downscale(offset int32, counts []uint64, shift int32, dst []uint64) (int32,
 	return newOff, dst
 }
 
+// producer returns the producer of key, tracking it from its first point
+// (nil past the cap). A new start time is the producer's restart.
+func (s *streams) producer(key []byte, p *Point) *producer {
+	pr := s.producers[string(key)]
+	if pr == nil {
+		if len(s.producers) >= s.max {
+			return nil
+		}
+		pr = &producer{start: p.Start, last: p.Time, prev: noExport}
+		s.producers[string(key)] = pr
+		return pr
+	}
+	if p.Start > pr.start {
+		pr.start = p.Start
+	}
+	if p.Time > pr.last {
+		pr.prev, pr.last = pr.last, p.Time
+	}
+	return pr
+}
+
 // store copies what the next delta needs from p, reusing st's storage.
 func (st *stream) store(p *Point) {
 	st.start, st.time, st.value, st.count = p.Start, p.Time, p.Value, p.Count
@@ -246,7 +298,15 @@ func (s *streams) sweep() {
 	for k, st := range s.m {
 		if st.time < cutoff {
 			s.forgotten = max(s.forgotten, st.time)
+			if st.producer != nil {
+				st.producer.lossy = true
+			}
 			delete(s.m, k)
+		}
+	}
+	for k, pr := range s.producers {
+		if pr.last < cutoff {
+			delete(s.producers, k)
 		}
 	}
 }
