@@ -72,6 +72,13 @@ func TestLoadConfig(t *testing.T) {
 		{id: "duplicate_webhook", validate: `alerting.webhooks[1].name: "a" is used twice`},
 		{id: "durable_in_memory", validate: "storage.acknowledge: durable needs storage.directory"},
 		{id: "unknown_key", unmarshal: "evaluation_intervall"},
+		{id: "agent", check: func(t *testing.T, c *Config) {
+			if c.Mode != app.ModeAgent || c.Agent.Interval != 2*time.Second || c.Agent.MaxPending != 30 {
+				t.Errorf("agent config decoded as %q %+v", c.Mode, c.Agent)
+			}
+		}},
+		{id: "agent_with_storage", validate: "storage.directory: an agent keeps no state"},
+		{id: "bad_mode", validate: `mode: "gateway" is not one of standalone, agent`},
 	}
 	for _, tc := range tests {
 		t.Run("burnwatch/"+tc.id, func(t *testing.T) {
