@@ -57,7 +57,7 @@ func promqlCounts(in *metricsli.Indicator) counts {
 				return "", "", "", errors.New("ratio query: not a ratio a / b")
 			}
 			bad, total := unparen(b.LHS).String(), unparen(b.RHS).String()
-			return bad, total, total, nil
+			return whole(in, bad), whole(in, total), whole(in, total), nil
 		}
 		var ex [3]string
 		for i, role := range []string{"good", "bad", "total"} {
@@ -76,8 +76,17 @@ func promqlCounts(in *metricsli.Indicator) counts {
 		case total == "":
 			total = good + " + " + bad
 		}
-		return bad, total, total, nil
+		return whole(in, bad), whole(in, total), whole(in, total), nil
 	}
+}
+
+// whole sums the groups of a sum without, which the daemon counts as one
+// SLO, into one series.
+func whole(in *metricsli.Indicator, e string) string {
+	if in.Grouping.Without {
+		return "sum(" + e + ")"
+	}
+	return e
 }
 
 // windowed parses query with its window placeholders replaced by w, turns

@@ -60,10 +60,12 @@ func TestPromtoolCheckRules(t *testing.T) {
 //   - outage: the page alert fires on a synthetic outage when the windows'
 //     arithmetic says, not a minute before, and resolves after its hold;
 //   - grouped: of a grouped flow's SLO copies, only the failing group's
-//     pages, labelled as the daemon labels that group's alert.
+//     pages, labelled as the daemon labels that group's alert;
+//   - promql-grouped: the same for a PromQL indicator summed by two
+//     labels, on the team's own series, one of the groups without a label.
 func TestPromtoolUnitTests(t *testing.T) {
 	promtool(t)
-	for _, name := range []string{"outage", "grouped"} {
+	for _, name := range []string{"outage", "grouped", "promql-grouped"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			out, _ := generate(t, "testdata/"+name+".yaml")

@@ -114,7 +114,11 @@ func Generate(set *specs.Set, opts Options) (*File, []Note, error) {
 			notes = append(notes, Note{SLO: s.Name, Reason: why})
 			continue
 		}
-		g, n, err := group(s, src, keys, opts)
+		var by []string
+		if in != nil && len(in.PromQL) > 0 && !in.Grouping.Without {
+			by = in.Grouping.Labels
+		}
+		g, n, err := group(s, src, split{keys: keys, by: by}, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("slo %q: %w", s.Name, err)
 		}
@@ -140,15 +144,24 @@ func sourceOf(s *slo.Spec, in *metricsli.Indicator, grouped bool) (counts, strin
 	return promqlCounts(in), ""
 }
 
+// split says how the daemon splits an SLO into one copy per group, each
+// with its own alerts: by the keys of its flow's group_by (keys), or by
+// the labels of its PromQL indicator's sum by (by).
+type split struct{ keys, by []string }
+
+func (sp split) any() bool { return sp.keys != nil || sp.by != nil }
+
 // group builds the rules of one SLO: for each distinct window of its tiers
 // the error ratio, for each long window the events, then an alert per tier.
 //
-// keys are the group_by keys of a grouped flow: the daemon runs a copy of
-// the SLO per group, named as the group (api-availability{http.route="/cart"}),
-// whose counters the rules keep apart by their slo label, and the alerts
-// take the labels the daemon's give a group's alerts (its flow, and the
-// value of each key) from that name.
-func group(s *slo.Spec, src counts, keys []string, opts Options) (Group, []Note, error) {
+// A split SLO's alerts are one per group, labelled as the daemon labels
+// its copy's: slo and flow name the copy (api-availability{http.route="/cart"},
+// api{http.route="/cart"}), and each key's value is a label. The copies
+// of a grouped flow have their own counters, which the rules keep apart by
+// their slo label and read the key values from (groupLabels); a PromQL
+// sum by keeps its labels, from which the names are made (byLabels).
+func group(s *slo.Spec, src counts, sp split, opts Options) (Group, []Note, error) {
+	keys := sp.keys
 	g := Group{Name: "burnwatch-" + s.Name}
 	sel := fmt.Sprintf("{slo=%s}", strconv.Quote(s.Name))
 	recordLabels := map[string]string{"slo": s.Name}
@@ -190,15 +203,18 @@ func group(s *slo.Spec, src counts, keys []string, opts Options) (Group, []Note,
 		if min := cmp.Or(t.MinEvents, s.MinEvents); min > 0 {
 			expr += fmt.Sprintf("\nand\n%s%s >= %d", EventsRecord(t.Long), sel, min)
 		}
-		if keys != nil {
+		switch {
+		case keys != nil:
 			expr = groupLabels(expr, s, keys)
+		case sp.by != nil:
+			expr = byLabels(expr, s, sp.by)
 		}
 		expr, err := format(expr)
 		if err != nil {
 			return Group{}, nil, err
 		}
-		r := Rule{Alert: alerting.AlertName, Expr: expr, Labels: alertLabels(s, t), Annotations: annotations(s, t, keys != nil)}
-		if keys != nil {
+		r := Rule{Alert: alerting.AlertName, Expr: expr, Labels: alertLabels(s, t), Annotations: annotations(s, t, sp.any())}
+		if sp.any() {
 			// From each copy's series, so that its alerts stay apart.
 			delete(r.Labels, alerting.LabelSLO)
 			delete(r.Labels, alerting.LabelFlow)
@@ -307,6 +323,49 @@ func groupLabels(expr string, s *slo.Spec, keys []string) string {
 	for _, k := range keys {
 		re := `.*[{,]` + regexp.QuoteMeta(k) + `="((?:[^"\\]|\\.)*)".*`
 		out = fmt.Sprintf("label_replace(\n%s,\n  %s, \"$1\", \"slo\", %s\n)", indent(out), q(groupLabel(k)), q(re))
+	}
+	return out
+}
+
+// byLabels gives the alert expression of an SLO whose PromQL indicator
+// sums by labels the labels the daemon's alerts of a group carry: slo and
+// flow name the group's copy, the SLO's own followed by the group's labels
+// and values in series notation (api-availability{http_route="/cart"},
+// metric:api-availability{http_route="/cart"}), a label without a value
+// left out; a series with none of them is the SLO itself. The labels
+// themselves are on the series already. Values holding quotes or
+// backslashes, which the daemon's names escape, are written unescaped.
+func byLabels(expr string, s *slo.Spec, labels []string) string {
+	q := strconv.Quote
+	wrap := func(inner, args string) string { return fmt.Sprintf("label_replace(\n%s,\n  %s\n)", indent(inner), args) }
+	out := expr
+	parts := make([]string, len(labels))
+	for i, l := range labels {
+		// A part per label, l="value", absent without a value.
+		parts[i] = fmt.Sprintf("burnwatch_group_%d", i)
+		out = wrap(out, fmt.Sprintf(`%s, %s, %s, "(.+)"`, q(parts[i]), q(l+`="$1"`), q(l)))
+	}
+	joined := parts[0]
+	if len(parts) > 1 {
+		// Joined with commas, then the commas of absent parts taken out:
+		// at both ends, and runs inside (one run fewer than the parts).
+		joined = "burnwatch_group"
+		qs := make([]string, len(parts))
+		for i, p := range parts {
+			qs[i] = q(p)
+		}
+		out = fmt.Sprintf("label_join(\n%s,\n  %s, \",\", %s\n)", indent(out), q(joined), strings.Join(qs, ", "))
+		out = wrap(out, fmt.Sprintf(`%s, "$1", %s, ",*(.*?),*"`, q(joined), q(joined)))
+		for range len(parts) - 2 {
+			out = wrap(out, fmt.Sprintf(`%s, "$1,$2", %s, "(.*?),,+(.*)"`, q(joined), q(joined)))
+		}
+		parts = append(parts, joined)
+	}
+	out = wrap(out, fmt.Sprintf(`%s, %s, "", ""`, q(alerting.LabelFlow), q(s.Flow)))
+	out = wrap(out, fmt.Sprintf(`%s, %s, %s, "(.+)"`, q(alerting.LabelSLO), q(s.Name+"{$1}"), q(joined)))
+	out = wrap(out, fmt.Sprintf(`%s, %s, %s, "(.+)"`, q(alerting.LabelFlow), q(s.Flow+"{$1}"), q(joined)))
+	for _, p := range parts {
+		out = wrap(out, fmt.Sprintf(`%s, "", "", ""`, q(p))) // helpers gone
 	}
 	return out
 }

@@ -23,6 +23,7 @@ var goldenCases = []struct {
 	{"openslo", []string{"../specs/testdata/import/openslo-ratio.yaml", "../specs/testdata/import/openslo-refs.yaml", "testdata/openslo-counter.yaml"}},
 	{"promql", []string{"testdata/promql.yaml"}},
 	{"grouped", []string{"testdata/grouped.yaml"}},
+	{"promql-grouped", []string{"testdata/promql-grouped.yaml"}},
 	{"examples", []string{"builtin:examples.yaml"}},
 }
 
