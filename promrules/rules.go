@@ -337,7 +337,9 @@ func groupLabels(expr string, s *slo.Spec, keys []string) string {
 // backslashes, which the daemon's names escape, are written unescaped.
 func byLabels(expr string, s *slo.Spec, labels []string) string {
 	q := strconv.Quote
-	wrap := func(inner, args string) string { return fmt.Sprintf("label_replace(\n%s,\n  %s\n)", indent(inner), args) }
+	wrap := func(inner, args string) string {
+		return fmt.Sprintf("label_replace(\n%s,\n  %s\n)", indent(inner), args)
+	}
 	out := expr
 	parts := make([]string, len(labels))
 	for i, l := range labels {
