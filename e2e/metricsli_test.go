@@ -77,6 +77,19 @@ spec:
   target: 99
   period: 2h
   alerting: {min_events: 10}
+---
+# One SLO per route, as Pyrra's grouping: only the failing route pages.
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: by-route}
+spec:
+  indicator:
+    promql:
+      bad: sum by (http_route) (rate(http_server_requests_total{http_response_status_code=~"5.."}[{{.window}}]))
+      total: sum by (http_route) (rate(http_server_requests_total[{{.window}}]))
+  target: 99
+  period: 2h
+  alerting: {min_events: 10}
 `
 
 func TestPromQLSLOPagesFromOTelMetrics(t *testing.T) {
@@ -103,6 +116,7 @@ func TestPromQLSLOPagesFromOTelMetrics(t *testing.T) {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		route := attribute.String("http.route", "/checkout")
+		cart := metric.WithAttributes(attribute.String("http.route", "/cart"), attribute.Int("http.response.status_code", 200))
 		for {
 			select {
 			case <-ctx.Done():
@@ -118,6 +132,7 @@ func TestPromQLSLOPagesFromOTelMetrics(t *testing.T) {
 				requests.Add(ctx, 1, attrs)
 				duration.Record(ctx, secs, metric.WithAttributes(route))
 			}
+			requests.Add(ctx, 10, cart) // /cart stays healthy
 		}
 	}()
 	defer func() { stop(); wg.Wait() }()
@@ -127,7 +142,8 @@ func TestPromQLSLOPagesFromOTelMetrics(t *testing.T) {
 		t.Fatalf("alert while healthy: %+v", hook.alerts())
 	}
 	page := scrape(t, d.metrics)
-	for _, want := range []string{`burnwatch_metric_points_total{outcome="counted"}`, `burnwatch_slo_window_events{slo="checkout-errors",window="2h",outcome="good"}`} {
+	for _, want := range []string{`burnwatch_metric_points_total{outcome="counted"}`, `burnwatch_slo_window_events{slo="checkout-errors",window="2h",outcome="good"}`,
+		`burnwatch_slo_window_events{slo="by-route{http_route=\"/cart\"}",window="2h",outcome="good"}`} {
 		if v := sampleValue(page, want); v <= 0 {
 			t.Fatalf("%s = %v, want > 0:\n%s", want, v, grepLines(page, "burnwatch_metric", "burnwatch_slo_window_events"))
 		}
@@ -136,18 +152,26 @@ func TestPromQLSLOPagesFromOTelMetrics(t *testing.T) {
 		t.Fatalf("bad events while healthy: %v", v)
 	}
 
-	// Outage: every request fails and takes 700 ms. Both SLOs page once
-	// the 10 s long window is more than 14.4% bad: about 1.7 s in.
+	// Outage of /checkout: every request fails and takes 700 ms. Its
+	// SLOs page once the 10 s long window is more than 14.4% bad.
 	outage := time.Now()
 	failing.Store(true)
+	const checkoutGroup, cartGroup = `by-route{http_route="/checkout"}`, `by-route{http_route="/cart"}`
 	paged := func(as []alertEvent) bool {
-		return count(as, "checkout-errors", "page-fast", "firing") > 0 && count(as, "checkout-latency", "page-fast", "firing") > 0
+		return count(as, "checkout-errors", "page-fast", "firing") > 0 && count(as, "checkout-latency", "page-fast", "firing") > 0 &&
+			count(as, checkoutGroup, "page-fast", "firing") > 0
 	}
 	if !hook.waitFor(outage.Add(8*time.Second), paged) {
-		t.Fatalf("no page from both PromQL SLOs within 8 s of the outage; got %+v\n%s", hook.alerts(),
+		t.Fatalf("no page from the three PromQL SLOs within 8 s of the outage; got %+v\n%s", hook.alerts(),
 			grepLines(scrape(t, d.metrics), "burnwatch_metric", "burnwatch_slo_burn_rate", "burnwatch_slo_window_events"))
 	}
 	for _, a := range hook.alerts() {
+		if a.slo == cartGroup || a.slo == "by-route" {
+			t.Errorf("%s alerted: only the /checkout group fails: %v", a.slo, a.labels)
+		}
+		if a.slo == checkoutGroup && a.labels["http_route"] != "/checkout" {
+			t.Errorf("the /checkout group's page is labelled %v", a.labels)
+		}
 		if a.slo != "checkout-errors" || a.tier != "page-fast" || a.status != "firing" {
 			continue
 		}
