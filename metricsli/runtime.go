@@ -305,10 +305,6 @@ func (r *Runtime) point(p *Point) {
 		}
 		return
 	}
-	if err := p.check(); err != nil {
-		r.reject(ReasonMalformed)
-		return
-	}
 	r.matched = r.matched[:0]
 	for _, ref := range refs {
 		if r.matches(&ref, p) {
@@ -319,12 +315,26 @@ func (r *Runtime) point(p *Point) {
 		r.stats.Unused++
 		return
 	}
+	// A point an SLO should count but cannot makes the SLO count nothing
+	// from the batch: its other Source alone would count wrong.
+	if err := p.check(); err != nil {
+		for _, ref := range r.matched {
+			r.fail(ref.slo, ReasonMalformed, fmt.Sprintf("%s: %v", p.Metric, err))
+		}
+		r.reject(ReasonMalformed)
+		return
+	}
 	dp := p
 	if p.Temporality == Cumulative {
 		var plen int
 		r.key, plen = streamKey(r.key[:0], p, &r.order)
 		switch o, reason := r.streams.delta(r.key, plen, p, &r.dp); o {
 		case refused:
+			if reason == ReasonStreamOverflow {
+				for _, ref := range r.matched {
+					r.fail(ref.slo, reason, fmt.Sprintf("%s: %d cumulative streams are kept already, a new one is not counted", p.Metric, r.streams.max))
+				}
+			}
 			r.reject(reason)
 			return
 		case baseline:

@@ -309,6 +309,10 @@ func TestMalformedPoints(t *testing.T) {
 	if n := r.Stats().Rejected[ReasonMalformed]; n != uint64(len(bad)) {
 		t.Fatalf("malformed = %d, want %d", n, len(bad))
 	}
+	// The SLO counts nothing from the batch, and says why.
+	if ps := r.Problems(); len(ps) != 1 || ps[0].Reason != ReasonMalformed || !strings.HasPrefix(ps[0].Message, "http.server.request.duration: malformed: ") {
+		t.Fatalf("problems %+v", ps)
+	}
 }
 
 func TestCumulativeHistograms(t *testing.T) {
