@@ -83,6 +83,32 @@ service:
     metrics: {receivers: [slo], exporters: [%[5]s]}
 `
 
+// agentFastConfig is agentConfig with the fast receiver, which classifies
+// spans itself and hands the events to the same aggregation; the slo
+// connector, fed no spans, exports the aggregates.
+const agentFastConfig = `
+extensions:
+  burnwatch:
+    files: [%[1]q]
+    mode: agent
+    agent: {interval: 1s}
+    http: {endpoint: %[2]q}
+receivers:
+  otlpfast:
+    protocols:
+      grpc: {endpoint: %[3]q}
+connectors:
+  slo: {}
+exporters:
+%[4]s
+service:
+  extensions: [burnwatch]
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    traces: {receivers: [otlpfast], exporters: [slo]}
+    metrics: {receivers: [slo], exporters: [%[5]s]}
+`
+
 // gatewayConfig is a gateway: agents' metrics in over OTLP gRPC, merged by
 // the slo connector, with storage so merges survive a kill -9.
 const gatewayConfig = `
@@ -280,10 +306,11 @@ func waitEvents(t *testing.T, want uint64, addrs ...string) {
 // within says a and b differ by at most rel of b.
 func within(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b) }
 
-// TestAgentsToGatewayEqualOneDaemon: two agents with disjoint halves of the
-// traffic and one gateway give exactly the counts of one daemon fed every
-// span, and its percentiles within the histogram's error; a kill -9 of the
-// gateway loses nothing it merged.
+// TestAgentsToGatewayEqualOneDaemon: two agents (one on the otlp receiver
+// and flow processor, one on the fast receiver) with disjoint halves of
+// the traffic and one gateway give exactly the counts of one daemon fed
+// every span, and its percentiles within the histogram's error; a kill -9
+// of the gateway loses nothing it merged.
 func TestAgentsToGatewayEqualOneDaemon(t *testing.T) {
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "slos.yaml")
@@ -296,7 +323,7 @@ func TestAgentsToGatewayEqualOneDaemon(t *testing.T) {
 	toGateway := fmt.Sprintf("  otlp_grpc/gateway:\n    endpoint: %q\n    tls: {insecure: true}\n", gw.grpc)
 	agents := []*daemon{
 		startProcess(t, specPath, "", "", agentConfig, toGateway, "otlp_grpc/gateway"),
-		startProcess(t, specPath, "", "", agentConfig, toGateway, "otlp_grpc/gateway"),
+		startProcess(t, specPath, "", "", agentFastConfig, toGateway, "otlp_grpc/gateway"),
 	}
 	tr := makeTraffic(1, 4, 6000)
 	half := len(tr.spans) / 2
