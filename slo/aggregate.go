@@ -128,7 +128,8 @@ func (a *Aggregate) Check() error {
 // take the slots, and each event-based SLO takes the counts the agent
 // judged for it. With Options.Deltas what Merge adds goes into the next
 // AppendDelta, so a gateway writes it ahead like its own events.
-// Aggregates must pass Check.
+// Aggregates must pass Check. Stats.Late is not counted for them: which
+// events came late is the agents' to know.
 func (e *Engine) Merge(now time.Time, aggs []Aggregate) MergeStats {
 	var st MergeStats
 	nowNs := now.UnixNano()
