@@ -39,9 +39,9 @@ const (
 // dedup remembers, per agent and flow, which sequence numbers were merged:
 // the newest and a bitmap of the dedupWindow below it, so exports that
 // arrive twice or out of order (an exporter's retries and parallel
-// consumers) are each merged once. It lives in memory: after a gateway
-// restart an export merged before the restart and sent again is merged
-// again (docs/deploy.md).
+// consumers) are each merged once. It lives in memory: an export merged
+// and written whose response a crash cut off is merged again when it is
+// sent again after the restart (docs/deploy.md).
 type dedup struct {
 	// mu guards the map and lastSweep.
 	mu        sync.Mutex
