@@ -200,7 +200,11 @@ func decodeAggregate(rm pmetric.ResourceMetrics, sm pmetric.ScopeMetrics) (app.A
 	slices.SortFunc(out.Slots, func(a, b slo.AggregateSlot) int { return cmp.Compare(a.Start, b.Start) })
 	for _, k := range d.order {
 		s := d.slos[k]
-		for _, c := range s.counts {
+		for start, c := range s.counts {
+			// Every request of a slot is judged by every event-based SLO.
+			if w := d.slots[start]; w == nil || w.ok+w.errs != c.Total {
+				return *out, fmt.Errorf("flow %q: slo %q: %d verdicts for slot %d, which has other requests", out.Flow, k.name, c.Total, start)
+			}
 			s.s.Counts = append(s.s.Counts, *c)
 		}
 		slices.SortFunc(s.s.Counts, func(a, b slo.SlotCounts) int { return cmp.Compare(a.Start, b.Start) })

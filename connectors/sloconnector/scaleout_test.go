@@ -2,6 +2,7 @@ package sloconnector
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,87 @@ func TestAgentConnectorToGatewayConnector(t *testing.T) {
 	// An agent merges nothing.
 	if err := agentApp.MergeAggregates([]app.AgentAggregate{{Agent: "x"}}); err == nil {
 		t.Error("an agent merged aggregates")
+	}
+}
+
+// TestDecodeAggregateRefusesDamage: each kind of damage a gateway can be
+// sent gives an error that says what is wrong, never a panic or a merge.
+func TestDecodeAggregateRefusesDamage(t *testing.T) {
+	specs := []slo.Spec{{Name: "fast", Flow: "checkout", Objective: slo.LatencyThreshold, Threshold: 300 * time.Millisecond, Target: 0.99, Period: 24 * time.Hour}}
+	e, err := slo.NewEngine(specs, slo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := slo.NewAggregator(e)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	agg.Add(now, []slo.Event{{Flow: "checkout", End: now.UnixNano(), Duration: 500 * time.Millisecond, Error: true},
+		{Flow: "checkout", End: now.UnixNano(), Duration: 5 * time.Millisecond}})
+	good := pmetric.NewMetrics()
+	encodeAggregates(good, "a", 1, now, agg.Cut(nil))
+	metric := func(md pmetric.Metrics, name string) pmetric.Metric {
+		ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		for i := 0; i < ms.Len(); i++ {
+			if ms.At(i).Name() == name {
+				return ms.At(i)
+			}
+		}
+		t.Fatalf("no %s", name)
+		return pmetric.Metric{}
+	}
+	tests := []struct {
+		name   string
+		damage func(md pmetric.Metrics)
+		want   string
+	}{
+		{"no flow", func(md pmetric.Metrics) { md.ResourceMetrics().At(0).Resource().Attributes().Clear() }, "no burnwatch.flow"},
+		{"other version", func(md pmetric.Metrics) { md.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().SetVersion("2") }, "one release"},
+		{"no sequence", func(md pmetric.Metrics) {
+			md.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Attributes().Remove(attrAgentSeq)
+		}, attrAgentSeq},
+		{"zero width", func(md pmetric.Metrics) {
+			md.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Attributes().PutInt(attrAgentWidth, 0)
+		}, "not positive"},
+		{"double counts", func(md pmetric.Metrics) {
+			metric(md, metricRequests).Sum().DataPoints().At(0).SetDoubleValue(1)
+		}, "non-negative integers"},
+		{"cumulative", func(md pmetric.Metrics) {
+			metric(md, metricRequests).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		}, "delta sum"},
+		{"requests and latencies disagree", func(md pmetric.Metrics) {
+			metric(md, metricRequests).Sum().DataPoints().At(0).SetIntValue(5)
+		}, "requests but"},
+		{"off the slot grid", func(md pmetric.Metrics) {
+			dp := metric(md, metricDuration).ExponentialHistogram().DataPoints().At(0)
+			dp.SetStartTimestamp(dp.StartTimestamp() + 1)
+		}, "not one slot"},
+		{"negative latencies", func(md pmetric.Metrics) {
+			metric(md, metricDuration).ExponentialHistogram().DataPoints().At(0).Negative().BucketCounts().FromRaw([]uint64{1})
+		}, "never negative"},
+		{"scale beyond OTel's", func(md pmetric.Metrics) {
+			metric(md, metricDuration).ExponentialHistogram().DataPoints().At(0).SetScale(40)
+		}, "scale 40"},
+		{"verdict without shape", func(md pmetric.Metrics) {
+			metric(md, metricSLOEvents).Sum().DataPoints().At(0).Attributes().Remove(attrShape)
+		}, attrShape},
+		{"verdicts and requests disagree", func(md pmetric.Metrics) {
+			dp := metric(md, metricSLOEvents).Sum().DataPoints().At(0)
+			dp.SetIntValue(dp.IntValue() + 1)
+		}, "verdicts for"},
+	}
+	rm := good.ResourceMetrics().At(0)
+	if _, err := decodeAggregate(rm, rm.ScopeMetrics().At(0)); err != nil {
+		t.Fatalf("the undamaged aggregate: %v", err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			md := pmetric.NewMetrics()
+			good.CopyTo(md)
+			tc.damage(md)
+			rm := md.ResourceMetrics().At(0)
+			_, err := decodeAggregate(rm, rm.ScopeMetrics().At(0))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }
