@@ -460,3 +460,43 @@ func TestLoadBalancedGatewaysShardFlows(t *testing.T) {
 	}
 	t.Logf("flows per gateway: %v", used)
 }
+
+// TestAgentResendsAcrossGatewayCrash: a gateway killed with -9 while an
+// agent keeps exporting; the agent's exporter retries until the gateway is
+// back, and the gateway ends with every event exactly once: the first
+// batch from its WAL, the second from the retries.
+func TestAgentResendsAcrossGatewayCrash(t *testing.T) {
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "slos.yaml")
+	if err := os.WriteFile(specPath, []byte(scaleSpecs(4)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "gateway-data")
+	gw := startProcess(t, specPath, "", "", gatewayConfig, data)
+	toGateway := fmt.Sprintf("  otlp_grpc/gateway:\n    endpoint: %q\n    tls: {insecure: true}\n"+
+		"    retry_on_failure: {initial_interval: 100ms, max_interval: 500ms}\n", gw.grpc)
+	agent := startProcess(t, specPath, "", "", agentConfig, toGateway, "otlp_grpc/gateway")
+	send := newExporter(t, agent.grpc)
+
+	first := makeTraffic(3, 4, 2000)
+	send.send(t, first.spans)
+	waitEvents(t, uint64(len(first.spans)), gw.metrics)
+	gw.kill()
+	second := makeTraffic(4, 4, 3000)
+	send.send(t, second.spans)
+	time.Sleep(2500 * time.Millisecond) // two agent intervals of exports refused: polling real processes
+	gw = startProcess(t, specPath, gw.metrics, gw.grpc, gatewayConfig, data)
+	want := uint64(len(first.spans) + len(second.spans))
+	waitEvents(t, want, gw.metrics)
+	time.Sleep(1500 * time.Millisecond) // a later export would show a double count
+	got := flowTotals(t, gw.metrics)
+	for name, n := range first.events {
+		if got[name].EventsTotal != n+second.events[name] || got[name].ErrorsTotal != first.errors[name]+second.errors[name] {
+			t.Errorf("%s: %d events %d errors, sent %d and %d", name, got[name].EventsTotal, got[name].ErrorsTotal,
+				n+second.events[name], first.errors[name]+second.errors[name])
+		}
+	}
+	if n := sumEvents(got); n != want {
+		t.Errorf("gateway holds %d events, sent %d", n, want)
+	}
+}
