@@ -90,16 +90,24 @@ func (x *agentExport) stop(ctx context.Context) {
 }
 
 // flush cuts the aggregates and sends every pending cut, oldest first,
-// until the pipeline refuses one.
+// until the pipeline refuses one; of those it keeps for the next flush,
+// the oldest past agent.max_pending are dropped.
 func (x *agentExport) flush(ctx context.Context) {
 	if aggs := x.app.CutAggregates(); len(aggs) > 0 {
 		x.seq++
 		x.pending = append(x.pending, pendingCut{seq: x.seq, at: time.Now(), aggs: aggs})
-		if over := len(x.pending) - max(x.cfg.MaxPending, 1); over > 0 {
-			x.dropped.Add(over)
-			x.pending = append(x.pending[:0], x.pending[over:]...)
-		}
 	}
+	x.send(ctx)
+	if over := len(x.pending) - max(x.cfg.MaxPending, 1); over > 0 {
+		x.dropped.Add(over)
+		clear(x.pending[:over])
+		x.pending = append(x.pending[:0], x.pending[over:]...)
+	}
+}
+
+// send sends the pending cuts, oldest first, until the pipeline refuses
+// one.
+func (x *agentExport) send(ctx context.Context) {
 	for len(x.pending) > 0 {
 		p := x.pending[0]
 		// Encoded afresh each time: the pipeline may keep what it was

@@ -2,6 +2,7 @@ package sloconnector
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
 
 	"github.com/burnwatch/burnwatch/app"
 	"github.com/burnwatch/burnwatch/extensions/burnwatchextension"
@@ -239,4 +241,84 @@ func TestDecodeAggregateRefusesDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flakyMetrics refuses exports while fail is set (permanently if
+// permanent), and keeps those it accepts.
+type flakyMetrics struct {
+	consumertest.MetricsSink
+	fail, permanent bool
+}
+
+func (f *flakyMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	switch {
+	case f.fail && f.permanent:
+		return consumererror.NewPermanent(errors.New("refused for good"))
+	case f.fail:
+		return errors.New("try again")
+	}
+	return f.MetricsSink.ConsumeMetrics(ctx, md)
+}
+
+// seqs are the sequence numbers of the exports next accepted, in order.
+func seqs(next *flakyMetrics) []int64 {
+	var out []int64
+	for _, md := range next.AllMetrics() {
+		v, _ := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Attributes().Get(attrAgentSeq)
+		out = append(out, v.Int())
+	}
+	return out
+}
+
+// TestAgentExportKeepsRefusedCuts: a cut the pipeline refuses is sent
+// again, with its sequence number, before newer ones; past max_pending the
+// oldest are dropped and counted; one refused for good is dropped.
+func TestAgentExportKeepsRefusedCuts(t *testing.T) {
+	_, a := burnwatchextensiontest.Start(t, func(c *burnwatchextension.Config) {
+		c.Mode = app.ModeAgent
+		c.Agent.MaxPending = 2
+	}, specs)
+	next := &flakyMetrics{}
+	cfg, _ := a.IsAgent()
+	x := &agentExport{app: a, cfg: cfg, next: next, logger: zap.NewNop(), id: "agent",
+		exported: a.Counter("burnwatch_agent_exports_total"), failed: a.Counter("burnwatch_agent_export_errors_total"),
+		dropped: a.Counter("burnwatch_agent_exports_dropped_total")}
+	ctx := context.Background()
+	observe := func() {
+		if err := a.Observe(appEvents(3, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next.fail = true
+	for range 3 {
+		observe()
+		x.flush(ctx) // cuts 1, 2, 3: refused; 1 dropped past max_pending 2
+	}
+	if len(next.AllMetrics()) != 0 || len(x.pending) != 2 || x.pending[0].seq != 2 {
+		t.Fatalf("pending %d (first seq %d), accepted %d: want cuts 2 and 3 kept", len(x.pending), x.pending[0].seq, len(next.AllMetrics()))
+	}
+	next.fail = false
+	observe()
+	x.flush(ctx) // 2, 3, then the new cut 4
+	if got := seqs(next); len(got) != 3 || got[0] != 2 || got[1] != 3 || got[2] != 4 {
+		t.Fatalf("accepted sequence numbers %v, want [2 3 4]", got)
+	}
+	next.fail, next.permanent = true, true
+	observe()
+	x.flush(ctx)
+	if len(x.pending) != 0 {
+		t.Fatalf("%d cuts pending after a permanent refusal, want none", len(x.pending))
+	}
+	if d, f := counter(a, "burnwatch_agent_exports_dropped_total"), counter(a, "burnwatch_agent_export_errors_total"); d != 2 || f != 3 {
+		t.Fatalf("dropped %d, errors %d: want 2 (one past max_pending, one refused for good) and 3", d, f)
+	}
+}
+
+// appEvents are n checkout events ending at end, as the App takes them.
+func appEvents(n int, end time.Time) []slo.Event {
+	evs := make([]slo.Event, n)
+	for i := range evs {
+		evs[i] = slo.Event{Flow: "checkout", End: end.UnixNano(), Duration: time.Duration(i+1) * time.Millisecond}
+	}
+	return evs
 }
