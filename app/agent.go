@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/burnwatch/burnwatch/slo"
 )
 
@@ -63,7 +65,11 @@ func (c *Config) checkMode() error {
 // its own Aggregator, built at its first batch; one a reload replaced is
 // retired, and cut once more so nothing it counted is lost.
 type agent struct {
-	cur atomic.Pointer[agentAgg]
+	// events counts the events aggregated (burnwatch_agent_events_total):
+	// an agent's engine counts none.
+	events     *metrics.Counter
+	eventsOnce sync.Once
+	cur        atomic.Pointer[agentAgg]
 	// mu guards retired and orders building an Aggregator.
 	mu      sync.Mutex
 	retired []*slo.Aggregator
@@ -149,6 +155,9 @@ func (a *App) observeAgent(c *core, now time.Time, evs []slo.Event) bool {
 	if a.scale.agent == nil {
 		return false
 	}
-	a.scale.agent.aggregator(c).Add(now, evs)
+	g := a.scale.agent
+	g.aggregator(c).Add(now, evs)
+	g.eventsOnce.Do(func() { g.events = a.self.GetOrCreateCounter("burnwatch_agent_events_total") })
+	g.events.Add(len(evs))
 	return true
 }

@@ -201,6 +201,7 @@ var help = map[string]string{
 	"burnwatch_outbox_superseded_total":           "Notifications replaced by a newer one of their group before delivery.",
 	"burnwatch_alertmanager_pushes_total":         "Pushes of the alert set to an Alertmanager by outcome.",
 	"burnwatch_sli_export_errors_total":           "SLI metric exports the metrics pipeline refused.",
+	"burnwatch_agent_events_total":                "Agent: events aggregated for the gateways (an agent's own engine counts none).",
 	"burnwatch_agent_exports_total":               "Agent: cuts of aggregates the metrics pipeline accepted.",
 	"burnwatch_agent_export_errors_total":         "Agent: exports the metrics pipeline refused; the cut is kept and sent again.",
 	"burnwatch_agent_exports_dropped_total":       "Agent: cuts given up on (past agent.max_pending, refused for good, or pending at stop).",

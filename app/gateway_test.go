@@ -88,6 +88,9 @@ func TestMergedAggregatesSurviveCrash(t *testing.T) {
 	if err := a.Observe(events(5, "checkout", now, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
+	if v, _ := metric(a, "burnwatch_agent_events_total"); v != 5 {
+		t.Fatalf("burnwatch_agent_events_total = %v, want 5", v)
+	}
 	cut := a.CutAggregates()
 	if len(cut) != 1 || cut[0].Slots[0].Latency.Count() != 5 || a.Engine().Stats().Events != 0 {
 		t.Fatalf("agent cut %+v, engine %+v: want the 5 events aggregated, none in the engine", cut, a.Engine().Stats())
