@@ -183,6 +183,7 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 		}
 	}
 	events, errors := a.TooLate.Events, a.TooLate.Errors
+	var placed uint64 // events in the windows, which each SLO must judge
 	base := f.lat.base
 	aligned := base%a.Width == 0
 	for _, s := range f.slos {
@@ -203,6 +204,7 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 		if !aligned {
 			st.Misaligned++
 		}
+		placed += n
 		k := floorDiv(t, base)
 		f.addMerged(k, sl.Latency, sp)
 	}
@@ -221,7 +223,7 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 		as := findAggregateSLO(a.SLOs, s)
 		if as == nil {
 			if s.slices == nil {
-				st.Unmatched += events
+				st.Unmatched += placed
 			}
 			continue
 		}

@@ -165,6 +165,11 @@ func TestMergeChecks(t *testing.T) {
 	if got := e.Evaluate(now)[1].Period.Total; got != 0 {
 		t.Fatalf("the latency SLO counted %d events of another shape", got)
 	}
+	// Events too late for the windows need no verdict.
+	late := Aggregate{Flow: "checkout", Width: aggs[0].Width, TooLate: AggregateCounts{Events: 4, Errors: 1}, Last: now.UnixNano()}
+	if st := e.Merge(now, []Aggregate{late}); st.Unmatched != 0 || st.TooLate != 4 || st.Events != 4 {
+		t.Fatalf("stats %+v: want 4 events too late, none unmatched", st)
+	}
 	// A width that does not divide the base slots is placed, and said.
 	ag = aggs[0]
 	ag.Width = 3 * int64(time.Second)
