@@ -15,11 +15,6 @@ import (
 	"github.com/burnwatch/burnwatch/metricsli"
 )
 
-// agentScope is the instrumentation scope of the flows Burnwatch agents
-// pre-aggregate and export to a gateway as OTLP metrics (docs/scale-out):
-// they are not metric SLIs.
-const agentScope = "github.com/burnwatch/burnwatch/agent"
-
 // metricsConnector hands OTLP metrics to the App's metric SLI runtime
 // (metric and PromQL indicators). It ends the metrics pipeline it is an
 // exporter of: what it consumes is not passed on, so the pipeline that
@@ -71,7 +66,7 @@ func (c *metricsConnector) ConsumeMetrics(_ context.Context, md pmetric.Metrics)
 		sms := rm.ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
 			sm := sms.At(j)
-			if sm.Scope().Name() == agentScope {
+			if isAggregateScope(sm) {
 				// Agents' pre-aggregated flows: not metric SLIs; the
 				// gateway merges them (gateway.go).
 				agg.add(rm, sm)
