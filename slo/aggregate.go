@@ -242,6 +242,7 @@ func (e *Engine) mergeFlow(f *flowState, a *Aggregate, now, oldest int64, st *Me
 			k := floorDiv(t, s.base)
 			cs := counts{total: c.Total, bad: c.Bad}
 			s.addSlot(k, cs)
+			s.cum.add(cs)
 			if s.pend != nil {
 				s.pend.addSlot(k, cs)
 			}

@@ -113,6 +113,10 @@ func TestMergeEqualsObserve(t *testing.T) {
 			if !reflect.DeepEqual(statusWindows(got[i]), statusWindows(want[i])) {
 				t.Errorf("%s %s: windows %+v, want %+v", name, want[i].SLO.Name, statusWindows(got[i]), statusWindows(want[i]))
 			}
+			if got[i].CountedTotal != want[i].CountedTotal || got[i].CountedBad != want[i].CountedBad {
+				t.Errorf("%s %s: counted %d/%d, want %d/%d", name, want[i].SLO.Name, got[i].CountedBad, got[i].CountedTotal,
+					want[i].CountedBad, want[i].CountedTotal)
+			}
 		}
 		for _, flow := range []string{"checkout", "search", "browse"} {
 			if got, want := e.FlowPercentiles(flow, now), direct.FlowPercentiles(flow, now); !reflect.DeepEqual(got, want) {
