@@ -141,7 +141,9 @@ func (a *App) DropInvalidAggregates(n int) { a.gatewayCounters().invalid.Add(n) 
 // it returns, as Observe's events are, so an acknowledged export survives
 // a kill -9; under storage.acknowledge: durable it returns ErrNotDurable,
 // merging nothing, while storage cannot be written. The error for
-// malformed aggregates lists them; the rest are merged all the same.
+// malformed aggregates lists them; the rest are merged all the same. A
+// group an agent made of a grouped flow (group_by) is adopted as Observe
+// adopts it, which may rename the batch's flows.
 func (a *App) MergeAggregates(batch []AgentAggregate) error {
 	if a.scale.agent != nil {
 		return ErrAgentMerge
@@ -150,12 +152,34 @@ func (a *App) MergeAggregates(batch []AgentAggregate) error {
 		return nil
 	}
 	g := a.gatewayCounters()
+	a.syncGroups()
 	a.swapMu.RLock()
 	defer a.swapMu.RUnlock()
 	c := a.core.Load()
 	p := a.persist
 	if p != nil && a.cfg.Storage.Acknowledge == AckDurable && !p.durable.Load() {
 		return ErrNotDurable
+	}
+	// The agents' names: what their sequence numbers are remembered by,
+	// whatever group a name is adopted as here.
+	names := make([]string, len(batch))
+	adopted := false
+	for i := range batch {
+		b := &batch[i]
+		names[i] = b.Flow
+		if _, ok := c.known[b.Flow]; !ok {
+			// A group an agent made of a flow grouped here too, as
+			// Observe adopts them.
+			if name, ok := a.reload.groups.adopt(b.Flow); ok {
+				b.Flow, adopted = name, true
+			}
+		}
+	}
+	if adopted {
+		a.swapMu.RUnlock()
+		a.syncGroups()
+		a.swapMu.RLock()
+		c = a.core.Load()
 	}
 	now := a.clock.Now()
 	var errs []error
@@ -173,7 +197,7 @@ func (a *App) MergeAggregates(batch []AgentAggregate) error {
 			g.flows.Inc()
 			continue
 		}
-		switch a.scale.dedup.mark(dedupKey{b.Agent, b.Flow}, b.Seq, now) {
+		switch a.scale.dedup.mark(dedupKey{b.Agent, names[i]}, b.Seq, now) {
 		case seqDuplicate:
 			g.duplicate.Inc()
 			continue

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,51 @@ func TestAgentModeChecks(t *testing.T) {
 	cfg.Mode = "gateway"
 	if err := cfg.Check(); err == nil || !strings.Contains(err.Error(), "mode") {
 		t.Errorf("mode gateway: %v, want an error naming mode", err)
+	}
+}
+
+// TestGatewayAdoptsAgentsGroups: an agent that splits a grouped flow per
+// route sends each group's aggregate under the group's name; the gateway
+// adopts the groups as it adopts agents' annotated spans and counts each
+// in its own SLO copy, exactly.
+func TestGatewayAdoptsAgentsGroups(t *testing.T) {
+	specPath := filepath.Join(t.TempDir(), "specs.yaml")
+	write(t, specPath, groupedSpecs)
+	cfg := testConfig()
+	cfg.Files = []string{specPath}
+	cfg.WatchInterval = 0
+	acfg := cfg
+	acfg.Mode = ModeAgent
+	agent, gw := startApp(t, acfg), startApp(t, cfg)
+	now := time.Now()
+	var evs []slo.Event
+	for i, route := range []string{"/cart", "/cart", "/pay", ""} {
+		evs = append(evs, slo.Event{Flow: classify(t, agent, route), End: now.UnixNano(), Duration: time.Millisecond, Error: i == 1})
+	}
+	if err := agent.Observe(evs); err != nil {
+		t.Fatal(err)
+	}
+	var batch []AgentAggregate
+	for _, ag := range agent.CutAggregates() {
+		batch = append(batch, AgentAggregate{Agent: "a1", Seq: 1, Aggregate: ag})
+	}
+	if len(batch) != 3 {
+		t.Fatalf("%d aggregates, want the flow and its two groups", len(batch))
+	}
+	if err := gw.MergeAggregates(batch); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][2]uint64{
+		`api-availability{http.route="/cart"}`: {2, 1},
+		`api-availability{http.route="/pay"}`:  {1, 0},
+		"api-availability":                     {1, 0},
+	} {
+		st, ok := statusOf(gw, now, name)
+		if !ok || st.Period.Total != want[0] || st.Period.Bad != want[1] {
+			t.Errorf("%s: %+v (found %v), want %d events %d bad", name, st.Period, ok, want[0], want[1])
+		}
+	}
+	if v, _ := metric(gw, `burnwatch_aggregates_dropped_total{reason="unknown_flow"}`); v != 0 {
+		t.Errorf("%v aggregates dropped as of unknown flows", v)
 	}
 }
