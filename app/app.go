@@ -50,6 +50,9 @@ type App struct {
 	// persist is nil when storage is off; set before Start returns.
 	persist *persistence
 	alerts  *alertPath
+	// hold keeps the batches that come in while the state is restored
+	// (restoring.go).
+	hold holding
 
 	started             time.Time
 	ready               atomic.Bool
@@ -194,26 +197,33 @@ func (a *App) start() error {
 		return err
 	}
 	a.alerts = alerts
-	if a.persist != nil && a.persist.isOpen() {
-		began := time.Now()
-		if st := a.persist.restore(a.Engine()); st != nil {
-			a.alerts.restore(*st)
-			a.budgets().Restore(st.Budgets)
-		}
-		a.logger.Info("state restored", zap.Duration("took", time.Since(began)))
-	}
-	a.alerts.start()
-	a.lastCheckpoint = a.clock.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.done = make(chan struct{})
+	a.hold.restored = make(chan struct{})
+	if a.persist != nil && a.persist.isOpen() {
+		// Restored in the background: the receivers start listening
+		// meanwhile, and their batches are held (restoring.go).
+		a.beginHolding()
+		go a.restoreAndRun(ctx, a.persist.nextLSN())
+		return nil
+	}
+	a.begin(ctx)
+	return nil
+}
+
+// begin starts the alert path's delivery, the evaluation loop and the spec
+// watch once the state is restored.
+func (a *App) begin(ctx context.Context) {
+	a.alerts.start()
+	a.lastCheckpoint = a.clock.Now()
 	c := a.core.Load()
 	a.logger.Info("burnwatch started", zap.Int("flows", len(c.specs.Flows)), zap.Int("slos", len(c.specs.SLOs)),
 		zap.Duration("evaluation_interval", a.cfg.EvaluationInterval), zap.String("storage", a.storageState()))
 	go a.run(ctx)
 	a.startWatching()
 	a.ready.Store(true)
-	return nil
+	close(a.hold.restored)
 }
 
 // Shutdown stops the evaluation loop, gives delivery until ctx is done or
@@ -229,6 +239,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.cancel == nil {
 			return
 		}
+		// A restore under way finishes first: what it holds is
+		// acknowledged, and goes into the final checkpoint.
+		<-a.hold.restored
 		a.stopWatching()
 		a.cancel()
 		<-a.done
@@ -261,6 +274,11 @@ func (a *App) Observe(evs []slo.Event) error {
 
 func (a *App) observe(now time.Time, evs []slo.Event) error {
 	a.syncGroups()
+	if a.hold.active.Load() {
+		if held, err := a.holdBatch(now, evs); held {
+			return err
+		}
+	}
 	a.swapMu.RLock()
 	defer a.swapMu.RUnlock()
 	c := a.core.Load()

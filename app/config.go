@@ -81,6 +81,11 @@ type StorageConfig struct {
 	// CheckpointInterval is how often the whole state is written, so a
 	// restart replays at most this much WAL (default 30s).
 	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// CheckpointWALSize also makes a checkpoint due once this much has
+	// been written to the WAL since the last one (0 or unset: 64 MiB; -1
+	// for time only): a busy daemon writes hundreds of MB of deltas in 30 s,
+	// and a restart replays them all before the state is whole.
+	CheckpointWALSize ByteSize `mapstructure:"checkpoint_wal_size"`
 	// WALSegmentSize rotates WAL segments at this many bytes (default 64
 	// MiB); sealed segments are compressed in the background.
 	WALSegmentSize ByteSize `mapstructure:"wal_segment_size"`
@@ -89,6 +94,9 @@ type StorageConfig struct {
 	Acknowledge string        `mapstructure:"acknowledge"`
 	History     HistoryConfig `mapstructure:"history"`
 }
+
+// defaultCheckpointWALSize is storage.checkpoint_wal_size when unset.
+const defaultCheckpointWALSize = 64 << 20
 
 // HistoryConfig is the human-readable alert history (JSON lines).
 type HistoryConfig struct {
@@ -192,7 +200,7 @@ func DefaultConfig() Config {
 		Metrics: MetricsConfig{Level: MetricsBasic, MaxSeries: 100_000},
 		Mode:    ModeStandalone,
 		Agent:   DefaultAgentConfig(),
-		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, Acknowledge: AckAlways,
+		Storage: StorageConfig{CheckpointInterval: 30 * time.Second, CheckpointWALSize: 64 << 20, Acknowledge: AckAlways,
 			History: HistoryConfig{MaxSize: 64 << 20, MaxAge: 24 * time.Hour, MaxFiles: 10}},
 	}
 }
@@ -315,6 +323,9 @@ func (s *StorageConfig) validate() error {
 	var errs []error
 	if s.CheckpointInterval <= 0 {
 		errs = append(errs, fmt.Errorf("storage.checkpoint_interval: %v must be positive", s.CheckpointInterval))
+	}
+	if s.CheckpointWALSize < -1 {
+		errs = append(errs, fmt.Errorf("storage.checkpoint_wal_size: %v must be positive, or -1 for checkpoints by time only", s.CheckpointWALSize))
 	}
 	if s.WALSegmentSize < 0 {
 		errs = append(errs, fmt.Errorf("storage.wal_segment_size: %v must not be negative", s.WALSegmentSize))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -42,7 +43,8 @@ func (a *App) evaluate(now time.Time) {
 	a.recordBudgets(now, statuses)
 	a.counters.evalTime.UpdateDuration(began)
 	if p := a.persist; p != nil {
-		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval
+		walSize := int64(cmp.Or(a.cfg.Storage.CheckpointWALSize, defaultCheckpointWALSize))
+		due := now.Sub(a.lastCheckpoint) >= a.cfg.Storage.CheckpointInterval || walSize > 0 && p.walBytes.Load() >= walSize
 		if p.upkeep(engine, func() alertState { return a.checkpointState() }, now, due) {
 			a.lastCheckpoint = now
 		}

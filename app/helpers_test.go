@@ -33,6 +33,9 @@ func startApp(t *testing.T, cfg Config) *App {
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.WaitRestored(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -45,6 +48,7 @@ func startApp(t *testing.T, cfg Config) *App {
 // what a dead process loses anyway (goroutines, file locks) is released.
 func crash(a *App) {
 	a.stopOnce.Do(func() {
+		<-a.hold.restored
 		a.stopWatching()
 		a.cancel()
 		<-a.done

@@ -65,6 +65,11 @@ type persistence struct {
 	// durable says every count acknowledged so far is on disk (in the WAL
 	// or a checkpoint); Observe reads it without the lock.
 	durable atomic.Bool
+	// walBytes counts what was appended to the WAL since the last
+	// checkpoint: a checkpoint is due when it reaches
+	// storage.checkpoint_wal_size, so that a restart replays a bounded
+	// log however busy the daemon is.
+	walBytes atomic.Int64
 
 	errs       *metrics.Counter
 	restored   *metrics.Counter
@@ -158,17 +163,47 @@ func (p *persistence) closeLocked() error {
 	return err
 }
 
-// restore loads the newest checkpoint and replays the WAL after it into
-// engine, and returns the alert state to resume, if any was written. What
-// it cannot read is counted and logged, and the rest is restored. Storage
-// is durable afterwards: everything restored is on disk.
-func (p *persistence) restore(engine *slo.Engine) *alertState {
+// nextLSN is the LSN the next WAL record gets (0 while closed).
+func (p *persistence) nextLSN() wal.LSN {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.wal == nil {
+		return 0
+	}
+	return p.wal.NextLSN()
+}
+
+// errReplayed stops a replay at the records that were not there before it.
+var errReplayed = errors.New("replayed up to the bound")
+
+// restore loads the newest checkpoint and replays the WAL after it, up to
+// until (records from there on are batches held while restoring, which
+// the caller applies), into engine, and returns the alert state to resume,
+// if any was written. What it cannot read is counted and logged, and the
+// rest is restored. Storage is durable afterwards: everything restored is
+// on disk.
+//
+// Deltas are applied in bulk (slo.DeltaBatch), up to the next record of
+// another kind. Batches held during an earlier restore (recHeld) are
+// observed again at the times they came, and at recHeldApplied the delta
+// that held them is cut and dropped, as it was then.
+//
+// It runs without p.mu, so that batches held meanwhile are appended: the
+// handles stay open, as only Shutdown and upkeep close them and both wait
+// for the restore.
+func (p *persistence) restore(engine *slo.Engine, until wal.LSN) *alertState {
+	p.mu.Lock()
+	w, store := p.wal, p.store
+	p.mu.Unlock()
+	if w == nil {
 		return nil
 	}
-	cp, report, err := p.store.Load()
+	defer func() {
+		p.mu.Lock()
+		p.setDurableLocked()
+		p.mu.Unlock()
+	}()
+	cp, report, err := store.Load()
 	if len(report.Skipped) > 0 {
 		p.skipped.Add(len(report.Skipped))
 		p.logger.Warn("damaged checkpoints skipped", zap.Any("skipped", report.Skipped))
@@ -197,13 +232,29 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		}
 		from = wal.LSN(cp.LSN) + 1
 	}
-	err = p.wal.Replay(from, func(r wal.Record) error {
+	batch := engine.NewDeltaBatch()
+	var scratch []byte
+	err = w.Replay(from, func(r wal.Record) error {
+		if r.LSN >= until {
+			return errReplayed
+		}
 		p.restored.Inc()
-		switch r.Type {
-		case recDelta:
-			if err := engine.ApplyDelta(r.Data); err != nil {
+		if r.Type == recDelta {
+			if err := batch.Add(r.Data); err != nil {
 				return fmt.Errorf("record %d: %w", r.LSN, err)
 			}
+			return nil
+		}
+		batch.Flush()
+		switch r.Type {
+		case recHeld:
+			now, evs, err := decodeHeld(r.Data)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", r.LSN, err)
+			}
+			engine.Observe(now, evs)
+		case recHeldApplied:
+			scratch = engine.AppendDelta(scratch[:0])
 		case recAlerts:
 			var s alertState
 			if err := json.Unmarshal(r.Data, &s); err != nil {
@@ -225,11 +276,11 @@ func (p *persistence) restore(engine *slo.Engine) *alertState {
 		}
 		return nil
 	})
-	if err != nil {
+	batch.Flush()
+	if err != nil && !errors.Is(err, errReplayed) {
 		// Everything before the damage is applied; say what was lost.
 		p.fail("replay wal", err)
 	}
-	p.setDurableLocked()
 	if state == nil && len(outbox.order) == 0 && silences == nil {
 		return nil
 	}
@@ -319,7 +370,9 @@ func (p *persistence) appendDelta(engine *slo.Engine) {
 	if _, err := p.wal.Append(recDelta, p.buf); err != nil {
 		p.fail("append delta", err)
 		p.setNotDurableLocked("write-ahead log append failed: " + err.Error())
+		return
 	}
+	p.walBytes.Add(int64(len(p.buf)))
 }
 
 // saveAlerts writes the alert state after a change, so a restart resumes
@@ -346,7 +399,9 @@ func (p *persistence) appendJSON(t wal.RecordType, what string, v any) {
 	if _, err := p.wal.Append(t, data); err != nil {
 		p.fail("append "+what, err)
 		p.setNotDurableLocked("write-ahead log append failed: " + err.Error())
+		return
 	}
+	p.walBytes.Add(int64(len(data)))
 }
 
 // checkpoint writes the whole state and lets the WAL drop what it covers.
@@ -385,6 +440,7 @@ func (p *persistence) checkpoint(engine *slo.Engine, alerts alertState, now time
 		}
 		return errors.Join(appendErr, err)
 	}
+	p.walBytes.Store(0)
 	if floor, err := p.store.Floor(); err == nil {
 		if err := p.wal.KeepFrom(wal.LSN(floor)); err != nil {
 			p.fail("wal retention", err)
