@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -114,6 +115,8 @@ type daemonConfig struct {
 	// metricsIn adds a metrics pipeline from the otlp receiver into the
 	// slo connector, for metric SLIs.
 	metricsIn bool
+	// checkpoint is storage.checkpoint_interval; empty for 1s.
+	checkpoint string
 }
 
 // startDaemon writes the spec file and a collector config and starts the
@@ -138,7 +141,7 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, specPath: specPath, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
 	storage := ""
 	if dc.dataDir != "" {
-		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: 1s, wal_segment_size: 16384}\n", dc.dataDir)
+		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: %s, wal_segment_size: 16384}\n", dc.dataDir, cmp.Or(dc.checkpoint, "1s"))
 	}
 	if dc.evaluation == "" {
 		dc.evaluation = "250ms"
