@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,44 @@ func TestHeldBatchEncoding(t *testing.T) {
 	}
 	if _, _, err := decodeHeld(append(b, 0)); err == nil {
 		t.Fatal("trailing byte decoded without an error")
+	}
+}
+
+// TestCheckpointDueByWALSize: a checkpoint is written once
+// storage.checkpoint_wal_size of WAL was appended since the last, long
+// before checkpoint_interval; below the size, none is.
+func TestCheckpointDueByWALSize(t *testing.T) {
+	cfg := storedConfig(t.TempDir())
+	cfg.Storage.CheckpointWALSize = 4 << 10
+	a := startApp(t, cfg)
+	now := time.Now()
+	a.evaluate(now)
+	if err := a.observe(now, events(3, "checkout", now, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	written := a.persist.walBytes.Load()
+	if written == 0 || written >= 4<<10 {
+		t.Fatalf("%d bytes of WAL after one small batch", written)
+	}
+	a.evaluate(now.Add(time.Second))
+	if got := a.persist.walBytes.Load(); got < written {
+		t.Fatalf("checkpointed at %d bytes of WAL, under the 4 KiB bound", written)
+	}
+	for i := 0; a.persist.walBytes.Load() < 4<<10; i++ {
+		at := now.Add(time.Duration(i) * time.Second)
+		if err := a.observe(at, events(50, "checkout", at, 1, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.evaluate(now.Add(time.Minute))
+	if got := a.persist.walBytes.Load(); got != 0 {
+		t.Fatalf("%d bytes of WAL since the last checkpoint after an evaluation past the bound, want a checkpoint", got)
+	}
+
+	bad := testConfig()
+	bad.Storage.Directory = t.TempDir()
+	bad.Storage.CheckpointWALSize = -2
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "storage.checkpoint_wal_size") {
+		t.Fatalf("checkpoint_wal_size -2: %v, want an error naming the key", err)
 	}
 }
