@@ -189,3 +189,49 @@ func TestCheckpointDueByWALSize(t *testing.T) {
 		t.Fatalf("checkpoint_wal_size -2: %v, want an error naming the key", err)
 	}
 }
+
+// TestConcurrentBatchesWhileRestoring: producers on several goroutines send
+// before, during and after the restore ends; every event is counted once,
+// whether it was held or not.
+func TestConcurrentBatchesWhileRestoring(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	a1 := startApp(t, storedConfig(dir))
+	if err := a1.observe(now, events(10, "checkout", now, 3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	crash(a1)
+
+	a, release := startHolding(t, dir)
+	const producers, batches, per = 4, 50, 5
+	sent := make(chan struct{}, producers*batches)
+	done := make(chan error, producers)
+	for p := range producers {
+		go func() {
+			for i := range batches {
+				at := now.Add(time.Duration(p*batches+i) * time.Millisecond)
+				if err := a.observe(at, events(per, "checkout", at, 1, 0)); err != nil {
+					done <- err
+					return
+				}
+				sent <- struct{}{}
+			}
+			done <- nil
+		}()
+	}
+	for range producers * batches / 2 {
+		<-sent
+	}
+	release()
+	for range producers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := a.Engine().Stats().Events, uint64(10+producers*batches*per); got != want {
+		t.Fatalf("%d events counted, want %d", got, want)
+	}
+	if v, _ := metric(a, "burnwatch_restore_held_events_total"); v < producers*batches*per/2 {
+		t.Fatalf("%v events held, want at least the half sent before the restore began", v)
+	}
+}
