@@ -160,7 +160,11 @@ func internals(e *Engine) []string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s since %d\n", s.spec.Name, s.since)
 		for _, w := range s.windows {
-			fmt.Fprintf(&b, "window %v head %d sum %v slots %v", w.dur, w.head, w.sum, w.slots)
+			slots := w.slots
+			if slots == nil { // a ring not allocated yet holds zeros
+				slots = make([]counts, w.n)
+			}
+			fmt.Fprintf(&b, "window %v head %d sum %v slots %v", w.dur, w.head, w.sum, slots)
 			if w.ev != nil {
 				fmt.Fprintf(&b, " events %d %v", w.ev.sum, w.ev.slots)
 			}

@@ -69,8 +69,10 @@ func (w *window) rebin(old []*window) {
 				break
 			}
 			r := ring(j, o.n)
-			w.slots[ring(k, w.n)].add(o.slots[r])
-			w.sum.add(o.slots[r])
+			if c := o.slotAt(r); c != (counts{}) {
+				w.slotRing()[ring(k, w.n)].add(c)
+				w.sum.add(c)
+			}
 			if w.ev != nil && o.ev != nil {
 				w.ev.slots[ring(k, w.n)] += o.ev.slots[r]
 				w.ev.sum += o.ev.slots[r]

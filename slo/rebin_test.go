@@ -88,8 +88,8 @@ func TestRebinFromCoarserSlots(t *testing.T) {
 	src.head = 100
 	src.headStart = 100 * src.res
 	for j := int64(95); j <= 100; j++ {
-		src.slots[ring(j, src.n)] = counts{total: uint64(j - 94), bad: 1}
-		src.sum.add(src.slots[ring(j, src.n)])
+		src.slotRing()[ring(j, src.n)] = counts{total: uint64(j - 94), bad: 1}
+		src.sum.add(src.slotAt(ring(j, src.n)))
 	}
 	w := newWindowRes(30*time.Minute, int64(time.Minute))
 	w.rebin([]*window{src})
@@ -98,7 +98,7 @@ func TestRebinFromCoarserSlots(t *testing.T) {
 	if w.head != 1000 || w.sum != (counts{total: 4 + 5 + 6, bad: 3}) {
 		t.Fatalf("head %d sum %+v, want 1000 and 15 of which 3 bad", w.head, w.sum)
 	}
-	if c := w.slots[ring(980, w.n)]; c.total != 4 {
+	if c := w.slotAt(ring(980, w.n)); c.total != 4 {
 		t.Errorf("minute 980 holds %+v, want slot 98's 4", c)
 	}
 }

@@ -323,8 +323,8 @@ func (d *decoder) slo(s *sloState, scratch *sketch.Histogram, firstEval int64, r
 			if c.bad > c.total {
 				d.fail("%d bad of %d", c.bad, c.total)
 			}
-			if w != nil && d.err == nil {
-				w.slots[j] = c
+			if w != nil && d.err == nil && c != (counts{}) {
+				w.slotRing()[j] = c
 				w.sum.add(c)
 			}
 		}

@@ -98,15 +98,14 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 	var res []int64
 	s.base, res = nestedRes(rs)
 	byDur := make(map[time.Duration]*window, len(durs))
-	// The windows, and their rings, each in one block: an evaluation reads
-	// them all.
+	// The windows in one block: an evaluation reads them all. Their rings
+	// come with the first event (window.slotRing).
 	ws := make([]window, len(durs))
 	var n int64
 	for i, d := range durs {
 		ws[i] = window{dur: d, res: res[i], per: res[i] / s.base, n: windowSlots(d, res[i])}
 		n += ws[i].n
 	}
-	block := make([]counts, n)
 	// A slice SLO's windows count requests beside slices.
 	var events []uint64
 	var evs []windowEvents
@@ -115,7 +114,6 @@ func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
 	}
 	for i := range ws {
 		w := &ws[i]
-		w.slots, block = block[:w.n:w.n], block[w.n:]
 		if evs != nil {
 			w.ev = &evs[i]
 			w.ev.slots, events = events[:w.n:w.n], events[w.n:]

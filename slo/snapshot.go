@@ -87,8 +87,9 @@ func (s *sloState) appendSnapshot(b []byte) []byte {
 		b = binary.AppendUvarint(b, uint64(w.dur))
 		b = binary.AppendUvarint(b, uint64(w.res))
 		b = binary.AppendVarint(b, w.head)
-		b = binary.AppendUvarint(b, uint64(len(w.slots)))
-		for _, c := range w.slots {
+		b = binary.AppendUvarint(b, uint64(w.n))
+		for j := range w.n {
+			c := w.slotAt(j)
 			b = binary.AppendUvarint(b, c.total)
 			b = binary.AppendUvarint(b, c.bad)
 		}

@@ -26,12 +26,16 @@ type sliceCount struct {
 // when res does not divide dur, see newWindowRes). The running total is kept
 // exact by adding each event to it and subtracting each slot as it leaves.
 type window struct {
-	dur   time.Duration
-	res   int64 // slot width, ns
-	per   int64 // res over the SLO's base slot width
-	n     int64
-	slots []counts // ring indexed by absolute slot index mod n
-	head  int64    // absolute index of the newest slot
+	dur time.Duration
+	res int64 // slot width, ns
+	per int64 // res over the SLO's base slot width
+	n   int64
+	// slots is the ring, indexed by absolute slot index mod n; nil until
+	// the window first counts something (slotRing): on a gateway with many
+	// flows most are quiet, and a quiet SLO's rings were most of its
+	// memory.
+	slots []counts
+	head  int64 // absolute index of the newest slot
 	// headStart is head·res: events at or after it land in the newest slot
 	// without a division on the hot path.
 	headStart int64
@@ -69,7 +73,24 @@ func newWindow(dur time.Duration, slots int) *window {
 // longer.
 func newWindowRes(dur time.Duration, res int64) *window {
 	n := windowSlots(dur, res)
-	return &window{dur: dur, res: res, per: 1, n: n, slots: make([]counts, n)}
+	return &window{dur: dur, res: res, per: 1, n: n}
+}
+
+// slotRing returns the window's ring, allocating it on first use.
+func (w *window) slotRing() []counts {
+	if w.slots == nil {
+		w.slots = make([]counts, w.n)
+	}
+	return w.slots
+}
+
+// slotAt returns the counts of the ring's position j (zero while the ring
+// is not allocated).
+func (w *window) slotAt(j int64) counts {
+	if w.slots == nil {
+		return counts{}
+	}
+	return w.slots[j]
 }
 
 // windowSlots is how many slots of width res a window of duration dur has.
@@ -116,12 +137,14 @@ func (w *window) advanceTo(k int64) {
 			clear(w.ev.slots)
 			w.ev.sum = 0
 		}
-	} else {
+	} else if w.slots != nil {
 		for i := w.head + 1; i <= k; i++ {
 			s := &w.slots[ring(i, w.n)]
 			w.sum.sub(*s)
 			*s = counts{}
 		}
+	}
+	if uint64(k-w.head) < uint64(w.n) {
 		if ev := w.ev; ev != nil {
 			for i := w.head + 1; i <= k; i++ {
 				j := ring(i, w.n)
@@ -140,13 +163,13 @@ func (w *window) advanceTo(k int64) {
 func (w *window) add(t int64, bad bool) {
 	var s *counts
 	if t >= w.headStart {
-		s = &w.slots[ring(w.head, w.n)]
+		s = &w.slotRing()[ring(w.head, w.n)]
 	} else {
 		k := w.slot(t)
 		if k <= w.head-w.n {
 			return
 		}
-		s = &w.slots[ring(k, w.n)]
+		s = &w.slotRing()[ring(k, w.n)]
 	}
 	s.total++
 	w.sum.total++
@@ -159,10 +182,10 @@ func (w *window) add(t int64, bad bool) {
 // addSlot adds c to the window's slot k, if the window holds it: how
 // deltas, judged slices and restored data come in.
 func (w *window) addSlot(k int64, c counts) {
-	if k <= w.head-w.n || k > w.head {
+	if k <= w.head-w.n || k > w.head || c == (counts{}) {
 		return
 	}
-	w.slots[ring(k, w.n)].add(c)
+	w.slotRing()[ring(k, w.n)].add(c)
 	w.sum.add(c)
 }
 
@@ -174,8 +197,9 @@ func (w *window) reviseSlice(k int64, old, new sliceCount) {
 		return
 	}
 	j := ring(k, w.n)
-	w.slots[j].sub(old.n)
-	w.slots[j].add(new.n)
+	slots := w.slotRing()
+	slots[j].sub(old.n)
+	slots[j].add(new.n)
 	w.sum.sub(old.n)
 	w.sum.add(new.n)
 	// Unsigned arithmetic wraps: the slot holds old, so the result is
