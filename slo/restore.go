@@ -220,8 +220,12 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 			lv = nil
 		}
 		var enc [][]byte
+		var empty []byte
 		if lv != nil {
 			enc = make([][]byte, nslots)
+			// An empty slot stays empty rather than a copy of an empty
+			// histogram's encoding: most slots of quiet flows are.
+			empty, _ = sketch.New(lv.scale).AppendBinary(nil)
 		}
 		for j := range nslots {
 			r := d.raw(4)
@@ -229,7 +233,7 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 				break
 			}
 			body := d.raw(int(binary.LittleEndian.Uint32(r)))
-			if enc != nil && d.err == nil {
+			if enc != nil && d.err == nil && !bytes.Equal(body, empty) {
 				enc[j] = bytes.Clone(body)
 			}
 		}
