@@ -71,7 +71,9 @@ type hlevel struct {
 	per    int64 // res / base
 	scale  int
 	// slots are by absolute slot index mod n; nil for an empty slot
-	// without storage, or a sealed one.
+	// without storage, or a sealed one. slots and enc are nil until the
+	// level first holds something (rings): most flows of a gateway with
+	// many are quiet.
 	slots []*sketch.Histogram
 	// enc holds sealed slots: in a ring of sealFrom or longer, a slot no
 	// event can reach any more (it ended more than the allowed lateness
@@ -158,15 +160,8 @@ func newLatency(durs []time.Duration, slots int, sliceLens []int64, lateness int
 		lv.n = max(lv.n, w.n)
 		l.windows = append(l.windows, w)
 	}
-	var n int64
-	for _, lv := range l.levels {
-		n += lv.n
-	}
-	slotRing, encRing := make([]*sketch.Histogram, n), make([][]byte, n)
 	for _, lv := range l.levels {
 		lv.seals = time.Duration(lv.n*lv.res) >= sealFrom
-		lv.slots, slotRing = slotRing[:lv.n:lv.n], slotRing[lv.n:]
-		lv.enc, encRing = encRing[:lv.n:lv.n], encRing[lv.n:]
 		lv.lateness = lateness
 	}
 	l.fp = l.fingerprint()
@@ -283,6 +278,11 @@ func (lv *hlevel) move(k int64) {
 	}
 	// Unsigned, so that a jump too large for int64 also empties the ring.
 	d := uint64(k - lv.head)
+	if lv.slots == nil {
+		// Nothing ever held: the totals are empty and stay so.
+		lv.head, lv.headStart = k, k*lv.res
+		return
+	}
 	for _, w := range lv.windows {
 		if d >= uint64(w.n) {
 			w.total.Reset()
@@ -330,6 +330,7 @@ func (lv *hlevel) slot(i int64) *sketch.Histogram {
 	if h := lv.filled(i); h != nil {
 		return h
 	}
+	lv.rings()
 	lv.slots[i] = sketch.New(lv.scale)
 	return lv.slots[i]
 }
@@ -337,6 +338,9 @@ func (lv *hlevel) slot(i int64) *sketch.Histogram {
 // filled returns the slot histogram at ring position i, unsealing it, or
 // nil when the slot has nothing.
 func (lv *hlevel) filled(i int64) *sketch.Histogram {
+	if lv.slots == nil {
+		return nil
+	}
 	e := lv.enc[i]
 	if e == nil {
 		return lv.slots[i]
@@ -353,6 +357,13 @@ func (lv *hlevel) filled(i int64) *sketch.Histogram {
 	return h
 }
 
+// rings allocates the level's rings, if they are not yet.
+func (lv *hlevel) rings() {
+	if lv.slots == nil {
+		lv.slots, lv.enc = make([]*sketch.Histogram, lv.n), make([][]byte, lv.n)
+	}
+}
+
 // reset empties the slot at ring position i for reuse, keeping storage.
 func (lv *hlevel) reset(i int64) {
 	lv.enc[i] = nil
@@ -365,7 +376,7 @@ func (lv *hlevel) reset(i int64) {
 // now, and frees their counters.
 func (lv *hlevel) seal(now int64) {
 	to := min(floorDiv(now-lv.lateness, lv.res)-1, lv.head-1)
-	for k := max(lv.sealed+1, lv.head-lv.n+1); k <= to; k++ {
+	for k := max(lv.sealed+1, lv.head-lv.n+1); k <= to && lv.slots != nil; k++ {
 		i := ring(k, lv.n)
 		if h := lv.slots[i]; h != nil {
 			if h.Count() > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/burnwatch/burnwatch/slo/sketch"
@@ -215,8 +216,8 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 		}
 		head := d.varint()
 		nslots := d.count(4)
-		if lv != nil && nslots != len(lv.slots) && d.err == nil {
-			d.fail("%d histogram slots, layout has %d", nslots, len(lv.slots))
+		if lv != nil && int64(nslots) != lv.n && d.err == nil {
+			d.fail("%d histogram slots, layout has %d", nslots, lv.n)
 			lv = nil
 		}
 		var enc [][]byte
@@ -255,7 +256,10 @@ func (d *decoder) latency(l *latency, scratch *sketch.Histogram) {
 		}
 		if lv != nil && d.err == nil {
 			lv.head, lv.headStart = head, head*lv.res
-			copy(lv.enc, enc) // the same length, checked above
+			if slices.ContainsFunc(enc, func(e []byte) bool { return e != nil }) {
+				lv.rings()
+				copy(lv.enc, enc) // the same length, checked above
+			}
 			lv.sealed = head
 			lv.sealAt = (head+2)*lv.res + lv.lateness
 		}

@@ -41,11 +41,15 @@ func (f *flowState) appendSnapshot(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(l.levels)))
 	for _, lv := range l.levels {
 		b = binary.AppendVarint(b, lv.head)
-		b = binary.AppendUvarint(b, uint64(len(lv.slots)))
+		b = binary.AppendUvarint(b, uint64(lv.n))
 		empty := sketch.New(lv.scale)
-		for i, h := range lv.slots {
+		for i := range lv.n {
+			var h *sketch.Histogram
+			if lv.slots != nil {
+				h = lv.slots[i]
+			}
 			switch {
-			case lv.enc[i] != nil:
+			case h == nil && lv.enc != nil && lv.enc[i] != nil:
 				b = binary.LittleEndian.AppendUint32(b, uint32(len(lv.enc[i])))
 				b = append(b, lv.enc[i]...)
 			case h != nil:
