@@ -23,8 +23,9 @@ import (
 //
 // It is built in one straight line: New applies and checks the config,
 // loads the specs, builds the engine and the notifiers; Start opens
-// storage, builds the alert path writing ahead to it, restores the state
-// and starts the loops; Shutdown undoes Start in reverse.
+// storage, builds the alert path writing ahead to it, and restores the
+// state (in the background, holding batches meanwhile) and starts the
+// loops; Shutdown undoes Start in reverse.
 type App struct {
 	cfg      Config
 	logger   *zap.Logger
@@ -170,11 +171,14 @@ func newCore(cfg Config, specSet *specs.Set, digest [32]byte, groups *groupRegis
 	return &core{specs: specSet, engine: engine, flows: fl, known: known, digest: digest}, nil
 }
 
-// Start opens storage, builds the alert path on it, restores the state
-// written before the last stop and starts the evaluation loop and delivery.
-// A storage directory that cannot be used is reported and retried, and the
-// daemon goes on from memory meanwhile: losing history is better than not
-// alerting. Start is safe to call more than once.
+// Start opens storage, builds the alert path on it, and restores the state
+// written before the last stop, then starts the evaluation loop and
+// delivery. With storage the restore runs after Start returns, so the
+// receivers listen meanwhile: their batches are held until it is done
+// (restoring.go; WaitRestored waits for it). A storage directory that
+// cannot be used is reported and retried, and the daemon goes on from
+// memory meanwhile: losing history is better than not alerting. Start is
+// safe to call more than once.
 func (a *App) Start(context.Context) error {
 	var err error
 	a.startOnce.Do(func() { err = a.start() })
