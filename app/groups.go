@@ -221,33 +221,43 @@ func (r *groupRegistry) name(fg *flowGroups, vals []flows.Value) string {
 // flow's keys. It returns the event flow to count it in, as name does (the
 // flow's own when it is full), and false for anything else.
 func (r *groupRegistry) adopt(name string) (string, bool) {
-	flow, rest, ok := strings.Cut(name, "{")
+	fg, vals, ok := r.parse(name)
 	if !ok {
 		return "", false
 	}
+	return r.name(fg, vals), true
+}
+
+// parse reads a group's name back into its flow's groups and the values
+// of its keys.
+func (r *groupRegistry) parse(name string) (*flowGroups, []flows.Value, bool) {
+	flow, rest, ok := strings.Cut(name, "{")
+	if !ok {
+		return nil, nil, false
+	}
 	fg := r.of(flow)
 	if fg == nil {
-		return "", false
+		return nil, nil, false
 	}
 	vals := make([]flows.Value, len(fg.keys))
 	for rest != "}" {
 		key, after, ok := strings.Cut(rest, "=")
 		i := slices.Index(fg.keys, key)
 		if !ok || i < 0 {
-			return "", false
+			return nil, nil, false
 		}
 		q, err := strconv.QuotedPrefix(after)
 		if err != nil {
-			return "", false
+			return nil, nil, false
 		}
 		v, _ := strconv.Unquote(q)
 		vals[i] = flows.StrValue(v)
 		rest = strings.TrimPrefix(after[len(q):], ",")
 	}
 	if flows.GroupName(flow, fg.keys, vals) != name {
-		return "", false
+		return nil, nil, false
 	}
-	return r.name(fg, vals), true
+	return fg, vals, true
 }
 
 // appendLocked appends gr's line to groups.jsonl and syncs it. r.mu must

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +182,41 @@ func TestGroupsAnAgentMade(t *testing.T) {
 	}
 	if n, _ := metric(a, "burnwatch_events_unknown_flow_total"); n != 5 {
 		t.Errorf("unknown flow events %v, want the 5 malformed names", n)
+	}
+}
+
+// TestAgentGroupWhileRestoring: a batch of a group an agent made, new
+// here, that comes while the state is restored is not held (held batches
+// count only flows the engine has): it waits for the restore, and is then
+// counted in its group, not dropped as an unknown flow.
+func TestAgentGroupWhileRestoring(t *testing.T) {
+	specPath := filepath.Join(t.TempDir(), "specs.yaml")
+	write(t, specPath, groupedSpecs)
+	cfg := storedConfig(t.TempDir())
+	cfg.Files = []string{specPath}
+	cfg.WatchInterval = 0
+	a, err := New(cfg, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hold.gate = make(chan struct{})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	now := time.Now()
+	evs := append(events(3, `api{http.route="/agent"}`, now, 1, 0), events(2, "api", now, 0, 0)...)
+	if held, err := a.holdBatch(now, slices.Clone(evs)); held || err != nil {
+		t.Fatalf("a batch with an agent's new group was held (%v, %v): its group's events would be dropped", held, err)
+	}
+	close(a.hold.gate)
+	if err := a.WaitRestored(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.observe(now, evs); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := statusOf(a, now, `api-availability{http.route="/agent"}`); !ok || st.Period.Total != 3 {
+		t.Errorf("the agent's group after the restore: %v, %d events; want 3", ok, st.Period.Total)
 	}
 }

@@ -117,6 +117,11 @@ func (a *App) holdBatch(now time.Time, evs []slo.Event) (bool, error) {
 	kept := make([]slo.Event, 0, len(evs))
 	for _, ev := range evs {
 		if _, ok := known[ev.Flow]; !ok {
+			if _, _, ok := a.reload.groups.parse(ev.Flow); ok {
+				// A group an agent made, new here: the batch waits for
+				// the restore and adopts it then (observe).
+				return false, nil
+			}
 			continue
 		}
 		name, ok := h.names[ev.Flow]
