@@ -31,7 +31,7 @@ spec: {flow: api, target: 99, period: 2h, alerting: {labels: {team: shop}}}
 
 // classify names the event flow of a server span of service shop with the
 // given http.route ("" for none), as a producer does.
-func classify(t *testing.T, a *App, route string) string {
+func classify(t testing.TB, a *App, route string) string {
 	t.Helper()
 	fl := a.Flows()
 	cls := fl.Classifier()

@@ -24,7 +24,7 @@ func testConfig() Config {
 
 // startApp builds and starts an App; it is shut down when the test ends
 // unless the test did so (Shutdown is idempotent).
-func startApp(t *testing.T, cfg Config) *App {
+func startApp(t testing.TB, cfg Config) *App {
 	t.Helper()
 	a, err := New(cfg, Settings{})
 	if err != nil {
