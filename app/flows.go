@@ -14,7 +14,7 @@ type Flows struct {
 	classifier *flows.Classifier
 	names      []string
 	// groups are the groups of each grouped flow (nil for the others),
-	// kept by reg.
+	// kept by reg; nil when no flow is grouped.
 	groups []*flowGroups
 	reg    *groupRegistry
 
@@ -27,11 +27,15 @@ func newFlows(set *specs.Set, reg *groupRegistry) (*Flows, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Flows{classifier: cls, names: make([]string, cls.Len()), groups: make([]*flowGroups, cls.Len()),
-		reg: reg, classified: make([]atomic.Uint64, cls.Len())}
+	f := &Flows{classifier: cls, names: make([]string, cls.Len()), reg: reg, classified: make([]atomic.Uint64, cls.Len())}
+	if cls.AnyGrouped() {
+		f.groups = make([]*flowGroups, cls.Len())
+	}
 	for i := range f.names {
 		f.names[i] = cls.Name(i)
-		f.groups[i] = reg.of(f.names[i])
+		if f.groups != nil {
+			f.groups[i] = reg.of(f.names[i])
+		}
 	}
 	return f, nil
 }
@@ -41,10 +45,10 @@ func newFlows(set *specs.Set, reg *groupRegistry) (*Flows, error) {
 // registering a new one. It does not allocate but for a new group, or a
 // group of several keys or of a value that is not a string.
 func (f *Flows) EventFlow(i int, in *flows.Input) string {
-	fg := f.groups[i]
-	if fg == nil {
+	if f.groups == nil || f.groups[i] == nil {
 		return f.names[i]
 	}
+	fg := f.groups[i]
 	var buf [4]flows.Value
 	return f.reg.name(fg, f.classifier.GroupValues(i, in, buf[:0]))
 }

@@ -51,6 +51,8 @@ type Classifier struct {
 	keys  []string
 	index map[string]int
 	idx   index
+	// grouped says some flow has GroupBy keys.
+	grouped bool
 }
 
 type compiledFlow struct {
@@ -158,6 +160,7 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 				gk.key = keyOf(g)
 			}
 			c.flows[i].group = append(c.flows[i].group, gk)
+			c.grouped = true
 		}
 		if s.MaxGroups < 0 {
 			errs = append(errs, fmt.Errorf("flow %q: max_groups %d is negative", s.Name, s.MaxGroups))

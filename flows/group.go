@@ -15,6 +15,10 @@ type groupByKey struct {
 // Grouped says flow i is split by GroupBy keys.
 func (c *Classifier) Grouped(i int) bool { return len(c.flows[i].group) > 0 }
 
+// AnyGrouped says some flow is split by GroupBy keys, so that producers
+// can skip the question per span when none is.
+func (c *Classifier) AnyGrouped() bool { return c.grouped }
+
 // GroupValues appends to dst the values of flow i's GroupBy keys for the
 // span, in GroupBy order (ValueAbsent where the span and its resource lack
 // one). It does not allocate when dst has room.

@@ -43,7 +43,10 @@ const indexFrom = 8
 
 // NewDecoder returns a Decoder that classifies with cls.
 func NewDecoder(cls *flows.Classifier, opts Options) *Decoder {
-	d := &Decoder{cls: cls, keys: cls.Keys(), trust: opts.TrustAnnotations, group: opts.Group}
+	d := &Decoder{cls: cls, keys: cls.Keys(), trust: opts.TrustAnnotations}
+	if cls.AnyGrouped() {
+		d.group = opts.Group // nil otherwise: no question per span
+	}
 	if len(d.keys) >= indexFrom {
 		d.index = make(map[string]int, len(d.keys))
 		for i, k := range d.keys {
