@@ -236,7 +236,6 @@ func (r *flowRun) end() {
 	// After the counters: see cut.
 	r.f.markChanged()
 	if r.locked {
-		r.f.settle()
 		r.f.mu.Unlock()
 	}
 	*r = flowRun{}

@@ -25,14 +25,21 @@ type flowState struct {
 	// stage holds the latencies of base slot stageK (when staged): an
 	// event of the current slot costs an append to stageBuf (or, past 64,
 	// a Record into stage), and the slot goes into every level, window
-	// total, open slice and pending delta when a later slot begins or
-	// before anything reads them (flushStage).
+	// total and open slice when a later slot begins or before anything
+	// reads them (flushStage). A delta takes what it holds without
+	// flushing it (stageToPend): with many flows each batch brings a flow
+	// an event or two, and putting them into a dozen histograms per batch
+	// costs a cache miss per histogram, where a flush per evaluation puts
+	// a second's events in at once.
 	stage      sketch.Histogram
 	stageK     int64
 	stageStart int64
 	staged     bool
 	stageN     int // latencies staged: in stageBuf while they fit
-	stageBuf   [64]int64
+	// inPend of them are in the pending delta already; past stageBuf,
+	// every staged latency is (stageAdd records it there as well).
+	inPend   int
+	stageBuf [64]int64
 	// sliceSLOs are the PercentileSlices SLOs among slos.
 	sliceSLOs []*sloState
 	// pcts is storage for percentiles.
@@ -77,7 +84,7 @@ func (e *Engine) newLatency(ss []*sloState) *latency {
 func (f *flowState) setLatency(l *latency) {
 	f.lat = l
 	f.stage.Reset()
-	f.staged, f.stageN = false, 0
+	f.staged, f.stageN, f.inPend = false, 0, 0
 	if f.pend != nil {
 		f.pend.reset()
 		f.pend.base = l.base
@@ -124,19 +131,6 @@ func (f *flowState) markChanged() {
 	e.changedMu.Lock()
 	e.changed = append(e.changed, f)
 	e.changedMu.Unlock()
-}
-
-// settle records the stage at the end of an Observe run while it holds a
-// few latencies: recording them one by one costs the same now as later,
-// and paying it on the ingest path, where receivers run in parallel, keeps
-// it out of the evaluation tick, which is serial and decides pages. A
-// stage that outgrew stageBuf is a histogram, whose merge costs its range
-// of buckets however many events it holds, so it waits for a later slot
-// or a read. f.mu must be held.
-func (f *flowState) settle() {
-	if f.staged && f.stageN <= len(f.stageBuf) {
-		f.flushStage()
-	}
 }
 
 // observe adds one event at time t to the flow's histograms and SLOs; it
@@ -190,38 +184,65 @@ func (f *flowState) flushStage() {
 	// First: judging slices below flushes the stage again.
 	f.staged = false
 	if f.stageN <= len(f.stageBuf) {
-		f.addValues(f.stageK, f.stageBuf[:f.stageN])
+		f.addValues(f.stageK, f.stageBuf[:f.stageN], f.inPend)
 	} else {
 		f.addSlot(f.stageK, f.lat.base, &f.stage, true, f.sliceSLOs)
-		if f.pend != nil {
-			f.pend.merge(f.stageK, &f.stage)
-		}
 		f.stage.Reset()
 	}
-	f.stageN = 0
+	f.stageN, f.inPend = 0, 0
+}
+
+// stageToPend puts the staged latencies that are not in the pending delta
+// yet into it, leaving them staged. f.mu must be held.
+func (f *flowState) stageToPend() {
+	if !f.staged || f.pend == nil || f.inPend == f.stageN {
+		return
+	}
+	f.pend.find(f.stageK)
+	h := f.pend.entries[f.pend.cur].h
+	for _, v := range f.stageBuf[f.inPend:f.stageN] {
+		h.Record(v)
+	}
+	f.inPend = f.stageN
 }
 
 // stageAdd stages one latency: in stageBuf while it has room, then in the
 // stage histogram. Merging a histogram costs its range of buckets in every
-// level, so a sparse slot is cheaper to record value by value.
+// level, so a sparse slot is cheaper to record value by value. A busy
+// slot's latencies go into the pending delta as they come: they would
+// otherwise have to wait for the flush, as a histogram can only be merged
+// whole.
 func (f *flowState) stageAdd(d int64) {
 	switch {
 	case f.stageN < len(f.stageBuf):
 		f.stageBuf[f.stageN] = d
 	case f.stageN == len(f.stageBuf):
+		f.stageToPend()
 		for _, v := range f.stageBuf {
 			f.stage.Record(v)
 		}
 		f.stage.Record(d)
+		f.recordPend(d)
 	default:
 		f.stage.Record(d)
+		f.recordPend(d)
 	}
 	f.stageN++
 }
 
-// addValues records latencies of base slot k in the histograms, the open
-// slices and the pending delta, like addSlot does for a histogram.
-func (f *flowState) addValues(k int64, vs []int64) {
+// recordPend records a latency of the staged slot in the pending delta.
+func (f *flowState) recordPend(d int64) {
+	if f.pend != nil {
+		f.pend.find(f.stageK)
+		f.pend.entries[f.pend.cur].h.Record(d)
+		f.inPend = f.stageN + 1
+	}
+}
+
+// addValues records latencies of base slot k in the histograms and the
+// open slices, and those from the pend'th on in the pending delta, like
+// addSlot does for a histogram.
+func (f *flowState) addValues(k int64, vs []int64, pend int) {
 	if len(vs) == 0 {
 		return
 	}
@@ -241,10 +262,10 @@ func (f *flowState) addValues(k int64, vs []int64) {
 		}
 		s.recordSlice(t, ds)
 	}
-	if f.pend != nil {
+	if f.pend != nil && pend < len(ds) {
 		f.pend.find(k)
 		h := f.pend.entries[f.pend.cur].h
-		for _, d := range ds {
+		for _, d := range ds[pend:] {
 			h.RecordPrepared(d)
 		}
 	}

@@ -75,11 +75,6 @@ func (p *pendHists) record(t, d int64) {
 	p.entries[p.cur].h.Record(d)
 }
 
-func (p *pendHists) merge(k int64, h *sketch.Histogram) {
-	p.find(k)
-	p.entries[p.cur].h.Merge(h)
-}
-
 func (p *pendHists) find(k int64) {
 	i := len(p.entries) - 1
 	for i >= 0 && p.entries[i].k != k {

@@ -131,9 +131,16 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 	for _, f := range flows {
 		f.mu.Lock()
 		f.listed.Store(false)
-		f.flushStage()
-		for _, s := range f.slos {
-			s.flush()
+		if withSnap {
+			f.flushStage()
+			for _, s := range f.slos {
+				s.flush()
+			}
+		} else {
+			f.stageToPend()
+			for _, s := range f.slos {
+				s.stageToPend()
+			}
 		}
 		if withSnap {
 			// Before the delta, so that what advancing starts (slices)

@@ -191,7 +191,7 @@ func (s *sloState) install(r *sloState) {
 	s.tiers, s.exh, s.slices, s.ex = r.tiers, r.exh, r.slices, r.ex
 	s.since, s.cum = r.since, r.cum
 	s.until = 0
-	s.stage = counts{}
+	s.stage, s.inPend = counts{}, counts{}
 	if s.pend != nil {
 		s.pend.reset()
 	}

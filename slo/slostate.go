@@ -41,6 +41,8 @@ type sloState struct {
 	stage      counts
 	stageK     int64
 	stageStart int64
+	// inPend is the part of stage a delta has taken (stageToPend).
+	inPend counts
 	// cum are the events counted into the windows since the SLO's state
 	// began, never decreasing: kept in snapshots and added up again from
 	// replayed deltas, so a restart or reload carries them. Status.Counted
@@ -296,9 +298,26 @@ func (s *sloState) flush() {
 	c := s.stage
 	s.stage = counts{}
 	s.addSlot(s.stageK, c)
-	if s.pend != nil {
+	c.sub(s.inPend)
+	if s.pend != nil && c.total > 0 {
 		s.pend.addSlot(s.stageK, c)
 	}
+	s.inPend = counts{}
+}
+
+// stageToPend puts what is staged and not in the pending delta yet into
+// it, leaving it staged: a delta is cut for every batch, and adding a
+// batch's event or two to every window of each of thousands of SLOs costs
+// a cache miss per window, where a flush per evaluation adds a second's
+// events at once.
+func (s *sloState) stageToPend() {
+	if s.pend == nil || s.stage.total == s.inPend.total {
+		return
+	}
+	c := s.stage
+	c.sub(s.inPend)
+	s.pend.addSlot(s.stageK, c)
+	s.inPend = s.stage
 }
 
 // addSlot adds the counts of base slot k to every window and the calendar
