@@ -70,8 +70,13 @@ type prefixSet struct {
 // index is the classifier's index: a root for entry spans, over every
 // flow, and one for other spans, over the flows that are not entry-only.
 type index struct {
-	nodes     []node
-	flows     []int32
+	nodes []node
+	flows []int32
+	// known[i] has a bit for each rule of flows[i] that holds whenever the
+	// search reaches it there: an equals or in rule of string values that
+	// a node above looked up (see exactRules). Testing a candidate skips
+	// them; with many flows their literals are cold memory.
+	known     []uint64
 	entryRoot int32
 	otherRoot int32
 }
@@ -86,16 +91,31 @@ func (c *Classifier) search(id int32, in *Input, entry bool, best int32) int32 {
 	for i := range n.keys {
 		best = c.searchKey(&n.keys[i], in, entry, best)
 	}
-	for _, f := range c.idx.flows[n.off : n.off+n.n] {
+	for i := n.off; i < n.off+n.n; i++ {
+		f := c.idx.flows[i]
 		if f >= best {
 			break
 		}
 		fl := &c.flows[f]
-		if (!fl.entryOnly || entry) && allHold(fl.match, in) {
+		if (!fl.entryOnly || entry) && holdExcept(fl.match, in, c.idx.known[i]) {
 			return f
 		}
 	}
 	return best
+}
+
+// holdExcept says whether every rule holds for the span but those with a
+// bit in known, which are known to.
+func holdExcept(rules []compiledRule, in *Input, known uint64) bool {
+	for i := range rules {
+		if i < 64 && known&(1<<i) != 0 {
+			continue
+		}
+		if !rules[i].holds(in) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) int32 {
@@ -295,17 +315,54 @@ type bucketKey struct {
 type indexBuilder struct {
 	// anchors[f] are the rules of flow f the index can look up.
 	anchors [][]indexRule
-	nodes   []node
-	list    []int32
+	// exact[f] has a bit for each rule of flow f that holds whenever a
+	// node reached the flow by looking it up (see exactRules).
+	exact []uint64
+	nodes []node
+	list  []int32
+	known []uint64
+}
+
+// exactRules returns a bit for each of f's equals and in rules whose
+// literals are all strings (or which test the span's name or kind, always
+// a string). Filed under such a rule, a flow is only reached through the
+// string map of its key index (literalGroups makes no other group of it),
+// by a value equal to one of its literals: the rule holds, as
+// literal.equal tests a string value.
+func exactRules(f *compiledFlow) uint64 {
+	var bits uint64
+	for i := range min(len(f.match), 64) {
+		r := &f.match[i]
+		var lits []literal
+		switch r.op {
+		case OpEquals:
+			lits = []literal{r.lit}
+		case OpIn:
+			lits = r.lits
+		default:
+			continue
+		}
+		ok := true
+		for _, l := range lits {
+			if r.pseudo == pseudoNone && (l.isInt || l.isFloat || l.isBool) {
+				ok = false
+			}
+		}
+		if ok {
+			bits |= 1 << i
+		}
+	}
+	return bits
 }
 
 func buildIndex(flows []compiledFlow) index {
-	b := &indexBuilder{anchors: make([][]indexRule, len(flows)), nodes: make([]node, 1, 1+len(flows))}
+	b := &indexBuilder{anchors: make([][]indexRule, len(flows)), exact: make([]uint64, len(flows)), nodes: make([]node, 1, 1+len(flows))}
 	b.nodes[0].min = math.MaxInt32
 	all := make([]member, 0, len(flows))
 	var other []member
 	for i := range flows {
 		b.anchors[i] = anchorsOf(&flows[i])
+		b.exact[i] = exactRules(&flows[i])
 		all = append(all, member{flow: int32(i), copies: 1})
 		if !flows[i].entryOnly {
 			other = append(other, member{flow: int32(i), copies: 1})
@@ -320,7 +377,7 @@ func buildIndex(flows []compiledFlow) index {
 	default:
 		idx.otherRoot = b.build(other)
 	}
-	idx.nodes, idx.flows = b.nodes, b.list
+	idx.nodes, idx.flows, idx.known = b.nodes, b.list, b.known
 	return idx
 }
 
@@ -510,6 +567,7 @@ func (b *indexBuilder) setFlows(id int32, members []member) {
 	n.off, n.n = int32(len(b.list)), int32(len(members))
 	for _, m := range members {
 		b.list = append(b.list, m.flow)
+		b.known = append(b.known, m.used&b.exact[m.flow])
 	}
 }
 
