@@ -103,8 +103,8 @@ func (s *sloState) observeCounts(now, t int64, c counts) (late bool) {
 		if s.pend != nil {
 			s.pend.add(t, c)
 		}
-		return t < s.finest.headStart
+		return t < s.recent
 	}
 	s.stage.add(c)
-	return t < s.finest.headStart
+	return t < s.recent
 }

@@ -20,6 +20,7 @@ type flowState struct {
 	// mu guards everything below and the state of slos.
 	mu   sync.Mutex
 	slos []*sloState
+	base int64 // lat.base, beside what observing reads (see sloState)
 	lat  *latency
 	pend *pendHists // nil without Options.Deltas
 	// stage holds the latencies of base slot stageK (when staged): an
@@ -82,7 +83,7 @@ func (e *Engine) newLatency(ss []*sloState) *latency {
 
 // setLatency gives the flow its histograms. f.mu must be held.
 func (f *flowState) setLatency(l *latency) {
-	f.lat = l
+	f.lat, f.base = l, l.base
 	f.stage.Reset()
 	f.staged, f.stageN, f.inPend = false, 0, 0
 	if f.pend != nil {
@@ -139,7 +140,7 @@ func (f *flowState) markChanged() {
 // staged slot). f.mu must be held.
 func (f *flowState) observe(now, t int64, ev *Event) (late bool) {
 	d := int64(ev.Duration)
-	base := f.lat.base
+	base := f.base
 	switch {
 	case f.staged && t >= f.stageStart && t-f.stageStart < base:
 		f.stageAdd(d)

@@ -9,20 +9,34 @@ import (
 )
 
 type sloState struct {
+	// What observing an event reads comes first, in one cache line: with
+	// thousands of flows an event's SLO is cold memory, and each line it
+	// reads costs a miss.
+	//
+	// until is the earliest time at which advance has work: the end of the
+	// newest slot of some window, a calendar boundary or a slice's close.
+	until  int64
+	slices *sliceState
+	// badOver is the duration over which an event is bad: the threshold
+	// of a latency SLO, the largest duration otherwise.
+	badOver    int64
+	base       int64 // every window's slot width is a multiple of it
+	stage      counts
+	stageK     int64
+	stageStart int64
+	// recent is where the newest slot of the finest window began, as of
+	// the last advance: an event before it is late.
+	recent int64
+
 	spec    *Spec
 	flow    *flowState
 	budget  float64 // 1 - target
-	base    int64   // every window's slot width is a multiple of it
 	windows []*window
 	period  *window // nil for a calendar period
 	cal     *calendarWindow
 	finest  *window // the window with the narrowest slots
 	tiers   []tierWindows
 	exh     []*window // the window of each ExhaustionAlert
-	slices  *sliceState
-	// until is the earliest time at which advance has work: the end of the
-	// newest slot of some window, a calendar boundary or a slice's close.
-	until int64
 	// judgeAt is when a read has time slices to judge: the end of the
 	// first one without a verdict, or at once when one is dirty; never
 	// for an SLO without slices. Kept here, beside until, so that a read
@@ -35,12 +49,11 @@ type sloState struct {
 	// its counts mean (see shapeFingerprint).
 	fp, shape uint64
 	pend      *pendCounts // nil without Options.Deltas or for slices
-	// stage holds the counts of base slot stageK (when stage.total > 0),
-	// added to every window when a later slot begins or before anything
-	// reads them, so an event of the current slot costs one increment.
-	stage      counts
-	stageK     int64
-	stageStart int64
+	// stage (above) holds the counts of base slot stageK (when
+	// stage.total > 0), added to every window when a later slot begins or
+	// before anything reads them, so an event of the current slot costs
+	// one increment.
+	//
 	// inPend is the part of stage a delta has taken (stageToPend).
 	inPend counts
 	// cum are the events counted into the windows since the SLO's state
@@ -75,7 +88,10 @@ func (s *sloState) tierWindows() []time.Duration {
 }
 
 func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
-	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target, since: noTime, judgeAt: math.MaxInt64}
+	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target, since: noTime, judgeAt: math.MaxInt64, badOver: math.MaxInt64}
+	if spec.Objective == LatencyThreshold {
+		s.badOver = int64(spec.Threshold)
+	}
 	durs := []time.Duration{}
 	if spec.Calendar == nil {
 		durs = append(durs, spec.Period)
@@ -243,9 +259,9 @@ func (s *sloState) observe(now, t int64, ev *Event) (late bool) {
 		if ev.Duration > s.spec.Threshold {
 			s.exemplar(ev)
 		}
-		return t < s.finest.headStart
+		return t < s.recent
 	}
-	bad := ev.Error || (s.spec.Objective == LatencyThreshold && ev.Duration > s.spec.Threshold)
+	bad := ev.Error || int64(ev.Duration) > s.badOver
 	s.cum.total++
 	if bad {
 		s.cum.bad++
@@ -261,14 +277,14 @@ func (s *sloState) observe(now, t int64, ev *Event) (late bool) {
 		if bad {
 			s.exemplar(ev)
 		}
-		return t < s.finest.headStart
+		return t < s.recent
 	}
 	s.stage.total++
 	if bad {
 		s.stage.bad++
 		s.exemplar(ev)
 	}
-	return t < s.finest.headStart
+	return t < s.recent
 }
 
 // addLate counts an event older than the staged slot straight into the
@@ -345,6 +361,7 @@ func (s *sloState) advance(now int64) {
 		w.advance(now)
 		until = min(until, w.headStart+w.res)
 	}
+	s.recent = s.finest.headStart
 	if s.cal != nil {
 		s.cal.advance(now)
 		until = min(until, s.cal.end)
