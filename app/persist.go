@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,6 +71,10 @@ type persistence struct {
 	// storage.checkpoint_wal_size, so that a restart replays a bounded
 	// log however busy the daemon is.
 	walBytes atomic.Int64
+	// snapSize is the size of the last checkpoint's snapshot: the next is
+	// built in one buffer of about that size, not grown by doubling (with
+	// 100,000 flows a snapshot is hundreds of megabytes).
+	snapSize int
 
 	errs       *metrics.Counter
 	restored   *metrics.Counter
@@ -419,20 +424,27 @@ func (p *persistence) checkpoint(engine *slo.Engine, alerts alertState, now time
 	if p.wal == nil {
 		return errors.New("storage is closed")
 	}
-	var snap []byte
-	p.buf, snap = engine.AppendDeltaAndSnapshot(p.buf[:0], nil, now)
+	snap := make([]byte, 0, p.snapSize+p.snapSize/8)
+	p.buf, snap = engine.AppendDeltaAndSnapshot(p.buf[:0], snap, now)
+	p.snapSize = len(snap)
 	var appendErr error
 	if _, appendErr = p.wal.Append(recDelta, p.buf); appendErr != nil {
 		p.fail("append delta", appendErr)
 	}
 	lsn := p.wal.NextLSN() - 1
-	body := append([]byte(nil), checkpointMagic...)
-	body = binary.AppendUvarint(body, uint64(len(snap)))
-	body = append(body, snap...)
-	body = append(body, a...)
 	// Saved under the lock: a checkpoint every few seconds at most, and
-	// the lock keeps the store from closing under it.
-	if _, err := p.store.Save(uint64(lsn), body); err != nil {
+	// the lock keeps the store from closing under it. Streamed, not
+	// copied into one body: the snapshot is the daemon's largest buffer.
+	_, err = p.store.SaveFunc(uint64(lsn), func(w io.Writer) error {
+		head := binary.AppendUvarint(append([]byte(nil), checkpointMagic...), uint64(len(snap)))
+		for _, part := range [][]byte{head, snap, a} {
+			if _, err := w.Write(part); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		p.fail("save checkpoint", err)
 		if appendErr != nil {
 			// Neither the delta nor the snapshot holds what was counted.
