@@ -137,6 +137,7 @@ func NewEngine(specs []Spec, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, flows: make(map[string]*flowState)}
 	e.firstEval.Store(noTime)
 	seen := make(map[string]bool, len(specs))
+	var tierSets [][]Tier
 	for i := range specs {
 		spec := specs[i]
 		if err := spec.Validate(); err != nil {
@@ -147,6 +148,7 @@ func NewEngine(specs []Spec, opts Options) (*Engine, error) {
 		}
 		seen[spec.Name] = true
 		spec.applyDefaults()
+		spec.Tiers = shareTiers(&tierSets, spec.Tiers)
 		f := e.flows[spec.Flow]
 		if f == nil {
 			f = e.newFlow(spec.Flow)
@@ -172,6 +174,22 @@ func NewEngine(specs []Spec, opts Options) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// shareTiers returns tiers equal to ts that an SLO before had, or ts: with
+// thousands of SLOs on the default tiers, the engine keeps one copy of them
+// rather than one each (it never changes a spec's tiers). It remembers a
+// few distinct sets, so that specs with their own tiers cost no search.
+func shareTiers(sets *[][]Tier, ts []Tier) []Tier {
+	for _, s := range *sets {
+		if slices.Equal(s, ts) {
+			return s
+		}
+	}
+	if len(*sets) < 8 {
+		*sets = append(*sets, ts)
+	}
+	return ts
 }
 
 // applyDefaults fills what a spec may leave out, on a copy the engine owns.
