@@ -131,6 +131,22 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 		}
 		return out
 	}
+	// Flows that count errors alike share one compiled copy of the rules:
+	// with thousands of flows, most on the default error rules, the copy
+	// stays in cache, where each flow's own would be a miss per span.
+	errorRules := map[string][]compiledRule{}
+	compileErrors := func(name string, rules []Rule) []compiledRule {
+		key := fmt.Sprintf("%#v", rules)
+		if cr, ok := errorRules[key]; ok {
+			return cr
+		}
+		n := len(errs)
+		cr := compileAll(name, "errors", rules)
+		if len(errs) == n {
+			errorRules[key] = cr
+		}
+		return cr
+	}
 	for i, s := range specs {
 		switch {
 		case s.Name == "":
@@ -152,7 +168,7 @@ func NewClassifier(specs []Spec) (*Classifier, error) {
 			entryOnly:   s.EntryOnly,
 			match:       compileAll(s.Name, "match", s.Match),
 			statusError: s.Errors.StatusError,
-			errors:      compileAll(s.Name, "errors", s.Errors.Rules),
+			errors:      compileErrors(s.Name, s.Errors.Rules),
 		}
 		for _, g := range s.GroupBy {
 			gk := groupByKey{pseudo: pseudoOf(g)}
