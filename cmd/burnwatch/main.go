@@ -34,6 +34,7 @@ var reloadGates = []string{"service.partialReload", "service.partialReloadReceiv
 
 func main() {
 	setMemoryLimit(memlimit.FromCgroup)
+	setGCPercent()
 	for _, g := range reloadGates {
 		if err := featuregate.GlobalRegistry().Set(g, true); err != nil {
 			log.Fatal(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"math"
+	"os"
 	"runtime/debug"
 	"testing"
 
@@ -36,5 +37,22 @@ func TestSetMemoryLimit(t *testing.T) {
 				t.Errorf("runtime limit %d after setting %d", now, tc.want)
 			}
 		})
+	}
+}
+
+func TestSetGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	t.Setenv("GOGC", "") // set, then unset below: LookupEnv must not see it
+	os.Unsetenv("GOGC")
+	if got, now := setGCPercent(), debug.SetGCPercent(100); got != defaultGCPercent || now != defaultGCPercent {
+		t.Errorf("without GOGC: setGCPercent = %d, runtime %d, want %d", got, now, defaultGCPercent)
+	}
+	// GOGC decides when set (the runtime read it at start; here it is set
+	// the way the runtime would have).
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150)
+	if got, now := setGCPercent(), debug.SetGCPercent(150); got != 150 || now != 150 {
+		t.Errorf("with GOGC=150: setGCPercent = %d, runtime %d, want 150", got, now)
 	}
 }
