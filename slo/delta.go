@@ -169,45 +169,71 @@ func (e *Engine) ApplyDelta(rec []byte) error {
 	return gap
 }
 
+// DecodedDelta is a delta decoded by DecodeDelta, for DeltaBatch.AddDecoded.
+type DecodedDelta struct {
+	seq       uint64
+	firstEval int64
+	st        Stats
+	flows     []deltaFlow
+}
+
+// DecodeDelta decodes a delta taken by AppendDelta. It needs no engine, so
+// a replay can decode the log ahead on another goroutine while the engine
+// restores its checkpoint and applies what came before. Corrupt input
+// returns an error wrapping ErrCorruptState. rec may be reused once it
+// returns.
+func DecodeDelta(rec []byte) (*DecodedDelta, error) {
+	d := &decoder{b: rec}
+	d.header(deltaMagic)
+	dd := &DecodedDelta{seq: d.uvarint(), firstEval: d.time(), st: d.stats()}
+	nflows := int(binary.LittleEndian.Uint32(append(d.raw(4), 0, 0, 0, 0)))
+	if nflows > len(d.b) {
+		d.fail("%d flows in %d bytes", nflows, len(d.b))
+	}
+	dd.flows = make([]deltaFlow, 0, min(nflows, 1024))
+	for range nflows {
+		if d.err != nil {
+			break
+		}
+		dd.flows = append(dd.flows, d.deltaFlow())
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("apply delta: %w", d.err)
+	}
+	return dd, nil
+}
+
 // takeDelta decodes a delta and, unless the engine holds it already (ok
 // false), takes its sequence number and engine counters; its flows are
 // for the caller to apply. gap wraps ErrDeltaGap when sequence numbers were
 // skipped; err reports corrupt input, which changes nothing. e.persistMu
 // must be held.
 func (e *Engine) takeDelta(rec []byte) (flows []deltaFlow, ok bool, gap, err error) {
-	d := &decoder{b: rec}
-	d.header(deltaMagic)
-	seq := d.uvarint()
-	firstEval := d.time()
-	st := d.stats()
-	nflows := int(binary.LittleEndian.Uint32(append(d.raw(4), 0, 0, 0, 0)))
-	if nflows > len(d.b) {
-		d.fail("%d flows in %d bytes", nflows, len(d.b))
+	dd, err := DecodeDelta(rec)
+	if err != nil {
+		return nil, false, nil, err
 	}
-	flows = make([]deltaFlow, 0, min(nflows, 1024))
-	for range nflows {
-		if d.err != nil {
-			break
-		}
-		flows = append(flows, d.deltaFlow())
+	ok, gap = e.takeDecoded(dd)
+	return dd.flows, ok, gap, nil
+}
+
+// takeDecoded is takeDelta for a decoded delta.
+func (e *Engine) takeDecoded(dd *DecodedDelta) (ok bool, gap error) {
+	if dd.seq <= e.seq {
+		return false, nil
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
+	if dd.seq > e.seq+1 {
+		gap = fmt.Errorf("apply delta %d after %d: %w", dd.seq, e.seq, ErrDeltaGap)
 	}
-	if d.err != nil {
-		return nil, false, nil, fmt.Errorf("apply delta: %w", d.err)
-	}
-	if seq <= e.seq {
-		return nil, false, nil, nil
-	}
-	if seq > e.seq+1 {
-		gap = fmt.Errorf("apply delta %d after %d: %w", seq, e.seq, ErrDeltaGap)
-	}
-	e.seq = seq
-	if firstEval != noTime {
-		e.firstEval.CompareAndSwap(noTime, firstEval)
+	e.seq = dd.seq
+	if dd.firstEval != noTime {
+		e.firstEval.CompareAndSwap(noTime, dd.firstEval)
 	}
 	// Replayed counts are not news for this engine's next delta.
+	st := dd.st
 	e.events.Add(st.Events)
 	e.late.Add(st.Late)
 	e.tooLate.Add(st.TooLate)
@@ -218,7 +244,7 @@ func (e *Engine) takeDelta(rec []byte) (flows []deltaFlow, ok bool, gap, err err
 	e.reported.TooLate += st.TooLate
 	e.reported.Future += st.Future
 	e.reported.Overflow += st.Overflow
-	return flows, true, gap, nil
+	return true, gap
 }
 
 func (d *decoder) deltaFlow() deltaFlow {

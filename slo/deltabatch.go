@@ -35,13 +35,23 @@ func (e *Engine) NewDeltaBatch() *DeltaBatch {
 // returns an error wrapping ErrCorruptState and changes nothing. rec may be
 // reused once Add returns.
 func (b *DeltaBatch) Add(rec []byte) error {
+	dd, err := DecodeDelta(rec)
+	if err != nil {
+		return err
+	}
+	return b.AddDecoded(dd)
+}
+
+// AddDecoded is Add for a delta DecodeDelta decoded; the batch takes dd.
+func (b *DeltaBatch) AddDecoded(dd *DecodedDelta) error {
 	e := b.e
 	e.persistMu.Lock()
 	defer e.persistMu.Unlock()
-	flows, ok, gap, err := e.takeDelta(rec)
-	if err != nil || !ok {
-		return err
+	ok, gap := e.takeDecoded(dd)
+	if !ok {
+		return nil
 	}
+	flows := dd.flows
 	for i := range flows {
 		df := &flows[i]
 		cur := b.byName[df.name]
