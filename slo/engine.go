@@ -102,8 +102,10 @@ type Engine struct {
 	// changedSpare is the other list's storage, for the next cut (under
 	// persistMu).
 	changedSpare []*flowState
-	warmed       int // see warm (under persistMu)
-	found        atomic.Int64
+	// warmed and found keep what warm and find read, so that the compiler
+	// does not leave the reads out.
+	warmed int // under persistMu
+	found  atomic.Int64
 
 	// persistMu serialises AppendDelta, AppendSnapshot, Restore and
 	// ApplyDelta, and guards seq and reported.

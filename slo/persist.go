@@ -133,26 +133,25 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 		f.mu.Lock()
 		f.listed.Store(false)
 		if withSnap {
+			// A snapshot is a read: everything staged is counted, and
+			// ended slices are judged, so that it holds no dirty
+			// verdict. Before the delta, so that what advancing starts
+			// (slices) is in it too.
 			f.flushStage()
-			for _, s := range f.slos {
-				s.flush()
-			}
-		} else {
-			f.stageToPend()
-			for _, s := range f.slos {
-				s.stageToPend()
-			}
-		}
-		if withSnap {
-			// Before the delta, so that what advancing starts (slices)
-			// is in it too. A snapshot is a read: ended slices are
-			// judged, so that it holds no dirty verdict.
 			f.lat.advance(now)
 			for _, s := range f.slos {
+				s.flush()
 				s.advance(now)
 				if now >= s.judgeAt {
 					s.judgeSlices(now)
 				}
+			}
+		} else {
+			// A delta only takes what is staged; the windows get it at
+			// the next read (see flowState.stage).
+			f.stageToPend()
+			for _, s := range f.slos {
+				s.stageToPend()
 			}
 		}
 		if withDelta && f.changed() {
