@@ -20,11 +20,14 @@
 // connector: a span that ends before it starts is rejected as invalid (the
 // upstream path counts it as a 0 ms success); a span whose trace, span or
 // parent id (or a link's) has the wrong length, or in JSON is not hex, is
-// rejected on its own rather than failing the whole request; JSON values
-// nested deeper than protobuf's limit (100) are malformed, as in protobuf
-// (the upstream JSON decoder recurses without a bound); and a span no flow
-// took never becomes an event, even if it carries a client's burnwatch.flow
-// attribute twice (the flow processor removes only the first).
+// rejected on its own rather than failing the whole request (except in
+// deprecated scope spans beside scope spans, which pdata reads and drops:
+// a span that is never counted cannot be rejected alone, so there, as in
+// pdata, the request is malformed); JSON values nested deeper than
+// protobuf's limit (100) are malformed, as in protobuf (the upstream JSON
+// decoder recurses without a bound); and a span no flow took never becomes
+// an event, even if it carries a client's burnwatch.flow attribute twice
+// (the flow processor removes only the first).
 //
 // Decoding allocates nothing per span in steady state (protobuf): strings
 // point into the request buffer, which the caller keeps until it is done

@@ -146,8 +146,11 @@ func (j *jsonWalk) scopeSpans(count bool) {
 		case "spans":
 			for it.ReadArray() {
 				j.span()
-				if count {
+				switch {
+				case count:
 					j.keep()
+				case j.b.sp.badID && it.Error == nil:
+					it.Error = errUnusedBadID
 				}
 			}
 		case "schemaUrl", "schema_url":

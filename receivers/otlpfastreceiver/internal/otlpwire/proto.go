@@ -186,8 +186,12 @@ func (d *Decoder) scopeSpans(b *Batch, buf []byte, count bool) error {
 				err = d.span(&b.sp, buf[s:e])
 				pos = e
 			}
-			if err == nil && count {
+			switch {
+			case err != nil:
+			case count:
 				d.finish(b, &b.sp, b.sp.vals)
+			case b.sp.badID:
+				err = errUnusedBadID
 			}
 		case 3:
 			_, pos, err = lenField(buf, p, wt, "ScopeSpans.schema_url")

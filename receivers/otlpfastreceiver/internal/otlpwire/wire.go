@@ -32,6 +32,11 @@ var (
 	errFieldZero = fmt.Errorf("%w: field number 0", ErrMalformed)
 	errEndGroup  = fmt.Errorf("%w: end group without a start", ErrMalformed)
 	errDepth     = fmt.Errorf("%w: attribute values nested deeper than %d", ErrMalformed, maxDepth)
+	// errUnusedBadID: a span that is read but never used (deprecated scope
+	// spans beside scope spans) has an id of the wrong length. Such a span
+	// cannot be rejected on its own, as it is not counted; pdata refuses
+	// the request, and so does the fast path.
+	errUnusedBadID = fmt.Errorf("%w: an id of the wrong length in deprecated scope spans", ErrMalformed)
 )
 
 func errWireType(field string, wt int8) error {
