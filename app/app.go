@@ -190,6 +190,7 @@ func (a *App) start() error {
 	var log alertLog
 	if a.cfg.Storage.Directory != "" {
 		a.persist = newPersistence(a.cfg.Storage, a.self, a.logger)
+		a.persist.dedup = &a.scale.dedup
 		if err := a.persist.open(); err != nil {
 			a.persist.fail("open storage", err)
 			a.persist.notDurable("open storage: " + err.Error())

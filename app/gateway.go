@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -22,90 +21,6 @@ type AgentAggregate struct {
 
 // ErrAgentMerge is returned by MergeAggregates on an App in agent mode.
 var ErrAgentMerge = errors.New("this daemon is an agent (mode: agent): it exports aggregates and merges none; send them to a gateway")
-
-// dedupWindow is how many sequence numbers below the newest one a gateway
-// remembers per agent and flow: exports sent again after more than that
-// many newer ones are refused as stale.
-const dedupWindow = 64
-
-const (
-	// dedupMaxEntries bounds the agents×flows remembered; past it an export
-	// is merged without being remembered, and counted.
-	dedupMaxEntries = 100_000
-	// dedupIdle forgets an agent's flow not heard from for this long.
-	dedupIdle = time.Hour
-)
-
-// dedup remembers, per agent and flow, which sequence numbers were merged:
-// the newest and a bitmap of the dedupWindow below it, so exports that
-// arrive twice or out of order (an exporter's retries and parallel
-// consumers) are each merged once. It lives in memory: an export merged
-// and written whose response a crash cut off is merged again when it is
-// sent again after the restart (docs/deploy.md).
-type dedup struct {
-	// mu guards the map and lastSweep.
-	mu        sync.Mutex
-	seen      map[dedupKey]*seqWindow
-	lastSweep time.Time
-}
-
-type dedupKey struct{ agent, flow string }
-
-type seqWindow struct {
-	top  uint64
-	bits uint64 // bit i: top-i was merged
-	at   time.Time
-}
-
-// Verdicts of dedup.mark.
-const (
-	seqFresh = iota
-	seqDuplicate
-	seqStale
-	seqUnremembered
-)
-
-// mark says whether seq of key is new, and remembers it.
-func (d *dedup) mark(key dedupKey, seq uint64, now time.Time) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil {
-		d.seen = make(map[dedupKey]*seqWindow)
-	}
-	if now.Sub(d.lastSweep) >= dedupIdle/4 {
-		for k, w := range d.seen {
-			if now.Sub(w.at) >= dedupIdle {
-				delete(d.seen, k)
-			}
-		}
-		d.lastSweep = now
-	}
-	w := d.seen[key]
-	if w == nil {
-		if len(d.seen) >= dedupMaxEntries {
-			return seqUnremembered
-		}
-		d.seen[key] = &seqWindow{top: seq, bits: 1, at: now}
-		return seqFresh
-	}
-	w.at = now
-	switch {
-	case seq > w.top:
-		if shift := seq - w.top; shift >= 64 {
-			w.bits = 1
-		} else {
-			w.bits = w.bits<<shift | 1
-		}
-		w.top = seq
-		return seqFresh
-	case w.top-seq >= dedupWindow:
-		return seqStale
-	case w.bits&(1<<(w.top-seq)) != 0:
-		return seqDuplicate
-	}
-	w.bits |= 1 << (w.top - seq)
-	return seqFresh
-}
 
 // gatewayCounters are what /metrics says of merges; made at first use.
 type gatewayCounters struct {
@@ -137,9 +52,10 @@ func (a *App) DropInvalidAggregates(n int) { a.gatewayCounters().invalid.Add(n) 
 // slo.Engine.Merge): the gateway's side of scale-out. An aggregate already
 // merged (same agent, flow and sequence number) is dropped, as are
 // malformed ones and those of flows the specs do not define, each counted
-// by reason. With storage on, what was merged is written to the WAL before
-// it returns, as Observe's events are, so an acknowledged export survives
-// a kill -9; under storage.acknowledge: durable it returns ErrNotDurable,
+// by reason. With storage on, what was merged is written to the WAL with
+// the sequence numbers it was merged under before it returns, so an
+// acknowledged export survives a kill -9, and one sent again after it is
+// still merged once; under storage.acknowledge: durable it returns ErrNotDurable,
 // merging nothing, while storage cannot be written. The error for
 // malformed aggregates lists them; the rest are merged all the same. A
 // group an agent made of a grouped flow (group_by) is adopted as Observe
@@ -183,7 +99,7 @@ func (a *App) MergeAggregates(batch []AgentAggregate) error {
 	}
 	now := a.clock.Now()
 	var errs []error
-	aggs := make([]slo.Aggregate, 0, len(batch))
+	checked := make([]int, 0, len(batch))
 	for i := range batch {
 		b := &batch[i]
 		if err := b.Check(); err != nil {
@@ -197,27 +113,42 @@ func (a *App) MergeAggregates(batch []AgentAggregate) error {
 			g.flows.Inc()
 			continue
 		}
-		switch a.scale.dedup.mark(dedupKey{b.Agent, names[i]}, b.Seq, now) {
-		case seqDuplicate:
-			g.duplicate.Inc()
-			continue
-		case seqStale:
-			g.stale.Inc()
-			continue
-		case seqUnremembered:
-			g.unremembered.Inc()
-		}
-		aggs = append(aggs, b.Aggregate)
+		checked = append(checked, i)
 	}
-	if len(aggs) > 0 {
-		st := c.engine.Merge(now, aggs)
-		if p != nil {
-			p.appendDelta(c.engine)
+	// Marked and merged as one: with storage on, under the lock a
+	// checkpoint cuts under (persistence.merge).
+	merge := func() (marks []mergeMark, merged bool) {
+		aggs := make([]slo.Aggregate, 0, len(checked))
+		for _, i := range checked {
+			b := &batch[i]
+			switch a.scale.dedup.mark(dedupKey{b.Agent, names[i]}, b.Seq, now) {
+			case seqDuplicate:
+				g.duplicate.Inc()
+				continue
+			case seqStale:
+				g.stale.Inc()
+				continue
+			case seqUnremembered:
+				g.unremembered.Inc()
+			default:
+				marks = append(marks, mergeMark{agent: b.Agent, flow: names[i], seq: b.Seq})
+			}
+			aggs = append(aggs, b.Aggregate)
 		}
+		if len(aggs) == 0 {
+			return nil, false
+		}
+		st := c.engine.Merge(now, aggs)
 		g.merged.Add(len(aggs))
 		g.events.AddInt64(int64(st.Events))
 		g.misaligned.AddInt64(int64(st.Misaligned))
 		g.unmatched.AddInt64(int64(st.Unmatched))
+		return marks, true
+	}
+	if p == nil {
+		merge()
+	} else {
+		p.merge(c.engine, now, merge)
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -27,7 +28,8 @@ import (
 
 // WAL record types. The WAL holds engine deltas (sealed slot counts, never
 // raw spans) and the alert state after each change, so replay after the
-// newest checkpoint rebuilds both.
+// newest checkpoint rebuilds both. More types: recHeld and recHeldApplied
+// (restoring.go), recMerged (dedup.go).
 const (
 	recDelta    wal.RecordType = 1
 	recAlerts   wal.RecordType = 2
@@ -35,8 +37,16 @@ const (
 	recSilences wal.RecordType = 4
 )
 
-// checkpointMagic starts a checkpoint body: engine snapshot, then alert state.
+// checkpointMagic starts a checkpoint body: engine snapshot, then alert
+// state (JSON), then on a gateway that merged anything checkpointExtra
+// (JSON).
 var checkpointMagic = []byte("BWCP1")
+
+// checkpointExtra is the part of a checkpoint after the alert state, which
+// earlier checkpoints do not have.
+type checkpointExtra struct {
+	Merged []dedupEntry `json:"merged,omitempty"`
+}
 
 // persistence keeps the engine and alert state in the data directory: the
 // WAL, the checkpoints and the alert history. Disk trouble never stops
@@ -75,6 +85,10 @@ type persistence struct {
 	// built in one buffer of about that size, not grown by doubling (with
 	// 100,000 flows a snapshot is hundreds of megabytes).
 	snapSize int
+
+	// dedup is a gateway's memory of what it merged, which checkpoints
+	// keep beside the engine (nil in tests that have none).
+	dedup *dedup
 
 	errs       *metrics.Counter
 	restored   *metrics.Counter
@@ -236,9 +250,17 @@ func (p *persistence) applyCheckpoint(body []byte, engine *slo.Engine) (*alertSt
 	}
 	p.logger.Info("engine state restored", zap.Time("snapshot", report.At), zap.Int("slos", report.SLOs), zap.Int("flows", report.Flows),
 		zap.Strings("rebuilt", report.Rebuilt), zap.Strings("changed", report.Changed), zap.Strings("removed", report.Removed), zap.Strings("new", report.New))
+	dec := json.NewDecoder(bytes.NewReader(body[k+int(n):]))
 	var s alertState
-	if err := json.Unmarshal(body[k+int(n):], &s); err != nil {
+	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("alert state: %w", err)
+	}
+	var extra checkpointExtra
+	if err := dec.Decode(&extra); err != nil && !errors.Is(err, io.EOF) {
+		return &s, fmt.Errorf("gateway's merge memory: %w", err)
+	}
+	if p.dedup != nil {
+		p.dedup.load(extra.Merged)
 	}
 	return &s, nil
 }
@@ -314,12 +336,21 @@ func (p *persistence) checkpoint(engine *slo.Engine, alerts alertState, now time
 		p.fail("append delta", appendErr)
 	}
 	lsn := p.wal.NextLSN() - 1
+	// The gateway's memory of merges, taken under the lock merges are
+	// made and written under (persistence.merge): it holds the marks of
+	// exactly the merges the snapshot holds.
+	var merged []byte
+	if p.dedup != nil {
+		if es := p.dedup.entries(); len(es) > 0 {
+			merged, _ = json.Marshal(checkpointExtra{Merged: es})
+		}
+	}
 	// Saved under the lock: a checkpoint every few seconds at most, and
 	// the lock keeps the store from closing under it. Streamed, not
 	// copied into one body: the snapshot is the daemon's largest buffer.
 	_, err = p.store.SaveFunc(uint64(lsn), func(w io.Writer) error {
 		head := binary.AppendUvarint(append([]byte(nil), checkpointMagic...), uint64(len(snap)))
-		for _, part := range [][]byte{head, snap, a} {
+		for _, part := range [][]byte{head, snap, a, merged} {
 			if _, err := w.Write(part); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -56,7 +57,7 @@ func (p *persistence) restore(engine *slo.Engine, until wal.LSN) *alertState {
 	}
 	recs, stop, done := readAhead(w, from, until)
 	defer stop()
-	r := replay{engine: engine, batch: engine.NewDeltaBatch()}
+	r := replay{engine: engine, batch: engine.NewDeltaBatch(), dedup: p.dedup}
 	switch {
 	case errors.Is(err, checkpoint.ErrNoCheckpoint):
 	case err != nil:
@@ -133,9 +134,16 @@ func readAhead(w *wal.WAL, from, until wal.LSN) (recs <-chan replayed, stop func
 				return errReplayed
 			}
 			rec := replayed{lsn: r.LSN, typ: r.Type}
-			if r.Type == recDelta {
+			switch r.Type {
+			case recDelta:
 				rec.delta, rec.err = slo.DecodeDelta(r.Data)
-			} else {
+			case recMerged:
+				var delta, marks []byte
+				if delta, marks, rec.err = splitMerged(r.Data); rec.err == nil && len(delta) > 0 {
+					rec.delta, rec.err = slo.DecodeDelta(delta)
+				}
+				rec.data = slices.Clone(marks)
+			default:
 				rec.data = slices.Clone(r.Data)
 			}
 			select {
@@ -152,9 +160,32 @@ func readAhead(w *wal.WAL, from, until wal.LSN) (recs <-chan replayed, stop func
 	return ch, stop, done
 }
 
+// merged applies a gateway's merge: its delta, like any other, and its
+// marks, so that the export is dropped if it is sent again.
+func (r *replay) merged(rec replayed) error {
+	if rec.err == nil && rec.delta != nil {
+		rec.err = r.batch.AddDecoded(rec.delta)
+	}
+	var at time.Time
+	var marks []mergeMark
+	if rec.err == nil {
+		at, marks, rec.err = decodeMarks(rec.data)
+	}
+	if rec.err != nil {
+		return fmt.Errorf("record %d: %w", rec.lsn, rec.err)
+	}
+	if r.dedup != nil {
+		for _, m := range marks {
+			r.dedup.mark(dedupKey{m.agent, m.flow}, m.seq, at)
+		}
+	}
+	return nil
+}
+
 // replay is what a restore gathers from the records it applies.
 type replay struct {
 	engine   *slo.Engine
+	dedup    *dedup // nil in tests without one
 	batch    *slo.DeltaBatch
 	scratch  []byte
 	state    *alertState
@@ -172,6 +203,9 @@ func (r *replay) apply(rec replayed) error {
 			return fmt.Errorf("record %d: %w", rec.lsn, rec.err)
 		}
 		return nil
+	}
+	if rec.typ == recMerged {
+		return r.merged(rec)
 	}
 	r.batch.Flush()
 	switch rec.typ {
