@@ -46,14 +46,14 @@ type keyIndex struct {
 	// (ints) and as float64 against other numeric literals (intsAsFloat,
 	// e.g. "200.0"), doubles against every numeric literal, booleans
 	// against "true" and "false". Exact regex literals are in strs too.
-	strs        map[string]int32
+	strs        strTable
 	ints        map[int64]int32
 	intsAsFloat map[float64]int32
 	floats      map[float64]int32
 	bools       [2]int32
 	// texts holds exact regex literals for the decimal form of numbers and
 	// booleans, which is what a regex tests for them.
-	texts map[string]int32
+	texts strTable
 	// prefixes holds regex literal prefixes, for the text of any value.
 	prefixes prefixSet
 }
@@ -123,7 +123,7 @@ func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) i
 	var text string
 	switch v.Kind {
 	case ValueStr:
-		if id := k.strs[v.Str]; id != 0 {
+		if id := k.strs.get(v.Str); id != 0 {
 			best = c.search(id, in, entry, best)
 		}
 		text = v.Str
@@ -134,7 +134,7 @@ func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) i
 		if id := k.intsAsFloat[float64(v.Int)]; id != 0 {
 			best = c.search(id, in, entry, best)
 		}
-		if k.texts == nil && k.prefixes.lits == nil {
+		if k.texts.empty() && k.prefixes.lits == nil {
 			return best
 		}
 		in.scratch = strconv.AppendInt(in.scratch[:0], v.Int, 10)
@@ -143,7 +143,7 @@ func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) i
 		if id := k.floats[v.Double]; id != 0 {
 			best = c.search(id, in, entry, best)
 		}
-		if k.texts == nil && k.prefixes.lits == nil {
+		if k.texts.empty() && k.prefixes.lits == nil {
 			return best
 		}
 		in.scratch = appendDouble(in.scratch[:0], v.Double)
@@ -160,8 +160,8 @@ func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) i
 	default:
 		return best // regexes and equality never hold on absent or other values
 	}
-	if v.Kind != ValueStr && k.texts != nil {
-		if id := k.texts[text]; id != 0 {
+	if v.Kind != ValueStr && !k.texts.empty() {
+		if id := k.texts.get(text); id != 0 {
 			best = c.search(id, in, entry, best)
 		}
 	}
@@ -514,7 +514,7 @@ func (b *indexBuilder) children(order []groupKey, groups map[groupKey][]member) 
 		ki := &keys[i]
 		switch k.kind {
 		case groupStr:
-			ki.strs = put(ki.strs, k.s, child)
+			ki.strs.set(k.s, child)
 		case groupInt:
 			ki.ints = put(ki.ints, k.i, child)
 		case groupIntAsFloat:
@@ -524,7 +524,7 @@ func (b *indexBuilder) children(order []groupKey, groups map[groupKey][]member) 
 		case groupBool:
 			ki.bools[k.i] = child
 		case groupText:
-			ki.texts = put(ki.texts, k.s, child)
+			ki.texts.set(k.s, child)
 		case groupPrefix:
 			prefixes[i] = append(prefixes[i], prefixChild{k.s, child})
 		}
