@@ -44,6 +44,9 @@ type alertState struct {
 	// Budgets is the page's budget history (App.budgetLog), carried here
 	// because it rides the same checkpoint.
 	Budgets []BudgetSeries `json:"budgets,omitempty"`
+	// Metrics is the metric SLI runtime's state (metricsli.State, gob),
+	// in the checkpoint of a clean stop only (metricState).
+	Metrics []byte `json:"metrics,omitempty"`
 }
 
 // outboxRecord is one change of the outbox: a notification put in, or the

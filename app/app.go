@@ -260,7 +260,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.persist != nil {
 			// After delivery stopped: what it could not send is in the
 			// checkpoint and is sent after the restart.
-			_ = a.persist.checkpoint(a.Engine(), a.checkpointState(), a.clock.Now())
+			st := a.checkpointState()
+			st.Metrics = a.metricState()
+			_ = a.persist.checkpoint(a.Engine(), st, a.clock.Now())
 			err = errors.Join(err, a.persist.close())
 		}
 	})

@@ -28,6 +28,13 @@ type metricIngest struct {
 	logged map[string]string
 	// refused counts points refused while storage was not durable.
 	refused atomic.Uint64
+	// inflight counts batches between the runtime and the WAL; closed is
+	// set at a clean stop, after which batches are refused (metricState).
+	inflight int
+	closed   bool
+	// restored is the state a clean stop left, for the runtime the first
+	// batch builds.
+	restored *metricsli.State
 }
 
 // countBufs hold a batch's counts between the runtime and the engine.
@@ -90,6 +97,10 @@ func (a *App) ObserveMetrics(pts []metricsli.Point) error {
 		countBufs.Put(buf)
 	}()
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrStopping
+	}
 	if m.core != c {
 		if err := a.useIndicators(c); err != nil {
 			m.mu.Unlock()
@@ -98,7 +109,13 @@ func (a *App) ObserveMetrics(pts []metricsli.Point) error {
 	}
 	*buf = m.rt.Ingest(now, pts, (*buf)[:0])
 	a.logProblems()
+	m.inflight++
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.inflight--
+		m.mu.Unlock()
+	}()
 	if len(*buf) == 0 {
 		return nil
 	}
@@ -129,6 +146,10 @@ func (a *App) useIndicators(c *core) error {
 		rt, err := metricsli.NewRuntime(c.specs.Indicators, metricsli.Options{Began: began, Group: a.metricGroup})
 		if err != nil {
 			return err
+		}
+		if m.restored != nil {
+			rt.Restore(*m.restored)
+			m.restored = nil
 		}
 		m.rt, m.logged = rt, map[string]string{}
 	} else if err := m.rt.SetIndicators(c.specs.Indicators); err != nil {

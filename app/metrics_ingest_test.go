@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -173,5 +175,53 @@ spec:
 	}
 	if len(want) != 0 {
 		t.Errorf("SLOs missing after a restart: %v", want)
+	}
+}
+
+// TestMetricStreamsResumeAfterCleanStop: after a clean stop, a cumulative
+// stream's first point counts its increase since its last point before
+// the stop, as if Burnwatch had not stopped. After a kill -9 that point is
+// a baseline again: nothing is counted twice.
+func TestMetricStreamsResumeAfterCleanStop(t *testing.T) {
+	dir := t.TempDir()
+	a1 := startApp(t, metricConfig(t, dir))
+	start := time.Now().Add(-time.Hour) // the service started before Burnwatch
+	at := func(sec int) time.Time { return start.Add(time.Hour + time.Duration(sec)*time.Second) }
+	observe := func(a *App, pts []metricsli.Point) {
+		t.Helper()
+		if err := a.ObserveMetrics(pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	period := func(a *App) [2]uint64 {
+		st := a.Engine().Evaluate(at(10))[0]
+		return [2]uint64{st.Period.Total, st.Period.Bad}
+	}
+	observe(a1, requestPoints(start, at(1), 1000, 10)) // baselines
+	observe(a1, requestPoints(start, at(2), 1090, 12))
+	if got := period(a1); got != [2]uint64{92, 2} {
+		t.Fatalf("before the stop: %v, want 92 total, 2 bad", got)
+	}
+	if err := a1.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.ObserveMetrics(requestPoints(start, at(3), 1100, 12)); !errors.Is(err, ErrStopping) {
+		t.Fatalf("a batch after the stop: %v, want ErrStopping", err)
+	}
+
+	a2 := startApp(t, metricConfig(t, dir))
+	observe(a2, requestPoints(start, at(3), 1150, 20))
+	if got := period(a2); got != [2]uint64{160, 10} {
+		t.Fatalf("after a clean restart: %v, want 160 total, 10 bad (the increase since the last point before the stop)", got)
+	}
+	crash(a2)
+
+	a3 := startApp(t, metricConfig(t, dir))
+	observe(a3, requestPoints(start, at(4), 1200, 21))
+	if got := period(a3); got != [2]uint64{160, 10} {
+		t.Fatalf("after a kill -9: %v, want 160 total, 10 bad (the first point a baseline, nothing counted twice)", got)
+	}
+	if v, _ := metric(a3, `burnwatch_metric_points_total{outcome="baseline"}`); v != 2 {
+		t.Fatalf("baselines after a kill -9: %v, want the 2 streams", v)
 	}
 }

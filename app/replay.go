@@ -78,8 +78,10 @@ func (p *persistence) restore(engine *slo.Engine, until wal.LSN) *alertState {
 		}
 	}
 	var applyErr error
+	replayed := 0
 	for rec := range recs {
 		p.restored.Inc()
+		replayed++
 		if applyErr = r.apply(rec); applyErr != nil {
 			stop()
 			break
@@ -93,6 +95,11 @@ func (p *persistence) restore(engine *slo.Engine, until wal.LSN) *alertState {
 	if err != nil && !errors.Is(err, errReplayed) {
 		// Everything before the damage is applied; say what was lost.
 		p.fail("replay wal", err)
+	}
+	if replayed > 0 && r.state != nil {
+		// The metric runtime's state of a clean stop holds for the engine
+		// as that stop left it, not with anything written since.
+		r.state.Metrics = nil
 	}
 	if r.state == nil && len(r.outbox.order) == 0 && r.silences == nil {
 		return nil

@@ -165,6 +165,7 @@ func (a *App) restoreAndRun(ctx context.Context, until wal.LSN) {
 	if st := a.persist.restore(engine, until); st != nil {
 		a.alerts.restore(*st)
 		a.budgets().Restore(st.Budgets)
+		a.restoreMetricState(st.Metrics)
 	}
 	restored := time.Since(began)
 	h := &a.hold

@@ -20,9 +20,10 @@ import (
 //     it has, so a stream that was not in the last one began since: the
 //     first errors of a service running before Burnwatch, whose error
 //     series appears only with them, count. A service that starts after
-//     Burnwatch loses nothing; one that was running before, or a restart
-//     of Burnwatch, loses the increase up to the first point of each
-//     stream it already had.
+//     Burnwatch loses nothing; one that was running before loses the
+//     increase up to the first point of each stream it already had, and
+//     so does a Runtime after a restart of Burnwatch unless it was given
+//     the State of the one before (state.go).
 //   - A point whose start time differs from the stream's, or whose value,
 //     count or any bucket dropped, is a reset: the process behind the
 //     stream restarted, and its whole value is new (Prometheus's rule).
