@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,14 @@ func TestHelmChart(t *testing.T) {
 				ExistingConfigMap string `yaml:"existingConfigMap"`
 			}
 			Persistence struct{ Enabled *bool }
+			Agent       struct {
+				Aggregate bool
+				Gateways  []string
+			}
+			Gateway struct {
+				Aggregates bool
+				Replicas   int
+			}
 		}
 		if values != "" {
 			name = strings.TrimSuffix(filepath.Base(values), "-values.yaml")
@@ -96,6 +105,9 @@ func TestHelmChart(t *testing.T) {
 			if v.Mode != "sidecar" && kinds["Service"] == nil {
 				t.Errorf("%s: no Service", v.Mode)
 			}
+			if v.Agent.Aggregate || v.Gateway.Aggregates {
+				checkScaleOut(t, objs, kinds, v.Agent.Gateways, v.Gateway.Replicas)
+			}
 		})
 	}
 	for _, m := range []string{"gateway", "agent", "sidecar"} {
@@ -109,6 +121,48 @@ func TestHelmChart(t *testing.T) {
 			t.Errorf("helm template --set mode=proxy: want an error naming mode, got %v\n%s", err, out)
 		}
 	})
+}
+
+// checkScaleOut checks the collector config of a pre-aggregating agent or
+// of a gateway that merges its counts, as docs/deploy.md ("Scaling the
+// gateway") shows them: the agent in the daemon's mode agent, with no
+// storage, its slo connector's aggregates sent to the gateways, sharded
+// by burnwatch.flow; the gateway's otlp receiver feeding the agents'
+// metrics to the slo connector, beside spans through the flow processor.
+func checkScaleOut(t *testing.T, objs []object, kinds map[string]object, gateways []string, replicas int) {
+	t.Helper()
+	var cfg map[string]any
+	for _, o := range objs {
+		if text, ok := get(o, "data", "config.yaml").(string); ok && o.kind() == "ConfigMap" {
+			if err := yaml.Unmarshal([]byte(text), &cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pipeline := func(name string) string {
+		p := get(cfg, "service", "pipelines", name)
+		return fmt.Sprint(get(p, "receivers"), get(p, "processors"), get(p, "exporters"))
+	}
+	if daemon := get(cfg, "extensions", "burnwatch"); str(get(daemon, "mode")) == "agent" {
+		if get(daemon, "storage") != nil || get(daemon, "alerting") != nil {
+			t.Errorf("aggregating agent: storage or alerting set: %v", daemon)
+		}
+		if got := pipeline("traces") + " " + pipeline("metrics"); got != "[otlpfast] <nil> [slo] [slo] <nil> [loadbalancing]" {
+			t.Errorf("aggregating agent's pipelines: %s", got)
+		}
+		lb := get(cfg, "exporters", "loadbalancing")
+		if str(get(lb, "routing_key")) != "attributes" || fmt.Sprint(get(lb, "routing_attributes")) != "[burnwatch.flow]" ||
+			fmt.Sprint(get(lb, "resolver", "static", "hostnames")) != fmt.Sprint(gateways) {
+			t.Errorf("load-balancing exporter %v: want routing on burnwatch.flow over %v", lb, gateways)
+		}
+		return
+	}
+	if got := pipeline("metrics/agents") + " " + pipeline("traces") + " " + pipeline("metrics/sli"); got != "[otlp] <nil> [slo] [otlp] [flow] [slo] [slo] <nil> [nop]" {
+		t.Errorf("merging gateway's pipelines: %s", got)
+	}
+	if ss := kinds["StatefulSet"]; ss == nil || fmt.Sprint(get(ss, "spec", "replicas")) != fmt.Sprint(replicas) {
+		t.Errorf("merging gateway: want a StatefulSet of %d replicas", replicas)
+	}
 }
 
 // TestHelmNotes renders NOTES.txt (helm template leaves it out) for each
@@ -139,6 +193,19 @@ func TestHelmNotes(t *testing.T) {
 		objs := decodeObjects(t, "NOTES.txt", []byte(out))
 		if len(objs) != 1 || !strings.Contains(str(get(objs[0], "data", "notes")), "Burnwatch") {
 			t.Errorf("NOTES.txt with %s: rendered %q", filepath.Base(values), out)
+		}
+		// Scale-out: sharded gateways are no mistake, and say how the agents
+		// reach each replica; aggregating agents say where counts go.
+		text := str(get(objs[0], "data", "notes"))
+		switch filepath.Base(values) {
+		case "gateway-sharded-values.yaml":
+			if strings.Contains(text, "WARNING") || !strings.Contains(text, "burnwatch-0.burnwatch-headless") && !strings.Contains(text, "-N.") {
+				t.Errorf("NOTES.txt for sharded gateways: want no warning and the replicas' names:\n%s", text)
+			}
+		case "agent-aggregate-values.yaml":
+			if !strings.Contains(text, "the 2 gateways, each flow to one") {
+				t.Errorf("NOTES.txt for aggregating agents: want where the counts go:\n%s", text)
+			}
 		}
 		// The sidecar's NOTES hold the container to paste: it must parse.
 		if text := str(get(objs[0], "data", "notes")); strings.Contains(text, "initContainers:") {

@@ -62,9 +62,19 @@ app.kubernetes.io/component: {{ include "burnwatch.mode" . }}
 {{- end }}
 {{- end }}
 
-{{/* Whether the agent forwards to a gateway rather than evaluating itself. */}}
+{{/* Whether the agent forwards spans to a gateway rather than evaluating itself. */}}
 {{- define "burnwatch.forwards" -}}
-{{- if and (eq (include "burnwatch.mode" .) "agent") .Values.agent.gatewayEndpoint }}true{{ end }}
+{{- if and (eq (include "burnwatch.mode" .) "agent") .Values.agent.gatewayEndpoint (not .Values.agent.aggregate) }}true{{ end }}
+{{- end }}
+
+{{/* Whether the agent pre-aggregates for its gateways (the daemon's mode: agent). */}}
+{{- define "burnwatch.aggregates" -}}
+{{- if and (eq (include "burnwatch.mode" .) "agent") .Values.agent.aggregate }}
+{{- if not (or .Values.agent.gatewayEndpoint .Values.agent.gateways) }}
+{{- fail "agent.aggregate needs agent.gatewayEndpoint or agent.gateways: where to send the counts" }}
+{{- end -}}
+true
+{{- end }}
 {{- end }}
 
 {{/*
@@ -75,7 +85,11 @@ deep-merged over it.
 */}}
 {{- define "burnwatch.config" -}}
 {{- $mode := include "burnwatch.mode" . }}
+{{- if include "burnwatch.aggregates" . }}
+{{- include "burnwatch.aggregatingConfig" . }}
+{{- else }}
 {{- $forwards := include "burnwatch.forwards" . }}
+{{- $merges := and (eq $mode "gateway") .Values.gateway.aggregates }}
 {{- $listen := ternary "localhost" "0.0.0.0" (eq $mode "sidecar") }}
 {{- $files := list "builtin:examples.yaml" }}
 {{- if include "burnwatch.specsConfigMap" . }}
@@ -104,6 +118,10 @@ deep-merged over it.
 {{- /* The agent forwards its spans annotated with their flows: pdata, so the otlp receiver and the flow processor. */}}
 {{- $_ := set $cfg "receivers" (dict "otlp" (dict "protocols" $protocols)) }}
 {{- $_ := set $cfg "processors" (dict "flow" (dict)) }}
+{{- else if $merges }}
+{{- /* Agents' aggregates are OTLP metrics, which only the otlp receiver takes; spans beside them go through the flow processor. */}}
+{{- $_ := set $cfg "receivers" (dict "otlp" (dict "protocols" $protocols)) }}
+{{- $_ := set $cfg "processors" (dict "flow" (dict "trust_annotations" .Values.gateway.trustAnnotations)) }}
 {{- else }}
 {{- /* otlpfast: OTLP bytes straight to flow events, the otlp receiver, flow processor and slo connector in one. */}}
 {{- $fast := dict "protocols" $protocols }}
@@ -125,11 +143,69 @@ deep-merged over it.
   "retry_on_failure" (dict "max_elapsed_time" "10m"))) }}
 {{- $_ := set $service "pipelines" (dict
   "traces" (dict "receivers" (list "otlp") "processors" (list "flow") "exporters" (list "otlp_grpc/gateway"))) }}
+{{- else if $merges }}
+{{- $_ := set $cfg "connectors" (dict "slo" (dict)) }}
+{{- $_ := set $cfg "exporters" (dict "nop" (dict)) }}
+{{- $_ := set $service "pipelines" (dict
+  "traces" (dict "receivers" (list "otlp") "processors" (list "flow") "exporters" (list "slo"))
+  "metrics/agents" (dict "receivers" (list "otlp") "exporters" (list "slo"))
+  "metrics/sli" (dict "receivers" (list "slo") "exporters" (list "nop"))) }}
 {{- else }}
 {{- $_ := set $cfg "exporters" (dict "nop" (dict)) }}
 {{- $_ := set $service "pipelines" (dict "traces" (dict "receivers" (list "otlpfast") "exporters" (list "nop"))) }}
 {{- end }}
 {{- $_ := set $cfg "service" $service }}
+{{- toYaml (mustMergeOverwrite $cfg (deepCopy .Values.config)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The config of a pre-aggregating agent (agent.aggregate): the daemon in mode
+agent, spans in through otlpfast and counted into the slo connector, whose
+aggregates the metrics pipeline sends to the gateway, or over the gateways
+through the load-balancing exporter, one flow to one gateway. No storage
+(an agent keeps no state) and no alerting (the gateways alert).
+*/}}
+{{- define "burnwatch.aggregatingConfig" -}}
+{{- $files := list "builtin:examples.yaml" }}
+{{- if include "burnwatch.specsConfigMap" . }}
+{{- $files = list "/etc/burnwatch/specs/*.yaml" }}
+{{- end }}
+{{- $daemon := dict
+  "files" $files
+  "mode" "agent"
+  "agent" (dict "interval" .Values.agent.interval)
+  "allowed_lateness" .Values.burnwatch.allowedLateness
+  "http" (dict "endpoint" "0.0.0.0:9464") }}
+{{- $protocols := dict "grpc" (dict "endpoint" "0.0.0.0:4317") "http" (dict "endpoint" "0.0.0.0:4318") }}
+{{- $exporter := "otlp_grpc/gateway" }}
+{{- $exporters := dict }}
+{{- if .Values.agent.gateways }}
+{{- $exporter = "loadbalancing" }}
+{{- $_ := set $exporters "loadbalancing" (dict
+  "routing_key" "attributes"
+  "routing_attributes" (list "burnwatch.flow")
+  "protocol" (dict "otlp" (dict "tls" (dict "insecure" .Values.agent.gatewayInsecure)
+    "sending_queue" (dict "queue_size" 5000) "retry_on_failure" (dict "max_elapsed_time" "10m")))
+  "resolver" (dict "static" (dict "hostnames" .Values.agent.gateways))) }}
+{{- else }}
+{{- $_ := set $exporters "otlp_grpc/gateway" (dict
+  "endpoint" .Values.agent.gatewayEndpoint
+  "tls" (dict "insecure" .Values.agent.gatewayInsecure)
+  "sending_queue" (dict "queue_size" 5000)
+  "retry_on_failure" (dict "max_elapsed_time" "10m")) }}
+{{- end }}
+{{- $telemetry := dict
+  "logs" (dict "level" "info")
+  "metrics" (dict "level" "normal" "readers" (list (dict "pull" (dict "exporter" (dict "prometheus" (dict "host" "0.0.0.0" "port" 8888)))))) }}
+{{- $cfg := dict
+  "extensions" (dict "burnwatch" $daemon)
+  "receivers" (dict "otlpfast" (dict "protocols" $protocols))
+  "connectors" (dict "slo" (dict))
+  "exporters" $exporters
+  "service" (dict "extensions" (list "burnwatch") "telemetry" $telemetry "pipelines" (dict
+    "traces" (dict "receivers" (list "otlpfast") "exporters" (list "slo"))
+    "metrics" (dict "receivers" (list "slo") "exporters" (list $exporter)))) }}
 {{- toYaml (mustMergeOverwrite $cfg (deepCopy .Values.config)) }}
 {{- end }}
 
