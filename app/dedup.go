@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -128,10 +129,7 @@ func (d *dedup) entries() []dedupEntry {
 		out = append(out, dedupEntry{Agent: k.agent, Flow: k.flow, Top: w.top, Bits: w.bits, At: w.at})
 	}
 	slices.SortFunc(out, func(a, b dedupEntry) int {
-		if c := strings.Compare(a.Agent, b.Agent); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Flow, b.Flow)
+		return cmp.Or(strings.Compare(a.Agent, b.Agent), strings.Compare(a.Flow, b.Flow))
 	})
 	return out
 }

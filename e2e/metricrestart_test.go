@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 )
 
+// restartMetricSpecs count bad requests and all requests (good follows).
 const restartMetricSpecs = `
 apiVersion: burnwatch.dev/v1
 kind: SLO
@@ -19,9 +20,9 @@ metadata: {name: api}
 spec:
   indicator:
     metric:
-      good:  {name: http.server.requests, match: [{attribute: http.response.status_code, lt: 500}]}
+      bad:   {name: http.server.requests, match: [{attribute: http.response.status_code, gte: 500}]}
       total: {name: http.server.requests}
-  target: 99
+  target: 99.5
   period: 2h
 `
 
