@@ -23,6 +23,10 @@ import (
 //	      http: {endpoint: localhost:4318}   # the collector's confighttp server settings
 //	  otlpfast/sidecar:
 //	    forward: true                        # also pass the requests on, to ship them
+//
+// In a metrics pipeline too, the same receiver (one per name, as the otlp
+// receiver) also takes OTLP metrics on the same servers and passes them on
+// as pdata, for the slo connector's metric SLIs.
 type Config struct {
 	// Extension names the burnwatch extension whose App counts the spans
 	// (default burnwatch).
@@ -61,6 +65,9 @@ type HTTPConfig struct {
 	ServerConfig confighttp.ServerConfig `mapstructure:",squash"`
 	// TracesURLPath is where traces are posted (default /v1/traces).
 	TracesURLPath string `mapstructure:"traces_url_path"`
+	// MetricsURLPath is where metrics are posted (default /v1/metrics),
+	// when the receiver is in a metrics pipeline.
+	MetricsURLPath string `mapstructure:"metrics_url_path"`
 
 	_ struct{}
 }
@@ -70,7 +77,7 @@ func createDefaultConfig() component.Config {
 	grpc := configgrpc.NewDefaultServerConfig()
 	grpc.NetAddr.Endpoint = "localhost:4317"
 	grpc.ReadBufferSize = 512 << 10
-	http := HTTPConfig{ServerConfig: confighttp.NewDefaultServerConfig(), TracesURLPath: "/v1/traces"}
+	http := HTTPConfig{ServerConfig: confighttp.NewDefaultServerConfig(), TracesURLPath: "/v1/traces", MetricsURLPath: "/v1/metrics"}
 	http.ServerConfig.NetAddr.Endpoint = "localhost:4318"
 	http.ServerConfig.TLS = configoptional.None[configtls.ServerConfig]()
 	http.ServerConfig.ReadHeaderTimeout = 0
@@ -88,8 +95,15 @@ func (c *Config) Validate() error {
 	if !c.Protocols.GRPC.HasValue() && !c.Protocols.HTTP.HasValue() {
 		errs = append(errs, errors.New("protocols: enable grpc, http or both (e.g. protocols: {grpc: {}})"))
 	}
-	if h := c.Protocols.HTTP.Get(); h != nil && !strings.HasPrefix(h.TracesURLPath, "/") {
-		errs = append(errs, fmt.Errorf("protocols.http.traces_url_path: %q must start with /", h.TracesURLPath))
+	if h := c.Protocols.HTTP.Get(); h != nil {
+		if !strings.HasPrefix(h.TracesURLPath, "/") {
+			errs = append(errs, fmt.Errorf("protocols.http.traces_url_path: %q must start with /", h.TracesURLPath))
+		}
+		if !strings.HasPrefix(h.MetricsURLPath, "/") {
+			errs = append(errs, fmt.Errorf("protocols.http.metrics_url_path: %q must start with /", h.MetricsURLPath))
+		} else if h.MetricsURLPath == h.TracesURLPath {
+			errs = append(errs, fmt.Errorf("protocols.http.metrics_url_path: %q is the traces path too", h.MetricsURLPath))
+		}
 	}
 	return errors.Join(errs...)
 }

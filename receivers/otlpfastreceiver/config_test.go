@@ -29,6 +29,9 @@ func TestLoadConfig(t *testing.T) {
 			if g.NetAddr.Endpoint != "localhost:4317" || h.ServerConfig.NetAddr.Endpoint != "localhost:4318" || h.TracesURLPath != "/v1/traces" {
 				t.Errorf("defaults = %q %q %q, want the otlp receiver's", g.NetAddr.Endpoint, h.ServerConfig.NetAddr.Endpoint, h.TracesURLPath)
 			}
+			if h.MetricsURLPath != "/v1/metrics" {
+				t.Errorf("metrics path %q, want the otlp receiver's /v1/metrics", h.MetricsURLPath)
+			}
 			if c.Extension != component.MustNewID("burnwatch") || c.TrustAnnotations || c.Forward {
 				t.Errorf("config = %+v", c)
 			}
@@ -50,6 +53,7 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{id: "no_protocols", validate: "protocols: enable grpc, http or both"},
 		{id: "bad_path", validate: `protocols.http.traces_url_path: "v1/traces" must start with /`},
+		{id: "same_paths", validate: `protocols.http.metrics_url_path: "/v1/traces" is the traces path too`},
 		{id: "unknown_key", unmarshal: "invalid keys: trust_annotation"},
 	}
 	for _, tt := range tests {

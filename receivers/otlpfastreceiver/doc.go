@@ -15,4 +15,9 @@
 //
 // With forward: true it also passes each accepted request on, as pdata, to
 // the rest of its pipeline, so a sidecar can ship traces to a backend.
+//
+// In a metrics pipeline as well, the same receiver (one per name, sharing
+// its servers) also takes OTLP metric export on the same ports and paths
+// as the otlp receiver, decoded as pdata and passed to that pipeline (the
+// slo connector's metric SLIs); metrics.go.
 package otlpfastreceiver

@@ -88,6 +88,10 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if m, ok := v.(*metricsRequest); ok {
+		m.data = data.Materialize()
+		return nil
+	}
 	req, ok := v.(*grpcRequest)
 	if !ok {
 		return fmt.Errorf("otlpfast: cannot decode into a %T", v)

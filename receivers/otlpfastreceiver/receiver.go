@@ -47,6 +47,11 @@ type fastReceiver struct {
 	cfg  *Config
 	set  receiver.Settings
 	next consumer.Traces
+	// nextMetrics takes the metrics it receives, when it is in a metrics
+	// pipeline (nil otherwise: metrics are then not served).
+	nextMetrics consumer.Metrics
+	// forget takes it out of the factory's receivers at shutdown.
+	forget func()
 
 	// Set by Start.
 	app *app.App
@@ -57,11 +62,13 @@ type fastReceiver struct {
 	// and the next request builds a decoder for the new ones.
 	cur atomic.Pointer[decoding]
 
-	grpc     *grpc.Server
-	http     *http.Server
-	addrs    [2]net.Addr // where the gRPC and HTTP servers listen, for tests
-	wg       sync.WaitGroup
-	stopOnce sync.Once
+	grpc      *grpc.Server
+	http      *http.Server
+	addrs     [2]net.Addr // where the gRPC and HTTP servers listen, for tests
+	wg        sync.WaitGroup
+	startOnce sync.Once
+	startErr  error
+	stopOnce  sync.Once
 }
 
 // decoding is a decoder for one set of flows and the scratch it uses.
@@ -82,12 +89,18 @@ type work struct {
 	req   grpcRequest
 }
 
-func newReceiver(cfg *Config, set receiver.Settings, next consumer.Traces) *fastReceiver {
-	return &fastReceiver{cfg: cfg, set: set, next: next}
+func newReceiver(cfg *Config, set receiver.Settings) *fastReceiver {
+	return &fastReceiver{cfg: cfg, set: set}
 }
 
-// Start finds the App and starts the servers.
+// Start finds the App and starts the servers; a receiver in two pipelines
+// starts once.
 func (r *fastReceiver) Start(ctx context.Context, host component.Host) error {
+	r.startOnce.Do(func() { r.startErr = r.start(ctx, host) })
+	return r.startErr
+}
+
+func (r *fastReceiver) start(ctx context.Context, host component.Host) error {
 	a, err := burnwatchextension.FindApp(host, r.cfg.Extension)
 	if err != nil {
 		return err
@@ -96,7 +109,7 @@ func (r *fastReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.observe == nil {
 		r.observe = a.Observe
 	}
-	r.m = newCounters(a)
+	r.m = newCounters(a, r.nextMetrics != nil)
 	if err := r.startGRPC(ctx, host); err != nil {
 		return err
 	}
@@ -119,6 +132,9 @@ func (r *fastReceiver) startGRPC(ctx context.Context, host component.Host) error
 		return fmt.Errorf("protocols.grpc: %w", err)
 	}
 	srv.RegisterService(&traceServiceDesc, r)
+	if r.nextMetrics != nil {
+		srv.RegisterService(&metricsServiceDesc, r)
+	}
 	ln, err := cfg.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("protocols.grpc: %w", err)
@@ -140,6 +156,9 @@ func (r *fastReceiver) startHTTP(ctx context.Context, host component.Host) error
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.TracesURLPath, r.serveHTTP)
+	if r.nextMetrics != nil {
+		mux.HandleFunc(cfg.MetricsURLPath, r.serveMetricsHTTP)
+	}
 	srv, err := cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, mux,
 		confighttp.WithErrorHandler(r.httpError))
 	if err != nil {
@@ -160,10 +179,14 @@ func (r *fastReceiver) startHTTP(ctx context.Context, host component.Host) error
 }
 
 // Shutdown stops the servers, letting requests in flight finish; it is
-// safe to call twice and without Start.
+// safe to call twice (a receiver in two pipelines is shut down twice) and
+// without Start.
 func (r *fastReceiver) Shutdown(ctx context.Context) error {
 	var err error
 	r.stopOnce.Do(func() {
+		if r.forget != nil {
+			r.forget()
+		}
 		if r.http != nil {
 			err = r.http.Shutdown(ctx)
 		}
@@ -318,6 +341,9 @@ func sanitize(s string) string {
 type counters struct {
 	grpc, http                transportCounters
 	endBeforeStart, invalidID *metrics.Counter
+	// metricsGRPC and metricsHTTP count metric export requests, when the
+	// receiver takes metrics.
+	metricsGRPC, metricsHTTP transportCounters
 }
 
 // transportCounters count a transport's requests by outcome.
@@ -325,17 +351,22 @@ type transportCounters struct {
 	accepted, partial, malformed, tooLarge, unsupported, refused, failed *metrics.Counter
 }
 
-func newCounters(a *app.App) counters {
-	transport := func(name string) transportCounters {
+func newCounters(a *app.App, withMetrics bool) counters {
+	transport := func(family, name string) transportCounters {
 		c := func(outcome string) *metrics.Counter {
-			return a.Counter(fmt.Sprintf(`burnwatch_receiver_requests_total{transport=%q,outcome=%q}`, name, outcome))
+			return a.Counter(fmt.Sprintf(`%s{transport=%q,outcome=%q}`, family, name, outcome))
 		}
 		return transportCounters{accepted: c("accepted"), partial: c("partial"), malformed: c("malformed"),
 			tooLarge: c("too_large"), unsupported: c("unsupported"), refused: c("refused"), failed: c("forward_failed")}
 	}
-	return counters{
-		grpc: transport("grpc"), http: transport("http"),
+	cs := counters{
+		grpc: transport("burnwatch_receiver_requests_total", "grpc"), http: transport("burnwatch_receiver_requests_total", "http"),
 		endBeforeStart: a.Counter(`burnwatch_receiver_spans_rejected_total{reason="end_before_start"}`),
 		invalidID:      a.Counter(`burnwatch_receiver_spans_rejected_total{reason="invalid_id"}`),
 	}
+	if withMetrics {
+		cs.metricsGRPC = transport("burnwatch_receiver_metric_requests_total", "grpc")
+		cs.metricsHTTP = transport("burnwatch_receiver_metric_requests_total", "http")
+	}
+	return cs
 }

@@ -63,7 +63,7 @@ func BenchmarkConsume(b *testing.B) {
 	host, a := burnwatchextensiontest.Start(b, nil, "../../bench/specs.yaml")
 	cfg := createDefaultConfig().(*Config)
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
-	r := newReceiver(cfg, receiverSettings(), nil)
+	r := newReceiver(cfg, receiverSettings())
 	if err := r.Start(context.Background(), host); err != nil {
 		b.Fatal(err)
 	}
