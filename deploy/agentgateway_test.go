@@ -97,6 +97,20 @@ func TestAgentForwardsToGateway(t *testing.T) {
 	if n := sample(page, `burnwatch_flow_events_total{flow="login"}`); n > 0 {
 		t.Errorf("the gateway counted %v login events: a client's burnwatch.flow passed the agent", n)
 	}
+	// The gateway takes OTLP metrics on its OTLP port too (for metric SLOs).
+	mresp, err := http.Post("http://127.0.0.1:"+gwHTTP+"/v1/metrics", "application/json",
+		strings.NewReader(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"cart.requests","sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{"asInt":"3","timeUnixNano":"1"}]}}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if mresp.StatusCode != http.StatusOK {
+		t.Errorf("POST /v1/metrics to the gateway: %s %s", mresp.Status, mb)
+	}
+	if n := sample(gateway.get(t, "/metrics"), `burnwatch_metric_points_total{outcome="unused"}`); n != 1 {
+		t.Errorf("the gateway's metric SLI runtime saw %v unused points, want the 1 sent", n)
+	}
 	agentPage := agent.get(t, "/metrics")
 	if n := sample(agentPage, `burnwatch_spans_classified_total{flow="checkout"}`); n != 3 {
 		t.Errorf("the agent classified %v checkout spans, want 3", n)

@@ -151,8 +151,13 @@ deep-merged over it.
   "metrics/agents" (dict "receivers" (list "otlp") "exporters" (list "slo"))
   "metrics/sli" (dict "receivers" (list "slo") "exporters" (list "nop"))) }}
 {{- else }}
+{{- /* OTLP metrics on the same ports, through the same otlpfast receiver, to the slo connector: metric SLOs. */}}
+{{- $_ := set $cfg "connectors" (dict "slo" (dict)) }}
 {{- $_ := set $cfg "exporters" (dict "nop" (dict)) }}
-{{- $_ := set $service "pipelines" (dict "traces" (dict "receivers" (list "otlpfast") "exporters" (list "nop"))) }}
+{{- $_ := set $service "pipelines" (dict
+  "traces" (dict "receivers" (list "otlpfast") "exporters" (list "nop"))
+  "metrics" (dict "receivers" (list "otlpfast") "exporters" (list "slo"))
+  "metrics/sli" (dict "receivers" (list "slo") "exporters" (list "nop"))) }}
 {{- end }}
 {{- $_ := set $cfg "service" $service }}
 {{- toYaml (mustMergeOverwrite $cfg (deepCopy .Values.config)) }}
