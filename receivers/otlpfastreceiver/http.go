@@ -29,30 +29,10 @@ const maxPrealloc = 4 << 20
 
 func (r *fastReceiver) serveHTTP(rw http.ResponseWriter, req *http.Request) {
 	t := &r.m.http
-	if req.Method != http.MethodPost {
-		t.unsupported.Inc()
-		writePlain(rw, http.StatusMethodNotAllowed, "405 method not allowed, supported: [POST]")
-		return
-	}
-	isJSON, ok := encodingOf(req.Header.Get("Content-Type"))
-	if !ok {
-		t.unsupported.Inc()
-		writePlain(rw, http.StatusUnsupportedMediaType, fmt.Sprintf("415 unsupported media type, supported: [%s, %s]", jsonType, protobufType))
-		return
-	}
 	w := r.getWork()
 	defer r.putWork(w)
-	data, err := readBody(req.Body, req.ContentLength, w)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			t.tooLarge.Inc()
-			writeStatus(rw, isJSON, http.StatusRequestEntityTooLarge, status.New(codes.InvalidArgument,
-				fmt.Sprintf("request body larger than %d bytes (protocols.http.max_request_body_size)", tooLarge.Limit)))
-			return
-		}
-		t.malformed.Inc()
-		writeStatus(rw, isJSON, http.StatusBadRequest, status.New(codes.InvalidArgument, "reading the body: "+sanitize(err.Error())))
+	data, isJSON, ok := readRequest(rw, req, w, t)
+	if !ok {
 		return
 	}
 	res, err := r.consume(req.Context(), w, data, isJSON, t)
@@ -66,6 +46,52 @@ func (r *fastReceiver) serveHTTP(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeBody(rw, protobufType, http.StatusOK, appendResponse(nil, res))
+}
+
+// readRequest reads an OTLP/HTTP export's body into w's buffer and says
+// whether it is JSON; when it cannot (not a POST, another Content-Type, a
+// body too large or cut short) it answers the request itself, counts it in
+// t and returns false.
+func readRequest(rw http.ResponseWriter, req *http.Request, w *work, t *transportCounters) (data []byte, isJSON, ok bool) {
+	if req.Method != http.MethodPost {
+		t.unsupported.Inc()
+		writePlain(rw, http.StatusMethodNotAllowed, "405 method not allowed, supported: [POST]")
+		return nil, false, false
+	}
+	if isJSON, ok = encodingOf(req.Header.Get("Content-Type")); !ok {
+		t.unsupported.Inc()
+		writePlain(rw, http.StatusUnsupportedMediaType, fmt.Sprintf("415 unsupported media type, supported: [%s, %s]", jsonType, protobufType))
+		return nil, false, false
+	}
+	data, err := readBody(req.Body, req.ContentLength, w)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			t.tooLarge.Inc()
+			writeStatus(rw, isJSON, http.StatusRequestEntityTooLarge, status.New(codes.InvalidArgument,
+				fmt.Sprintf("request body larger than %d bytes (protocols.http.max_request_body_size)", tooLarge.Limit)))
+			return nil, isJSON, false
+		}
+		t.malformed.Inc()
+		writeStatus(rw, isJSON, http.StatusBadRequest, status.New(codes.InvalidArgument, "reading the body: "+sanitize(err.Error())))
+		return nil, isJSON, false
+	}
+	return data, isJSON, true
+}
+
+// otlpRequest is an export request of pdata's otlp packages.
+type otlpRequest interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
+}
+
+// unmarshal decodes an export request in its encoding, as the otlp
+// receiver does.
+func unmarshal(req otlpRequest, data []byte, isJSON bool) error {
+	if isJSON {
+		return req.UnmarshalJSON(data)
+	}
+	return req.UnmarshalProto(data)
 }
 
 // httpError answers what confighttp refuses before the handler (an

@@ -2,8 +2,6 @@ package otlpfastreceiver
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -57,13 +55,7 @@ func metricsHandler(srv any, ctx context.Context, dec func(any) error, intercept
 // what it asks to be sent again.
 func (r *fastReceiver) consumeMetrics(ctx context.Context, data []byte, isJSON bool, t *transportCounters) error {
 	req := pmetricotlp.NewExportRequest()
-	var err error
-	if isJSON {
-		err = req.UnmarshalJSON(data)
-	} else {
-		err = req.UnmarshalProto(data)
-	}
-	if err != nil {
+	if err := unmarshal(req, data, isJSON); err != nil {
 		t.malformed.Inc()
 		return status.Error(codes.InvalidArgument, "metrics: "+sanitize(err.Error()))
 	}
@@ -91,28 +83,8 @@ func (r *fastReceiver) consumeMetrics(ctx context.Context, data []byte, isJSON b
 // serveMetricsHTTP is OTLP/HTTP for metrics: POST protobuf or JSON.
 func (r *fastReceiver) serveMetricsHTTP(rw http.ResponseWriter, req *http.Request) {
 	t := &r.m.metricsHTTP
-	if req.Method != http.MethodPost {
-		t.unsupported.Inc()
-		writePlain(rw, http.StatusMethodNotAllowed, "405 method not allowed, supported: [POST]")
-		return
-	}
-	isJSON, ok := encodingOf(req.Header.Get("Content-Type"))
+	data, isJSON, ok := readRequest(rw, req, &work{}, t)
 	if !ok {
-		t.unsupported.Inc()
-		writePlain(rw, http.StatusUnsupportedMediaType, fmt.Sprintf("415 unsupported media type, supported: [%s, %s]", jsonType, protobufType))
-		return
-	}
-	data, err := readBody(req.Body, req.ContentLength, &work{})
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			t.tooLarge.Inc()
-			writeStatus(rw, isJSON, http.StatusRequestEntityTooLarge, status.New(codes.InvalidArgument,
-				fmt.Sprintf("request body larger than %d bytes (protocols.http.max_request_body_size)", tooLarge.Limit)))
-			return
-		}
-		t.malformed.Inc()
-		writeStatus(rw, isJSON, http.StatusBadRequest, status.New(codes.InvalidArgument, "reading the body: "+sanitize(err.Error())))
 		return
 	}
 	if err := r.consumeMetrics(req.Context(), data, isJSON, t); err != nil {

@@ -291,13 +291,7 @@ func (r *fastReceiver) consume(ctx context.Context, w *work, data []byte, isJSON
 // forward passes the request on, as pdata, as the otlp receiver would.
 func (r *fastReceiver) forward(ctx context.Context, data []byte, isJSON bool) error {
 	req := ptraceotlp.NewExportRequest()
-	var err error
-	if isJSON {
-		err = req.UnmarshalJSON(data)
-	} else {
-		err = req.UnmarshalProto(data)
-	}
-	if err != nil {
+	if err := unmarshal(req, data, isJSON); err != nil {
 		// Only spans with ids pdata cannot hold get here: what cannot be
 		// shipped is refused whole, as the otlp receiver refuses it.
 		return status.Error(codes.InvalidArgument, "forward: "+sanitize(err.Error()))
