@@ -79,14 +79,8 @@ func TestAgentForwardsToGateway(t *testing.T) {
 		span(3, now, "shop", "/about", "login", false),
 	}
 	body := `{"resourceSpans":[` + strings.Join(spans, ",") + `]}`
-	resp, err := http.Post("http://127.0.0.1:"+agHTTP+"/v1/traces", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /v1/traces to the agent: %s %s", resp.Status, b)
+	if status, b := postJSON(t, "http://127.0.0.1:"+agHTTP+"/v1/traces", body); status != http.StatusOK {
+		t.Fatalf("POST /v1/traces to the agent: %d %s", status, b)
 	}
 
 	gateway.waitFor(t, "/metrics", func(status int, page string) bool {
@@ -98,15 +92,10 @@ func TestAgentForwardsToGateway(t *testing.T) {
 		t.Errorf("the gateway counted %v login events: a client's burnwatch.flow passed the agent", n)
 	}
 	// The gateway takes OTLP metrics on its OTLP port too (for metric SLOs).
-	mresp, err := http.Post("http://127.0.0.1:"+gwHTTP+"/v1/metrics", "application/json",
-		strings.NewReader(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"cart.requests","sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{"asInt":"3","timeUnixNano":"1"}]}}]}]}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := io.ReadAll(mresp.Body)
-	mresp.Body.Close()
-	if mresp.StatusCode != http.StatusOK {
-		t.Errorf("POST /v1/metrics to the gateway: %s %s", mresp.Status, mb)
+	metricsBody := `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"cart.requests",` +
+		`"sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{"asInt":"3","timeUnixNano":"1"}]}}]}]}]}`
+	if status, b := postJSON(t, "http://127.0.0.1:"+gwHTTP+"/v1/metrics", metricsBody); status != http.StatusOK {
+		t.Errorf("POST /v1/metrics to the gateway: %d %s", status, b)
 	}
 	if n := sample(gateway.get(t, "/metrics"), `burnwatch_metric_points_total{outcome="unused"}`); n != 1 {
 		t.Errorf("the gateway's metric SLI runtime saw %v unused points, want the 1 sent", n)
@@ -118,6 +107,19 @@ func TestAgentForwardsToGateway(t *testing.T) {
 	if n := sample(agentPage, `burnwatch_flow_events_total{flow="checkout"}`); n > 0 {
 		t.Errorf("the agent counted %v checkout events itself; only the gateway should", n)
 	}
+}
+
+// postJSON posts an OTLP/JSON body and returns the answer's status and
+// body.
+func postJSON(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // span is one resourceSpans element of OTLP/JSON: server span n of

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -75,15 +74,8 @@ func TestHelmScaleOutRuns(t *testing.T) {
 		}
 		want[flow] = w
 	}
-	resp, err := http.Post("http://"+otlpHTTP+"/v1/traces", "application/json",
-		strings.NewReader(`{"resourceSpans":[`+strings.Join(spans, ",")+`]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /v1/traces to the agent: %s %s", resp.Status, b)
+	if status, b := postJSON(t, "http://"+otlpHTTP+"/v1/traces", `{"resourceSpans":[`+strings.Join(spans, ",")+`]}`); status != http.StatusOK {
+		t.Fatalf("POST /v1/traces to the agent: %d %s", status, b)
 	}
 
 	counted := func() map[string][2]float64 {

@@ -139,7 +139,7 @@ func startDaemonWith(t *testing.T, dc *daemonConfig) *daemon {
 			*a = freeAddr(t)
 		}
 	}
-	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, specPath: specPath, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	d := &daemon{grpc: dc.grpc, http: dc.http, metrics: dc.metrics, specPath: specPath}
 	storage := ""
 	if dc.dataDir != "" {
 		storage = fmt.Sprintf("    storage: {directory: %q, checkpoint_interval: %s, wal_segment_size: 16384}\n", dc.dataDir, cmp.Or(dc.checkpoint, "1s"))
@@ -192,6 +192,16 @@ service:
 		d.cmd = exec.Command(clockBinary, "--config", cfgPath)
 		d.cmd.Env = append(os.Environ(), "BURNWATCH_TEST_CLOCK="+dc.clock.env())
 	}
+	d.run(t)
+	d.waitListening(t, d.grpc)
+	return d
+}
+
+// run starts d.cmd with its output collected, and stops it with SIGTERM
+// when the test ends, showing its output if the test failed.
+func (d *daemon) run(t *testing.T) {
+	t.Helper()
+	d.stdout, d.stderr, d.exited = &lineLog{}, &lineLog{}, make(chan struct{})
 	stdout, _ := d.cmd.StdoutPipe()
 	stderr, _ := d.cmd.StderrPipe()
 	if err := d.cmd.Start(); err != nil {
@@ -203,25 +213,32 @@ service:
 	t.Cleanup(func() {
 		d.stop()
 		if t.Failed() {
-			t.Logf("burnwatch stderr:\n%s\nstdout:\n%s", d.stderr, d.stdout)
+			t.Logf("burnwatch (grpc %s) stderr:\n%s\nstdout:\n%s", d.grpc, d.stderr, d.stdout)
 		}
 	})
+}
+
+// waitListening waits until every address accepts connections, for at
+// most 20 s, failing if the daemon exits first.
+func (d *daemon) waitListening(t *testing.T, addrs ...string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", d.grpc, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return d
+	for _, addr := range addrs {
+		for {
+			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case <-d.exited:
+				t.Fatalf("burnwatch exited at start:\n%s", d.stderr)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("burnwatch did not listen on %s:\n%s", addr, d.stderr)
+			}
+			time.Sleep(50 * time.Millisecond) // polling a real process, not standing in for a clock
 		}
-		select {
-		case <-d.exited:
-			t.Fatalf("burnwatch exited at start:\n%s", d.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("burnwatch did not listen on %s:\n%s", d.grpc, d.stderr)
-		}
-		time.Sleep(50 * time.Millisecond) // polling a real process, not standing in for a clock
 	}
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,9 +21,10 @@ import (
 	"github.com/burnwatch/burnwatch/app"
 )
 
-// defaultConfigSpecs: every span of the shop service, and the requests
-// metric of each exporter's own service.
-const defaultConfigSpecs = `
+// defaultConfigSpecs: every span of the shop service, and for each of
+// services (cart-grpc, cart-http) an SLO on its own requests metric.
+func defaultConfigSpecs(services ...string) string {
+	out := `
 apiVersion: burnwatch.dev/v1
 kind: Flow
 metadata: {name: shop}
@@ -33,29 +35,23 @@ apiVersion: burnwatch.dev/v1
 kind: SLO
 metadata: {name: shop-availability}
 spec: {flow: shop, target: 99, period: 2h}
----
-apiVersion: burnwatch.dev/v1
-kind: SLO
-metadata: {name: cart-grpc}
-spec:
-  indicator:
-    metric:
-      bad:   {name: cart.requests, match: [{attribute: service.name, equals: cart-grpc}, {attribute: outcome, equals: error}]}
-      total: {name: cart.requests, match: [{attribute: service.name, equals: cart-grpc}]}
-  target: 99
-  period: 2h
----
-apiVersion: burnwatch.dev/v1
-kind: SLO
-metadata: {name: cart-http}
-spec:
-  indicator:
-    metric:
-      bad:   {name: cart.requests, match: [{attribute: service.name, equals: cart-http}, {attribute: outcome, equals: error}]}
-      total: {name: cart.requests, match: [{attribute: service.name, equals: cart-http}]}
-  target: 99
-  period: 2h
 `
+	for _, svc := range services {
+		out += fmt.Sprintf(`---
+apiVersion: burnwatch.dev/v1
+kind: SLO
+metadata: {name: %[1]s}
+spec:
+  indicator:
+    metric:
+      bad:   {name: cart.requests, match: [{attribute: service.name, equals: %[1]s}, {attribute: outcome, equals: error}]}
+      total: {name: cart.requests, match: [{attribute: service.name, equals: %[1]s}]}
+  target: 99
+  period: 2h
+`, svc)
+	}
+	return out
+}
 
 // TestDefaultConfigTakesTracesAndMetrics runs the binary on its embedded
 // default config (no --config), placed by its environment knobs: an OTel
@@ -64,43 +60,18 @@ spec:
 func TestDefaultConfigTakesTracesAndMetrics(t *testing.T) {
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "slos.yaml")
-	if err := os.WriteFile(specPath, []byte(defaultConfigSpecs), 0o644); err != nil {
+	if err := os.WriteFile(specPath, []byte(defaultConfigSpecs("cart-grpc", "cart-http")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{grpc: freeAddr(t), http: freeAddr(t), metrics: freeAddr(t), stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	d := &daemon{grpc: freeAddr(t), http: freeAddr(t), metrics: freeAddr(t)}
 	_, telemetryPort, _ := net.SplitHostPort(freeAddr(t))
 	d.cmd = exec.Command(binary)
 	d.cmd.Dir = dir
 	d.cmd.Env = append(os.Environ(), "BURNWATCH_SPECS="+specPath, "BURNWATCH_DATA_DIR="+filepath.Join(dir, "data"),
 		"BURNWATCH_OTLP_GRPC_ENDPOINT="+d.grpc, "BURNWATCH_OTLP_HTTP_ENDPOINT="+d.http, "BURNWATCH_METRICS_ENDPOINT="+d.metrics,
 		"BURNWATCH_HEALTH_ENDPOINT="+freeAddr(t), "BURNWATCH_TELEMETRY_PORT="+telemetryPort)
-	stdout, _ := d.cmd.StdoutPipe()
-	stderr, _ := d.cmd.StderrPipe()
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go d.stdout.collect(stdout)
-	go d.stderr.collect(stderr)
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(func() {
-		d.stop()
-		if t.Failed() {
-			t.Logf("burnwatch stderr:\n%s", d.stderr)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for _, addr := range []string{d.grpc, d.http, d.metrics} {
-		for {
-			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("burnwatch did not listen on %s:\n%s", addr, d.stderr)
-			}
-			time.Sleep(50 * time.Millisecond) // polling a real process
-		}
-	}
+	d.run(t)
+	d.waitListening(t, d.grpc, d.http, d.metrics)
 
 	traffic := makeTraffic(9, 3, 300)
 	newExporter(t, d.grpc).send(t, traffic.spans)
@@ -136,7 +107,7 @@ func TestDefaultConfigTakesTracesAndMetrics(t *testing.T) {
 		"cart-grpc":         {40, 3},
 		"cart-http":         {40, 4},
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var list app.SLOList
 		getJSON(t, d.metrics, "/api/v1/slos", &list)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -175,41 +174,10 @@ func startProcess(t *testing.T, specPath, httpAddr, grpcAddr, format string, arg
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{grpc: grpcAddr, metrics: httpAddr, specPath: specPath, stdout: &lineLog{}, stderr: &lineLog{}, exited: make(chan struct{})}
+	d := &daemon{grpc: grpcAddr, metrics: httpAddr, specPath: specPath}
 	d.cmd = exec.Command(binary, "--config", cfgPath)
-	stdout, _ := d.cmd.StdoutPipe()
-	stderr, _ := d.cmd.StderrPipe()
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go d.stdout.collect(stdout)
-	go d.stderr.collect(stderr)
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(func() {
-		d.stop()
-		if t.Failed() {
-			t.Logf("burnwatch (grpc %s) stderr:\n%s", grpcAddr, d.stderr)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for _, addr := range []string{grpcAddr, httpAddr} {
-		for {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-d.exited:
-				t.Fatalf("burnwatch exited at start:\n%s", d.stderr)
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("burnwatch did not listen on %s:\n%s", addr, d.stderr)
-			}
-			time.Sleep(50 * time.Millisecond) // polling a real process
-		}
-	}
+	d.run(t)
+	d.waitListening(t, grpcAddr, httpAddr)
 	return d
 }
 
