@@ -22,6 +22,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/burnwatch/burnwatch/extensions/burnwatchextension/burnwatchextensiontest"
 )
 
 // startBoth starts one receiver made for a traces and a metrics pipeline
@@ -182,3 +184,29 @@ func (f consumerFunc) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) er
 	return f(ctx, md)
 }
 func (consumerFunc) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+// TestTracesOnlyInATracesPipeline: a receiver in a metrics pipeline alone
+// serves no traces, as the otlp receiver.
+func TestTracesOnlyInATracesPipeline(t *testing.T) {
+	host, _ := burnwatchextensiontest.Start(t, nil, specs)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Protocols.GRPC.GetOrInsertDefault().NetAddr.Endpoint = "127.0.0.1:0"
+	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+	rcv, err := NewFactory().CreateMetrics(context.Background(), receiverSettings(), cfg, new(consumertest.MetricsSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rcv.Start(context.Background(), host); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rcv.Shutdown(context.Background()) })
+	r := rcv.(*fastReceiver)
+	resp, _ := post(t, client(t), "http://"+r.addrs[1].String()+"/v1/traces", protobufType, nil)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /v1/traces: %s, want 404", resp.Status)
+	}
+	resp, _ = post(t, client(t), "http://"+r.addrs[1].String()+"/v1/metrics", jsonType, []byte("{}"))
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /v1/metrics: %s, want 200", resp.Status)
+	}
+}

@@ -47,8 +47,9 @@ type fastReceiver struct {
 	cfg  *Config
 	set  receiver.Settings
 	next consumer.Traces
-	// nextMetrics takes the metrics it receives, when it is in a metrics
-	// pipeline (nil otherwise: metrics are then not served).
+	// next is set when it is in a traces pipeline (traces are served only
+	// then, as the otlp receiver serves them), nextMetrics when it is in a
+	// metrics pipeline (metrics likewise).
 	nextMetrics consumer.Metrics
 	// forget takes it out of the factory's receivers at shutdown.
 	forget func()
@@ -131,7 +132,9 @@ func (r *fastReceiver) startGRPC(ctx context.Context, host component.Host) error
 	if err != nil {
 		return fmt.Errorf("protocols.grpc: %w", err)
 	}
-	srv.RegisterService(&traceServiceDesc, r)
+	if r.next != nil {
+		srv.RegisterService(&traceServiceDesc, r)
+	}
 	if r.nextMetrics != nil {
 		srv.RegisterService(&metricsServiceDesc, r)
 	}
@@ -155,7 +158,9 @@ func (r *fastReceiver) startHTTP(ctx context.Context, host component.Host) error
 		return nil
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(cfg.TracesURLPath, r.serveHTTP)
+	if r.next != nil {
+		mux.HandleFunc(cfg.TracesURLPath, r.serveHTTP)
+	}
 	if r.nextMetrics != nil {
 		mux.HandleFunc(cfg.MetricsURLPath, r.serveMetricsHTTP)
 	}
