@@ -2,6 +2,7 @@ package otlpwire
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,5 +117,25 @@ func TestEventFields(t *testing.T) {
 	}
 	if b.Flow[0] != 0 {
 		t.Errorf("flow index = %d, want 0 (checkout)", b.Flow[0])
+	}
+}
+
+// TestUnusedBadIDError: a request refused for a bad id in deprecated scope
+// spans says why, once, in protobuf and in JSON.
+func TestUnusedBadIDError(t *testing.T) {
+	d := decoders(t)["many keys"]
+	for _, s := range seeds() {
+		if s.name != "deprecated-short-span-id" && s.name != "json-deprecated-bad-id" {
+			continue
+		}
+		b := d.NewBatch()
+		err := d.DecodeProto(b, s.data)
+		if s.isJSON {
+			err = d.DecodeJSON(b, s.data)
+		}
+		if !errors.Is(err, ErrMalformed) || strings.Count(err.Error(), "malformed OTLP request") != 1 ||
+			!strings.Contains(err.Error(), "deprecated scope spans") {
+			t.Errorf("%s: %v, want one malformed request naming the deprecated scope spans", s.name, err)
+		}
 	}
 }

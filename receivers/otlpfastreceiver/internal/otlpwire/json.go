@@ -3,6 +3,7 @@ package otlpwire
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -51,6 +52,9 @@ func (d *Decoder) DecodeJSON(b *Batch, data []byte) error {
 		b.Reset()
 		if j.deep {
 			return errDepth
+		}
+		if errors.Is(it.Error, ErrMalformed) {
+			return it.Error // set by the walk itself, already saying so
 		}
 		return fmt.Errorf("%w: %v", ErrMalformed, it.Error)
 	}
