@@ -216,11 +216,10 @@ func decodeMarks(data []byte) (time.Time, []mergeMark, error) {
 // merge runs fn, which marks and merges a gateway's aggregates into engine
 // and returns the marks (and whether it merged anything: past
 // dedupMaxEntries a merge is not remembered), and writes what it merged
-// with the marks as one
-// record; all under the lock a checkpoint cuts the engine and saves the
-// gateway's memory under, so that a checkpoint holds a merge's counts
-// exactly when it holds its marks. While storage is closed the delta is
-// taken all the same and dropped, as appendDelta does.
+// with the marks as one record; all under the lock a checkpoint cuts the
+// engine and saves the gateway's memory under, so that a checkpoint holds
+// a merge's counts exactly when it holds its marks. While storage is
+// closed the delta is taken all the same and dropped, as appendDelta does.
 func (p *persistence) merge(engine *slo.Engine, now time.Time, fn func() ([]mergeMark, bool)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -88,9 +88,15 @@ func TestMergedRecordRoundTrip(t *testing.T) {
 	if err != nil || !gotAt.Equal(at) || !reflect.DeepEqual(got, marks) {
 		t.Fatalf("decoded %v %+v %v, want %v %+v", gotAt, got, err, at, marks)
 	}
-	for cut := range len(rest) {
-		if _, _, err := decodeMarks(rest[:cut]); !errors.Is(err, errMergedRecord) {
-			t.Fatalf("cut at %d of %d: %v, want errMergedRecord", cut, len(rest), err)
+	// A record cut anywhere (a torn write) is refused, in its delta or in
+	// its marks.
+	for cut := range len(data) {
+		_, marks, err := splitMerged(data[:cut])
+		if err == nil {
+			_, _, err = decodeMarks(marks)
+		}
+		if !errors.Is(err, errMergedRecord) {
+			t.Fatalf("record cut at %d of %d: %v, want errMergedRecord", cut, len(data), err)
 		}
 	}
 	if _, _, err := decodeMarks(append(rest, 0)); !errors.Is(err, errMergedRecord) {
