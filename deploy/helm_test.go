@@ -160,6 +160,11 @@ func checkScaleOut(t *testing.T, objs []object, kinds map[string]object, gateway
 	if got := pipeline("metrics/agents") + " " + pipeline("traces") + " " + pipeline("metrics/sli"); got != "[otlp] <nil> [slo] [otlp] [flow] [slo] [slo] <nil> [nop]" {
 		t.Errorf("merging gateway's pipelines: %s", got)
 	}
+	// Its spans come from applications (agents send counts): a client's
+	// own burnwatch.flow must not choose the flow that pages.
+	if trust := get(cfg, "processors", "flow", "trust_annotations"); trust == true {
+		t.Error("merging gateway: the flow processor trusts the spans' annotations")
+	}
 	if ss := kinds["StatefulSet"]; ss == nil || fmt.Sprint(get(ss, "spec", "replicas")) != fmt.Sprint(replicas) {
 		t.Errorf("merging gateway: want a StatefulSet of %d replicas", replicas)
 	}

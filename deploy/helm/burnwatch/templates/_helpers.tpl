@@ -119,9 +119,14 @@ deep-merged over it.
 {{- $_ := set $cfg "receivers" (dict "otlp" (dict "protocols" $protocols)) }}
 {{- $_ := set $cfg "processors" (dict "flow" (dict)) }}
 {{- else if $merges }}
-{{- /* Agents' aggregates are OTLP metrics, which only the otlp receiver takes; spans beside them go through the flow processor. */}}
+{{- /*
+Agents' aggregates are OTLP metrics, which only the otlp receiver takes;
+spans beside them go through the flow processor. Those spans come from
+applications, not from agents (which send counts), so a client's own
+burnwatch.flow is never trusted here.
+*/}}
 {{- $_ := set $cfg "receivers" (dict "otlp" (dict "protocols" $protocols)) }}
-{{- $_ := set $cfg "processors" (dict "flow" (dict "trust_annotations" .Values.gateway.trustAnnotations)) }}
+{{- $_ := set $cfg "processors" (dict "flow" (dict)) }}
 {{- else }}
 {{- /* otlpfast: OTLP bytes straight to flow events, the otlp receiver, flow processor and slo connector in one. */}}
 {{- $fast := dict "protocols" $protocols }}
