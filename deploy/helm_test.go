@@ -115,6 +115,12 @@ func TestHelmChart(t *testing.T) {
 			t.Errorf("no values file under ci/ checks mode %s", m)
 		}
 	}
+	t.Run("aggregating agent without a gateway", func(t *testing.T) {
+		out, err := tryCommand(nil, nil, helm, "template", "burnwatch", chart, "--set", "mode=agent", "--set", "agent.aggregate=true")
+		if err == nil || !strings.Contains(out, "agent.gatewayEndpoint or agent.gateways") {
+			t.Errorf("helm template with agent.aggregate and nowhere to send: want an error naming the keys, got %v\n%s", err, out)
+		}
+	})
 	t.Run("unknown mode", func(t *testing.T) {
 		out, err := tryCommand(nil, nil, helm, "template", "burnwatch", chart, "--set", "mode=proxy")
 		if err == nil || !strings.Contains(out, "mode:") {
