@@ -138,6 +138,17 @@ type core struct {
 	digest [32]byte
 }
 
+// isKnown reports whether ev's flow is one the specs define, or a group of
+// a grouped flow. An event the core's classifier named (Ref) needs no
+// hashing of its name.
+func (c *core) isKnown(ev *slo.Event) bool {
+	if r := int(ev.Ref) - 1; r >= 0 && r < len(c.flows.names) && c.flows.names[r] == ev.Flow {
+		return true
+	}
+	_, ok := c.known[ev.Flow]
+	return ok
+}
+
 // loadCore reads cfg's spec files and builds their engine and flows.
 func loadCore(cfg Config, groups *groupRegistry) (*core, error) {
 	digest, err := specDigest(cfg.Files)
@@ -168,6 +179,7 @@ func newCore(cfg Config, specSet *specs.Set, digest [32]byte, groups *groupRegis
 	if err != nil {
 		return nil, err
 	}
+	engine.IndexFlows(fl.names)
 	return &core{specs: specSet, engine: engine, flows: fl, known: known, digest: digest}, nil
 }
 
@@ -297,7 +309,7 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 	kept := evs[:0]
 	adopted := false
 	for _, ev := range evs {
-		if _, ok := c.known[ev.Flow]; !ok {
+		if !c.isKnown(&ev) {
 			// A group an agent made of a flow grouped here too.
 			name, ok := a.reload.groups.adopt(ev.Flow)
 			if !ok {
@@ -312,7 +324,7 @@ func (a *App) observe(now time.Time, evs []slo.Event) error {
 		a.syncGroups()
 		a.swapMu.RLock()
 		c = a.core.Load()
-		kept = slices.DeleteFunc(kept, func(ev slo.Event) bool { _, ok := c.known[ev.Flow]; return !ok })
+		kept = slices.DeleteFunc(kept, func(ev slo.Event) bool { return !c.isKnown(&ev) })
 	}
 	if n := len(evs) - len(kept); n > 0 {
 		a.counters.unknownFlow.Add(uint64(n))

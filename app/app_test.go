@@ -34,6 +34,15 @@ func TestEventsBecomeAlertsAndMetrics(t *testing.T) {
 	// 10 checkout events: 3 errors, 2 slow (400 ms > 300 ms threshold), and
 	// 4 of a flow no spec defines.
 	evs := append(events(10, "checkout", now, 3, 2), events(4, "invented", now, 4, 0)...)
+	// Refs as a classifier sets them, and the invented flow's naming
+	// checkout's: a Ref is a hint, the name decides.
+	i, ok := a.Flows().Classifier().Index("checkout")
+	if !ok {
+		t.Fatal("no checkout flow")
+	}
+	for j := range evs[5:] {
+		evs[5+j].Ref = uint32(i) + 1
+	}
 	if err := a.observe(now, evs); err != nil {
 		t.Fatal(err)
 	}

@@ -113,10 +113,10 @@ func (a *App) holdBatch(now time.Time, evs []slo.Event) (bool, error) {
 		return false, nil
 	}
 	// The core cannot change while restoring (swapMu is held).
-	known := a.core.Load().known
+	c := a.core.Load()
 	kept := make([]slo.Event, 0, len(evs))
 	for _, ev := range evs {
-		if _, ok := known[ev.Flow]; !ok {
+		if !c.isKnown(&ev) {
 			if _, _, ok := a.reload.groups.parse(ev.Flow); ok {
 				// A group an agent made, new here: the batch waits for
 				// the restore and adopts it then (observe).

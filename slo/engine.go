@@ -88,6 +88,11 @@ type Engine struct {
 	mu       sync.RWMutex
 	flows    map[string]*flowState
 	flowList []*flowState
+	// refs are the flows by Event.Ref (see IndexFlows), each with the
+	// name it was given for: an event takes the flow only if its Flow is
+	// that name, which costs no more than comparing two pointers when the
+	// producer named the event with the same string.
+	refs []flowRef
 
 	events, late, tooLate, future, overflow atomic.Uint64
 	// firstEval is the now of the first Evaluate (noTime before): a flow
@@ -338,7 +343,7 @@ func (e *Engine) find(evs []Event, found *[observeChunk]*flowState) {
 			found[i] = found[i-1]
 			continue
 		}
-		f := e.flows[evs[i].Flow]
+		f := e.eventFlow(&evs[i])
 		found[i] = f
 		if f != nil {
 			for _, s := range f.slos {
@@ -348,6 +353,38 @@ func (e *Engine) find(evs []Event, found *[observeChunk]*flowState) {
 	}
 	e.mu.RUnlock()
 	e.found.Add(int64(n)) // kept, so that the reads are not left out
+}
+
+// flowRef is a flow of Engine.refs and the name it is found by.
+type flowRef struct {
+	name string
+	f    *flowState
+}
+
+// eventFlow returns the flow of ev, nil for a flow not tracked; e.mu must be
+// read-locked.
+func (e *Engine) eventFlow(ev *Event) *flowState {
+	if r := int(ev.Ref) - 1; r >= 0 && r < len(e.refs) && e.refs[r].f != nil && e.refs[r].name == ev.Flow {
+		return e.refs[r].f
+	}
+	return e.flows[ev.Flow]
+}
+
+// IndexFlows lets events name their flow by Ref as well: an event whose
+// Ref is i+1 and whose Flow is names[i] is found without hashing its name
+// (with thousands of flows, the map's lookups are cache misses). Producers
+// that classify with a flows.Classifier pass its flow names in its order,
+// and set Ref from the index it returns. The names that are no flow of
+// the engine's yet are looked up by name, as events without a Ref are.
+func (e *Engine) IndexFlows(names []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.refs = make([]flowRef, len(names))
+	for i, name := range names {
+		if f := e.flows[name]; f != nil {
+			e.refs[i] = flowRef{name: name, f: f}
+		}
+	}
 }
 
 // Stats returns the engine's counters.

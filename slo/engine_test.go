@@ -319,3 +319,43 @@ func TestNewEngineRejectsBadSpecs(t *testing.T) {
 		t.Fatal("duplicate name accepted")
 	}
 }
+
+// An event's Ref is a hint: the engine takes the flow at it only when its
+// name is the event's, so a stale, wrong or out-of-range Ref counts the
+// event where its name says, as an event without one.
+func TestRefIsOnlyAHint(t *testing.T) {
+	specs := []Spec{availability("a", "a", time.Hour, nil), availability("b", "b", time.Hour, nil)}
+	withRefs := mustEngine(t, specs, Options{})
+	// "x" is no flow yet: it is made by its first event, as without Ref.
+	withRefs.IndexFlows([]string{"b", "x", "a"})
+	byName := mustEngine(t, specs, Options{})
+	evs := func(ref bool) []Event {
+		out := []Event{ev("a", base, false), ev("a", base, true), ev("b", base, false), ev("x", base, true), ev("a", base, false)}
+		if ref {
+			// Right, right, naming "b" for an "a" event, naming a flow
+			// the engine lacks, out of range.
+			for i, r := range []uint32{3, 3, 3, 2, 9} {
+				out[i].Ref = r
+			}
+		}
+		return out
+	}
+	withRefs.Observe(base, evs(true))
+	byName.Observe(base, evs(false))
+	got, want := withRefs.Flows(), byName.Flows()
+	if len(got) != 3 || len(got) != len(want) {
+		t.Fatalf("flows = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("flow %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	now := base.Add(time.Minute)
+	wantSt := byName.Evaluate(now)
+	for i, st := range withRefs.Evaluate(now) {
+		if st.Period.Total != wantSt[i].Period.Total || st.Period.Bad != wantSt[i].Period.Bad || st.Period.Total == 0 {
+			t.Fatalf("slo %s: %+v, want %+v", st.SLO.Name, st.Period, wantSt[i].Period)
+		}
+	}
+}

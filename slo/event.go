@@ -11,6 +11,11 @@ type Event struct {
 	End      int64
 	Duration time.Duration
 	Error    bool
-	TraceID  [16]byte
-	SpanID   [8]byte
+	// Ref, when not 0, is where the engine may find Flow without hashing
+	// it: 1 + the flow's index in the names given to Engine.IndexFlows.
+	// It is only a hint: an event whose Ref names another flow, or none,
+	// is looked up by Flow. (It fills padding: an Event stays 64 bytes.)
+	Ref     uint32
+	TraceID [16]byte
+	SpanID  [8]byte
 }

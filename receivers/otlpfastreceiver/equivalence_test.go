@@ -168,7 +168,7 @@ func TestEquivalenceWithUpstream(t *testing.T) {
 			scratch := start(t, setup{cfg: func(c *Config) { c.TrustAnnotations = trust }})
 			c := client(t)
 			conn := dial(t, fast.grpcAddr())
-			compared, events, refused, skipped := 0, 0, 0, 0
+			compared, events, refused, skipped, refs := 0, 0, 0, 0, 0
 			for i, r := range reqs {
 				req := ptraceotlp.NewExportRequest()
 				var perr error
@@ -237,6 +237,7 @@ func TestEquivalenceWithUpstream(t *testing.T) {
 					t.Errorf("%s: %d spans rejected, want the %d that end before they start", r.name, rejected, backwards)
 				}
 				want, got := up.take(), fast.takeEvents()
+				refs += takeRefs(t, fast.app, got)
 				if len(want) == 0 {
 					want = nil
 				}
@@ -251,9 +252,12 @@ func TestEquivalenceWithUpstream(t *testing.T) {
 			if !reflect.DeepEqual(g, w) {
 				t.Errorf("counts differ:\nfast:     %v\nupstream: %v", g, w)
 			}
-			t.Logf("%d requests compared (%d events), %d refused by pdata, %d skipped (repeated annotations, deep JSON)", compared, events, refused, skipped)
+			t.Logf("%d requests compared (%d events, %d with a Ref), %d refused by pdata, %d skipped (repeated annotations, deep JSON)", compared, events, refs, refused, skipped)
 			if compared < len(reqs)/2 || events < 300 {
 				t.Errorf("compared %d requests and %d events of %d: the test is not testing", compared, events, len(reqs))
+			}
+			if refs < events/4 {
+				t.Errorf("%d of %d events have a Ref: the engine hashes the names of the others", refs, events)
 			}
 		})
 	}
@@ -405,4 +409,23 @@ func jsonDepth(data []byte) int {
 		}
 	}
 	return most
+}
+
+// takeRefs checks that each event's Ref, when set, names its flow in the
+// App's classifier, and clears it: the upstream path reads annotations and
+// sets none, and a Ref is only a hint (slo.Event). It returns how many
+// events had one.
+func takeRefs(t *testing.T, a *app.App, evs []slo.Event) int {
+	t.Helper()
+	n := 0
+	for i := range evs {
+		if r := evs[i].Ref; r != 0 {
+			if name := a.Flows().Name(int(r - 1)); name != evs[i].Flow {
+				t.Fatalf("event of flow %q has the Ref of flow %q", evs[i].Flow, name)
+			}
+			evs[i].Ref = 0
+			n++
+		}
+	}
+	return n
 }

@@ -254,7 +254,8 @@ func (d *Decoder) finish(b *Batch, s *span, vals []flows.Value) {
 	if d.group != nil && d.cls.Grouped(r.Flow) {
 		ev.Flow = d.group(r.Flow, in)
 	} else {
-		ev.Flow = d.cls.Name(r.Flow)
+		// Ref spares the engine hashing the name (slo.Engine.IndexFlows).
+		ev.Flow, ev.Ref = d.cls.Name(r.Flow), uint32(r.Flow)+1
 	}
 	ev.Error = r.Error
 	b.Events = append(b.Events, ev)

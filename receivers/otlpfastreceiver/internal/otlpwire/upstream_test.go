@@ -98,7 +98,7 @@ func classify(cls *flows.Classifier, trust bool, in *flows.Input, keys []string,
 		}
 		return
 	}
-	ev.Flow, ev.Error = cls.Name(res.Flow), res.Error
+	ev.Flow, ev.Ref, ev.Error = cls.Name(res.Flow), uint32(res.Flow)+1, res.Error
 	r.events = append(r.events, ev)
 	r.flow = append(r.flow, int32(res.Flow))
 }
