@@ -26,7 +26,7 @@ func (e *Engine) AppendDelta(b []byte) []byte {
 // changed says the flow has something for a delta. f.mu must be held.
 func (f *flowState) changed() bool {
 	if f.events.Load() != f.reportedEvents || f.errors.Load() != f.reportedErrors ||
-		f.lastEvent.Load() != f.reportedLast || f.pend != nil && len(f.pend.entries) > 0 {
+		f.lastEvent.Load() != f.reportedLast || f.pend != nil && len(f.pend.entries) > 0 || f.stagedAsValues() {
 		return true
 	}
 	for _, s := range f.slos {
@@ -51,14 +51,21 @@ func (f *flowState) appendDelta(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, f.lat.fp)
 	b = binary.AppendUvarint(b, uint64(f.lat.base))
 	hasEntries := false
-	if p := f.pend; p != nil {
+	if f.stagedAsValues() {
+		// One entry: the staged slot's latencies that no delta holds.
+		b = binary.AppendUvarint(b, 1)
+		b = binary.AppendVarint(b, f.stageK)
+		b = appendValues(append(b, entryValues), f.stageBuf[f.inPend:f.stageN])
+		f.inPend = f.stageN
+		hasEntries = true
+	} else if p := f.pend; p != nil {
 		slices.SortFunc(p.entries, func(a, b slotHist) int { return cmp.Compare(a.k, b.k) })
 		b = binary.AppendUvarint(b, uint64(len(p.entries)))
 		prev := int64(0)
 		for _, en := range p.entries {
 			b = binary.AppendVarint(b, en.k-prev)
 			prev = en.k
-			b = appendHist(b, en.h)
+			b = appendHist(append(b, entryHist), en.h)
 		}
 		hasEntries = len(p.entries) > 0
 		p.reset()
@@ -81,6 +88,24 @@ func (f *flowState) appendDelta(b []byte) []byte {
 	}
 	return b
 }
+
+// stagedAsValues says the next delta takes the flow's staged latencies
+// as they are, rather than recorded into a pending histogram first: when
+// nothing else is pending and they are still in stageBuf. With thousands
+// of flows a batch brings most flows a latency or two, and a histogram
+// costs a cache miss or two to fill, encode and clear for each; a value
+// costs a few bytes. A replay records them into the histogram the other
+// way would have written (deltaFlow), so the state is the same. f.mu
+// must be held.
+func (f *flowState) stagedAsValues() bool {
+	return f.pend != nil && len(f.pend.entries) == 0 && f.staged && f.inPend < f.stageN && f.stageN <= len(f.stageBuf)
+}
+
+// A delta's latency entry (from version 4) is a histogram or values.
+const (
+	entryHist   = 0
+	entryValues = 1
+)
 
 func (s *sloState) appendDelta(b []byte) []byte {
 	b = appendString(b, s.spec.Name)
@@ -254,12 +279,12 @@ func (d *decoder) deltaFlow() deltaFlow {
 		d.fail("base %d", base)
 	}
 	df.base = int64(base)
-	n := d.count(5)
+	n := d.count(4)
 	k := int64(0)
 	for i := range n {
 		k = d.slot(k, i, df.base)
 		h := new(sketch.Histogram)
-		d.hist(h)
+		d.entry(h)
 		if d.err != nil {
 			return df
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/burnwatch/burnwatch/slo/sketch"
@@ -32,6 +33,15 @@ func appendHist(b []byte, h *sketch.Histogram) []byte {
 	b = append(b, 0, 0, 0, 0)
 	b, _ = h.AppendBinary(b) // never fails
 	binary.LittleEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b
+}
+
+// appendValues appends latencies (never negative) for decoder.values.
+func appendValues(b []byte, vs []int64) []byte {
+	b = binary.AppendUvarint(b, uint64(len(vs)))
+	for _, v := range vs {
+		b = binary.AppendUvarint(b, uint64(v))
+	}
 	return b
 }
 
@@ -157,6 +167,36 @@ func (d *decoder) hist(h encoding.BinaryUnmarshaler) {
 	}
 	if err := h.UnmarshalBinary(body); err != nil {
 		d.fail("histogram: %v", err)
+	}
+}
+
+// entry reads a delta's latency entry into h: a histogram, or from
+// version 4 on either that or the latencies to record (appendDelta).
+func (d *decoder) entry(h *sketch.Histogram) {
+	if d.version < 4 {
+		d.hist(h)
+		return
+	}
+	switch kind := d.byte(); kind {
+	case entryHist:
+		d.hist(h)
+	case entryValues:
+		n := d.count(1)
+		if n == 0 {
+			d.fail("no values")
+		}
+		for range n {
+			v := d.uvarint()
+			if v > math.MaxInt64 {
+				d.fail("latency %d", v)
+			}
+			if d.err != nil {
+				return
+			}
+			h.Record(int64(v))
+		}
+	default:
+		d.fail("latency entry kind %d", kind)
 	}
 }
 

@@ -53,7 +53,7 @@ import (
 const (
 	snapshotMagic   = "bwsn"
 	deltaMagic      = "bwdl"
-	encodingVersion = 3
+	encodingVersion = 4 // 4: a delta's latencies may be values (appendDelta)
 )
 
 var (
@@ -148,8 +148,11 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 			}
 		} else {
 			// A delta only takes what is staged; the windows get it at
-			// the next read (see flowState.stage).
-			f.stageToPend()
+			// the next read (see flowState.stage). A sparse flow's
+			// staged latencies go in as they are (appendDelta).
+			if !f.stagedAsValues() {
+				f.stageToPend()
+			}
 			for _, s := range f.slos {
 				s.stageToPend()
 			}

@@ -106,3 +106,62 @@ func TestDeltaCarriesFirstSlice(t *testing.T) {
 		t.Fatalf("period %+v, replayed %+v: want slice 0 bad in both", pa, pb)
 	}
 }
+
+// TestRestoreVersion3 restores state an engine wrote in encoding version 3
+// (testdata/v3, see its README), whose deltas hold every latency in a
+// histogram: a snapshot and the deltas after it, and every delta into a
+// new engine, count what that engine counted, now and two minutes later.
+func TestRestoreVersion3(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "v3", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var deltas [][]byte
+	for b := read("deltas"); len(b) > 0; {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			t.Fatal("testdata/v3/deltas is damaged")
+		}
+		deltas, b = append(deltas, b[k:k+int(n)]), b[k+int(n):]
+	}
+	var want struct {
+		Now       int64
+		SnapAfter int
+		At        [][][][2]uint64
+	}
+	if err := json.Unmarshal(read("expect.json"), &want); err != nil {
+		t.Fatal(err)
+	}
+	specs := persistSpecs(t)
+	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
+	restored := mustEngine(t, specs, opts)
+	if rep, err := restored.Restore(read("snapshot")); err != nil || rep.SLOs != len(specs) {
+		t.Fatalf("restore: %+v, %v", rep, err)
+	}
+	replayed := mustEngine(t, specs, opts)
+	for _, d := range deltas {
+		if err := restored.ApplyDelta(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := replayed.ApplyDelta(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Unix(0, want.Now)
+	for name, e := range map[string]*Engine{"restored": restored, "replayed": replayed} {
+		for at, when := range []time.Time{now, now.Add(2 * time.Minute)} {
+			for i, st := range e.Evaluate(when) {
+				got := [][2]uint64{{st.Period.Total, st.Period.Bad}}
+				for _, ts := range st.Tiers {
+					got = append(got, [2]uint64{ts.Long.Total, ts.Long.Bad}, [2]uint64{ts.Short.Total, ts.Short.Bad})
+				}
+				if !reflect.DeepEqual(got, want.At[at][i]) {
+					t.Errorf("%s %s at now+%dm: counts %v, want %v", name, st.SLO.Name, 2*at, got, want.At[at][i])
+				}
+			}
+		}
+	}
+}
