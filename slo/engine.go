@@ -103,10 +103,11 @@ type Engine struct {
 	// each once (flowState.listed), so that a delta per batch costs the
 	// flows the batch touched, not every flow. changedMu guards it.
 	changedMu sync.Mutex
-	changed   []*flowState
-	// changedSpare is the other list's storage, for the next cut (under
-	// persistMu).
-	changedSpare []*flowState
+	changed   []listedFlow
+	// changedSpare is the other list's storage, for the next cut, and
+	// cutFlows the flows of a delta's cut (both under persistMu).
+	changedSpare []listedFlow
+	cutFlows     []*flowState
 	// warmed and found keep what warm and find read, so that the compiler
 	// does not leave the reads out.
 	warmed int // under persistMu
@@ -353,6 +354,13 @@ func (e *Engine) find(evs []Event, found *[observeChunk]*flowState) {
 	}
 	e.mu.RUnlock()
 	e.found.Add(int64(n)) // kept, so that the reads are not left out
+}
+
+// listedFlow is a flow on the changed list with its place in flowList,
+// which a cut sorts by without reading each flow's memory again.
+type listedFlow struct {
+	idx int
+	f   *flowState
 }
 
 // flowRef is a flow of Engine.refs and the name it is found by.

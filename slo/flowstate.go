@@ -130,7 +130,7 @@ func (f *flowState) markChanged() {
 	}
 	e := f.engine
 	e.changedMu.Lock()
-	e.changed = append(e.changed, f)
+	e.changed = append(e.changed, listedFlow{f.idx, f})
 	e.changedMu.Unlock()
 }
 

@@ -96,10 +96,14 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 	if withSnap {
 		flows = e.flowsInOrder()
 	} else {
-		flows = listed
 		// In the engine's order, so that a replay creates flows as the
 		// engine did.
-		slices.SortFunc(flows, func(a, b *flowState) int { return a.idx - b.idx })
+		slices.SortFunc(listed, func(a, b listedFlow) int { return a.idx - b.idx })
+		flows = e.cutFlows[:0]
+		for _, l := range listed {
+			flows = append(flows, l.f)
+		}
+		e.cutFlows = flows
 		e.warm(flows)
 	}
 	var countAt, snapStart int

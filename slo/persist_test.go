@@ -594,7 +594,7 @@ func TestDeltaVisitsChangedFlows(t *testing.T) {
 		defer e.changedMu.Unlock()
 		var names []string
 		for _, f := range e.changed {
-			names = append(names, f.name)
+			names = append(names, f.f.name)
 		}
 		slices.Sort(names)
 		return names
