@@ -3,6 +3,7 @@ package flows
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // span describes one test span; attribute maps are turned into an Input
@@ -377,5 +378,14 @@ func TestClassifyDoesNotAllocate(t *testing.T) {
 				t.Errorf("Classify allocates %v times per call", n)
 			}
 		}
+	}
+}
+
+// What classifying a span reads of a flow fits one cache line (a slice of
+// them is cache-line aligned when it is large), so that with thousands of
+// flows it costs one miss.
+func TestFlowLayout(t *testing.T) {
+	if n := unsafe.Sizeof(compiledFlow{}); n != 64 {
+		t.Fatalf("compiledFlow is %d bytes, want 64", n)
 	}
 }

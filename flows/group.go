@@ -13,7 +13,7 @@ type groupByKey struct {
 }
 
 // Grouped says flow i is split by GroupBy keys.
-func (c *Classifier) Grouped(i int) bool { return len(c.flows[i].group) > 0 }
+func (c *Classifier) Grouped(i int) bool { return len(c.groups[i]) > 0 }
 
 // AnyGrouped says some flow is split by GroupBy keys, so that producers
 // can skip the question per span when none is.
@@ -23,7 +23,7 @@ func (c *Classifier) AnyGrouped() bool { return c.grouped }
 // span, in GroupBy order (ValueAbsent where the span and its resource lack
 // one). It does not allocate when dst has room.
 func (c *Classifier) GroupValues(i int, in *Input, dst []Value) []Value {
-	for _, g := range c.flows[i].group {
+	for _, g := range c.groups[i] {
 		dst = append(dst, lookup(g.pseudo, g.key, in))
 	}
 	return dst
