@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // base is a slot-aligned instant for every window used here.
@@ -356,6 +357,24 @@ func TestRefIsOnlyAHint(t *testing.T) {
 	for i, st := range withRefs.Evaluate(now) {
 		if st.Period.Total != wantSt[i].Period.Total || st.Period.Bad != wantSt[i].Period.Bad || st.Period.Total == 0 {
 			t.Fatalf("slo %s: %+v, want %+v", st.SLO.Name, st.Period, wantSt[i].Period)
+		}
+	}
+}
+
+// flowState's hot fields sit in the lines its comment says.
+func TestFlowLayout(t *testing.T) {
+	var f flowState
+	for _, c := range []struct {
+		field string
+		off   uintptr
+		line  uintptr
+	}{
+		{"mu", unsafe.Offsetof(f.mu), 0}, {"pend", unsafe.Offsetof(f.pend), 0}, {"base", unsafe.Offsetof(f.base), 0},
+		{"slos", unsafe.Offsetof(f.slos), 1}, {"stageN", unsafe.Offsetof(f.stageN), 1}, {"listed", unsafe.Offsetof(f.listed), 1},
+		{"reportedLast", unsafe.Offsetof(f.reportedLast), 2}, {"lat", unsafe.Offsetof(f.lat), 2}, {"stageBuf", unsafe.Offsetof(f.stageBuf), 3},
+	} {
+		if c.off/64 != c.line {
+			t.Errorf("flowState.%s at %d: in line %d, want %d", c.field, c.off, c.off/64, c.line)
 		}
 	}
 }
