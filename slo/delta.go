@@ -38,7 +38,7 @@ func (f *flowState) changed() bool {
 }
 
 func (s *sloState) changed() bool {
-	return s.exDirty || s.bornDirty || s.sinceDirty || s.pend != nil && len(s.pend.entries) > 0
+	return s.exDirty || s.bornDirty || s.sinceDirty || s.pend != nil && len(s.pend.entries) > 0 || s.stagedDirect()
 }
 
 func (f *flowState) appendDelta(b []byte) []byte {
@@ -126,7 +126,15 @@ func (s *sloState) appendDelta(b []byte) []byte {
 	} else {
 		b = appendTime(b, noTime)
 	}
-	if p := s.pend; p != nil {
+	if s.stagedDirect() {
+		c := s.stage
+		c.sub(s.inPend)
+		b = binary.AppendUvarint(b, 1)
+		b = binary.AppendVarint(b, s.stageK)
+		b = binary.AppendUvarint(b, c.total)
+		b = binary.AppendUvarint(b, c.bad)
+		s.inPend = s.stage
+	} else if p := s.pend; p != nil {
 		slices.SortFunc(p.entries, func(a, b slotCounts) int { return cmp.Compare(a.k, b.k) })
 		b = binary.AppendUvarint(b, uint64(len(p.entries)))
 		prev := int64(0)

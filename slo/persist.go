@@ -158,7 +158,9 @@ func (e *Engine) cut(delta, snap []byte, now int64, withDelta, withSnap bool) ([
 				f.stageToPend()
 			}
 			for _, s := range f.slos {
-				s.stageToPend()
+				if !s.stagedDirect() {
+					s.stageToPend()
+				}
 			}
 		}
 		if withDelta && f.changed() {
