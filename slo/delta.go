@@ -48,8 +48,8 @@ func (f *flowState) appendDelta(b []byte) []byte {
 	b = binary.AppendUvarint(b, errs-f.reportedErrors)
 	b = appendTime(b, last)
 	f.reportedEvents, f.reportedErrors, f.reportedLast = events, errs, last
-	b = binary.LittleEndian.AppendUint64(b, f.lat.fp)
-	b = binary.AppendUvarint(b, uint64(f.lat.base))
+	b = binary.LittleEndian.AppendUint64(b, f.latFP)
+	b = binary.AppendUvarint(b, uint64(f.base))
 	hasEntries := false
 	if f.stagedAsValues() {
 		// One entry: the staged slot's latencies that no delta holds.
@@ -108,7 +108,7 @@ const (
 )
 
 func (s *sloState) appendDelta(b []byte) []byte {
-	b = appendString(b, s.spec.Name)
+	b = appendString(b, s.name)
 	b = binary.LittleEndian.AppendUint64(b, s.fp)
 	// The shape and the base slot width let an SLO with other windows
 	// take the counts (see applyFlow).

@@ -371,10 +371,29 @@ func TestFlowLayout(t *testing.T) {
 	}{
 		{"mu", unsafe.Offsetof(f.mu), 0}, {"pend", unsafe.Offsetof(f.pend), 0}, {"base", unsafe.Offsetof(f.base), 0},
 		{"slos", unsafe.Offsetof(f.slos), 1}, {"stageN", unsafe.Offsetof(f.stageN), 1}, {"listed", unsafe.Offsetof(f.listed), 1},
-		{"reportedLast", unsafe.Offsetof(f.reportedLast), 2}, {"lat", unsafe.Offsetof(f.lat), 2}, {"stageBuf", unsafe.Offsetof(f.stageBuf), 3},
+		{"reportedLast", unsafe.Offsetof(f.reportedLast), 2}, {"latFP", unsafe.Offsetof(f.latFP), 2}, {"stageBuf", unsafe.Offsetof(f.stageBuf), 3},
 	} {
 		if c.off/64 != c.line {
 			t.Errorf("flowState.%s at %d: in line %d, want %d", c.field, c.off, c.off/64, c.line)
+		}
+	}
+}
+
+// sloState's hot fields sit in the lines its comment says.
+func TestSLOLayout(t *testing.T) {
+	var s sloState
+	for _, c := range []struct {
+		field string
+		off   uintptr
+		line  uintptr
+	}{
+		{"until", unsafe.Offsetof(s.until), 0}, {"stageStart", unsafe.Offsetof(s.stageStart), 0},
+		{"recent", unsafe.Offsetof(s.recent), 1}, {"cum", unsafe.Offsetof(s.cum), 1}, {"pend", unsafe.Offsetof(s.pend), 1},
+		{"sinceDirty", unsafe.Offsetof(s.sinceDirty), 1},
+		{"name", unsafe.Offsetof(s.name), 2}, {"judgeAt", unsafe.Offsetof(s.judgeAt), 2},
+	} {
+		if c.off/64 != c.line {
+			t.Errorf("sloState.%s at %d: in line %d, want %d", c.field, c.off, c.off/64, c.line)
 		}
 	}
 }

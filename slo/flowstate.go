@@ -56,7 +56,8 @@ type flowState struct {
 	engine                         *Engine
 	idx                            int
 	lat                            *latency
-	_                              [16]byte
+	latFP                          uint64 // lat.fp
+	_                              [8]byte
 
 	stageBuf [64]int64
 	stage    sketch.Histogram
@@ -93,7 +94,7 @@ func (e *Engine) newLatency(ss []*sloState) *latency {
 
 // setLatency gives the flow its histograms. f.mu must be held.
 func (f *flowState) setLatency(l *latency) {
-	f.lat, f.base = l, l.base
+	f.lat, f.base, f.latFP = l, l.base, l.fp
 	f.stage.Reset()
 	f.staged, f.stageN, f.inPend = false, 0, 0
 	if f.pend != nil {

@@ -195,8 +195,8 @@ func (e *Engine) warm(flows []*flowState) {
 			n += int(f.name[0])
 		}
 		for _, s := range f.slos {
-			if n += int(s.base); s.spec.Name != "" {
-				n += int(s.spec.Name[0])
+			if n += int(s.base); s.name != "" {
+				n += int(s.name[0])
 			}
 		}
 	}

@@ -9,27 +9,62 @@ import (
 )
 
 type sloState struct {
-	// What observing an event reads comes first, in one cache line: with
-	// thousands of flows an event's SLO is cold memory, and each line it
-	// reads costs a miss.
+	// Fields are laid out by who reads them, a 64-byte line at a time
+	// (TestSLOLayout): with thousands of flows an event's SLO is cold
+	// memory, and each line costs a miss. Observing an event reads lines
+	// 0 and 1, a delta's cut lines 0 to 2.
 	//
-	// until is the earliest time at which advance has work: the end of the
-	// newest slot of some window, a calendar boundary or a slice's close.
+	// Line 0. until is the earliest time at which advance has work: the
+	// end of the newest slot of some window, a calendar boundary or a
+	// slice's close.
 	until  int64
 	slices *sliceState
 	// badOver is the duration over which an event is bad: the threshold
 	// of a latency SLO, the largest duration otherwise.
-	badOver    int64
-	base       int64 // every window's slot width is a multiple of it
+	badOver int64
+	base    int64 // every window's slot width is a multiple of it
+	// stage holds the counts of base slot stageK (when stage.total > 0),
+	// added to every window when a later slot begins or before anything
+	// reads them, so an event of the current slot costs one increment.
 	stage      counts
 	stageK     int64
 	stageStart int64
-	// recent is where the newest slot of the finest window began, as of
-	// the last advance: an event before it is late.
-	recent int64
 
-	spec    *Spec
-	flow    *flowState
+	// Line 1. recent is where the newest slot of the finest window began,
+	// as of the last advance: an event before it is late.
+	recent int64
+	// cum are the events counted into the windows since the SLO's state
+	// began, never decreasing: kept in snapshots and added up again from
+	// replayed deltas, so a restart or reload carries them. Status.Counted
+	// shows them; none for a time-slice SLO.
+	cum counts
+	// inPend is the part of stage a delta has taken (stageToPend).
+	inPend counts
+	pend   *pendCounts // nil without Options.Deltas or for slices
+	// fp says what the state's layout is (see fingerprint) and shape what
+	// its counts mean (see shapeFingerprint).
+	fp uint64
+	// exDirty, bornDirty and sinceDirty say the exemplars changed, the
+	// slices began, or since was set, since the last delta.
+	exDirty, bornDirty, sinceDirty bool
+
+	// Line 2. name is spec.Name, kept with the engine's other names
+	// (NewEngine).
+	name  string
+	shape uint64
+	// since is the time of the engine's first evaluation of the SLO
+	// (noTime before), kept across restarts with its state: tiers warm up
+	// from it. An SLO added, or whose state a restart dropped, starts
+	// again.
+	since int64
+	spec  *Spec
+	flow  *flowState
+	// judgeAt is when a read has time slices to judge: the end of the
+	// first one without a verdict, or at once when one is dirty; never
+	// for an SLO without slices. Kept in the SLO, so that a read of an
+	// SLO with nothing to judge does not touch its slices.
+	judgeAt int64
+
 	budget  float64 // 1 - target
 	windows []*window
 	period  *window // nil for a calendar period
@@ -37,38 +72,9 @@ type sloState struct {
 	finest  *window // the window with the narrowest slots
 	tiers   []tierWindows
 	exh     []*window // the window of each ExhaustionAlert
-	// judgeAt is when a read has time slices to judge: the end of the
-	// first one without a verdict, or at once when one is dirty; never
-	// for an SLO without slices. Kept here, beside until, so that a read
-	// of an SLO with nothing to judge does not touch its slices.
-	judgeAt int64
 	ex      exemplars
 	// latIdx are the flow's percentile windows of the tiers, shortest first.
 	latIdx []int
-	// fp says what the state's layout is (see fingerprint) and shape what
-	// its counts mean (see shapeFingerprint).
-	fp, shape uint64
-	pend      *pendCounts // nil without Options.Deltas or for slices
-	// stage (above) holds the counts of base slot stageK (when
-	// stage.total > 0), added to every window when a later slot begins or
-	// before anything reads them, so an event of the current slot costs
-	// one increment.
-	//
-	// inPend is the part of stage a delta has taken (stageToPend).
-	inPend counts
-	// cum are the events counted into the windows since the SLO's state
-	// began, never decreasing: kept in snapshots and added up again from
-	// replayed deltas, so a restart or reload carries them. Status.Counted
-	// shows them; none for a time-slice SLO.
-	cum counts
-	// since is the time of the engine's first evaluation of the SLO
-	// (noTime before), kept across restarts with its state: tiers warm up
-	// from it. An SLO added, or whose state a restart dropped, starts
-	// again.
-	since int64
-	// exDirty, bornDirty and sinceDirty say the exemplars changed, the
-	// slices began, or since was set, since the last delta.
-	exDirty, bornDirty, sinceDirty bool
 }
 
 type tierWindows struct {
@@ -88,7 +94,7 @@ func (s *sloState) tierWindows() []time.Duration {
 }
 
 func newSLOState(spec *Spec, f *flowState, opts Options) *sloState {
-	s := &sloState{spec: spec, flow: f, budget: 1 - spec.Target, since: noTime, judgeAt: math.MaxInt64, badOver: math.MaxInt64}
+	s := &sloState{spec: spec, name: spec.Name, flow: f, budget: 1 - spec.Target, since: noTime, judgeAt: math.MaxInt64, badOver: math.MaxInt64}
 	if spec.Objective == LatencyThreshold {
 		s.badOver = int64(spec.Threshold)
 	}
