@@ -123,8 +123,14 @@ func (c *Classifier) searchKey(k *keyIndex, in *Input, entry bool, best int32) i
 	var text string
 	switch v.Kind {
 	case ValueStr:
-		if id := k.strs.get(v.Str); id != 0 {
+		switch id := k.strs.get(v.Str); {
+		case id > 0:
 			best = c.search(id, in, entry, best)
+		case id < 0:
+			// A proven leaf (shortcutLeaves): what search would find.
+			if f := -id - 1; f < best && (!c.flows[f].entryOnly || entry) {
+				best = f
+			}
 		}
 		text = v.Str
 	case ValueInt:
@@ -378,7 +384,40 @@ func buildIndex(flows []compiledFlow) index {
 		idx.otherRoot = b.build(other)
 	}
 	idx.nodes, idx.flows, idx.known = b.nodes, b.list, b.known
+	idx.shortcutLeaves(flows)
 	return idx
+}
+
+// shortcutLeaves lets a string look-up that leads to a leaf of one flow
+// whose rules the look-ups on the way all proved give the flow itself, as
+// -(flow+1) in place of the leaf's id: searching the leaf would read its
+// node and lists only to find that flow (with thousands of flows, a cache
+// miss). A flow is one route of one service in most gateways' files.
+func (idx *index) shortcutLeaves(flows []compiledFlow) {
+	for ni := range idx.nodes {
+		for ki := range idx.nodes[ni].keys {
+			t := &idx.nodes[ni].keys[ki].strs
+			for si := range t.slots {
+				if sl := &t.slots[si]; sl.hash != 0 && sl.id > 0 {
+					if f, ok := idx.provenLeaf(flows, sl.id); ok {
+						sl.id = -(f + 1)
+					}
+				}
+			}
+		}
+	}
+}
+
+// provenLeaf returns the flow of node id if the node is a leaf of that one
+// flow and every rule of it is known to hold when the node is reached.
+func (idx *index) provenLeaf(flows []compiledFlow, id int32) (int32, bool) {
+	n := &idx.nodes[id]
+	if len(n.keys) > 0 || n.n != 1 {
+		return 0, false
+	}
+	f := idx.flows[n.off]
+	rules := len(flows[f].match)
+	return f, rules <= 64 && idx.known[n.off] == ^uint64(0)>>(64-rules)
 }
 
 // build files members (in file order) under a new node and returns its id.

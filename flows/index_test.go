@@ -543,3 +543,44 @@ func TestClassifyConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A flow of one service and one route is found by its route's look-up
+// itself (shortcutLeaves), and still only when both rules hold.
+func TestShortcutLeaves(t *testing.T) {
+	var specs []Spec
+	for s := range 3 {
+		for r := range 50 {
+			specs = append(specs, Spec{Name: fmt.Sprintf("s%d-r%d", s, r), EntryOnly: true,
+				Match: []Rule{eq("service.name", fmt.Sprintf("svc-%d", s)), eq("http.route", fmt.Sprintf("/r%d", r))}})
+		}
+	}
+	// One with a rule the look-ups do not prove: its leaf stays a node.
+	specs[7].Match = append(specs[7].Match, Rule{Attribute: "http.request.method", Op: OpNotEquals, Value: "PUT"})
+	c := mustClassifier(t, specs...)
+	shortcuts := 0
+	for _, n := range c.idx.nodes {
+		for _, k := range n.keys {
+			for _, sl := range k.strs.slots {
+				if sl.hash != 0 && sl.id < 0 {
+					shortcuts++
+				}
+			}
+		}
+	}
+	if shortcuts != len(specs)-1 {
+		t.Errorf("%d look-ups give their flow, want %d", shortcuts, len(specs)-1)
+	}
+	for _, tc := range []struct {
+		svc, route, method string
+		want               int
+	}{
+		{"svc-1", "/r3", "GET", 53}, {"svc-0", "/r7", "GET", 7}, {"svc-0", "/r7", "PUT", -1}, {"svc-2", "/r50", "GET", -1}, {"svc-3", "/r1", "GET", -1},
+	} {
+		in := span{kind: SpanKindServer, root: true,
+			attrs:    map[string]Value{"http.route": StrValue(tc.route), "http.request.method": StrValue(tc.method)},
+			resource: map[string]Value{"service.name": StrValue(tc.svc)}}.input(c)
+		if got := c.Classify(in).Flow; got != tc.want {
+			t.Errorf("%s %s %s: flow %d, want %d", tc.svc, tc.route, tc.method, got, tc.want)
+		}
+	}
+}

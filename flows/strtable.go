@@ -2,7 +2,8 @@ package flows
 
 import "hash/maphash"
 
-// strTable maps strings to node ids (0: none), for the index's look-ups of
+// strTable maps strings to node ids (0: none; below 0, a flow: see
+// shortcutLeaves), for the index's look-ups of
 // a span's string values. A Go map keeps a string key as a pointer to its
 // bytes, so each look-up that finds its slot reads the key's bytes from
 // somewhere else: with thousands of flows both are cold, two cache misses
