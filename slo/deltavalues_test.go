@@ -102,3 +102,32 @@ func TestDeltaRejectsBadValues(t *testing.T) {
 		}
 	}
 }
+
+// FuzzApplyDelta: any delta, however damaged, is applied or refused with
+// ErrCorruptState, and the engine goes on. Its seeds are small deltas
+// with latencies as values and as histograms, so that the fuzzer reaches
+// far into them (FuzzRestore's seeds are a snapshot's size).
+func FuzzApplyDelta(f *testing.F) {
+	specs := persistSpecs(f)
+	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
+	a := mustEngine(f, specs, opts)
+	at := func(flow string, d time.Duration, lat time.Duration, bad bool) Event {
+		return Event{Flow: flow, End: base.Add(d).UnixNano(), Duration: lat, Error: bad}
+	}
+	now := base.Add(time.Minute)
+	a.Observe(now, []Event{at("f1", 30*time.Second, time.Millisecond, false), at("f2", 31*time.Second, time.Second, true)})
+	f.Add(a.AppendDelta(nil)) // values
+	a.Observe(now, []Event{at("f1", -30*time.Second, 2*time.Millisecond, true), at("f3", 40*time.Second, 0, false)})
+	f.Add(a.AppendDelta(nil)) // a late latency: histograms
+	f.Fuzz(func(t *testing.T, delta []byte) {
+		e := mustEngine(t, specs, opts)
+		if err := e.ApplyDelta(delta); err != nil && !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrDeltaGap) {
+			t.Fatalf("apply error %v", err)
+		}
+		later := now.Add(time.Hour)
+		e.Observe(later, []Event{at("f1", time.Hour, time.Millisecond, false)})
+		e.Evaluate(later)
+		e.AppendDelta(nil)
+		e.AppendSnapshot(nil, later)
+	})
+}
