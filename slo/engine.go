@@ -379,6 +379,7 @@ func (e *Engine) find(evs []Event, found *[observeChunk]*flowState) {
 		f := e.eventFlow(&evs[i])
 		found[i] = f
 		if f != nil {
+			n += len(f.name) // the line of f.mu (flowState's line 0)
 			for _, s := range f.slos {
 				n += int(s.base)
 			}

@@ -194,8 +194,13 @@ func (e *Engine) warm(flows []*flowState) {
 		if f.name != "" {
 			n += int(f.name[0])
 		}
+		// The reported counters are written under persistMu, held here;
+		// they share the line the cut reads of the flow last.
+		n += int(f.reportedEvents)
 		for _, s := range f.slos {
-			if n += int(s.base); s.name != "" {
+			// fp, fixed at New, shares the SLO's line 1 with the pending
+			// delta.
+			if n += int(s.base) + int(s.fp); s.name != "" {
 				n += int(s.name[0])
 			}
 		}
