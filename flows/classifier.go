@@ -62,7 +62,7 @@ type Classifier struct {
 }
 
 // compiledFlow is what classifying a span reads of a flow: one cache line
-// (flowLayout in the tests).
+// (TestFlowLayout).
 type compiledFlow struct {
 	match       []compiledRule
 	errors      []compiledRule

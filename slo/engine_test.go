@@ -361,39 +361,36 @@ func TestRefIsOnlyAHint(t *testing.T) {
 	}
 }
 
-// flowState's hot fields sit in the lines its comment says.
-func TestFlowLayout(t *testing.T) {
-	var f flowState
-	for _, c := range []struct {
-		field string
-		off   uintptr
-		line  uintptr
-	}{
-		{"mu", unsafe.Offsetof(f.mu), 0}, {"pend", unsafe.Offsetof(f.pend), 0}, {"base", unsafe.Offsetof(f.base), 0},
-		{"slos", unsafe.Offsetof(f.slos), 1}, {"stageN", unsafe.Offsetof(f.stageN), 1}, {"listed", unsafe.Offsetof(f.listed), 1},
-		{"reportedLast", unsafe.Offsetof(f.reportedLast), 2}, {"latFP", unsafe.Offsetof(f.latFP), 2}, {"stageBuf", unsafe.Offsetof(f.stageBuf), 3},
-	} {
+// fieldLine is a field's offset and the 64-byte line it must be in.
+type fieldLine struct {
+	field     string
+	off, line uintptr
+}
+
+// checkLines reports the fields of typ outside their lines.
+func checkLines(t *testing.T, typ string, fields []fieldLine) {
+	t.Helper()
+	for _, c := range fields {
 		if c.off/64 != c.line {
-			t.Errorf("flowState.%s at %d: in line %d, want %d", c.field, c.off, c.off/64, c.line)
+			t.Errorf("%s.%s at %d: in line %d, want %d", typ, c.field, c.off, c.off/64, c.line)
 		}
 	}
 }
 
-// sloState's hot fields sit in the lines its comment says.
-func TestSLOLayout(t *testing.T) {
+// flowState's and sloState's hot fields sit in the lines their comments
+// say.
+func TestStateLayout(t *testing.T) {
+	var f flowState
+	checkLines(t, "flowState", []fieldLine{
+		{"mu", unsafe.Offsetof(f.mu), 0}, {"pend", unsafe.Offsetof(f.pend), 0}, {"base", unsafe.Offsetof(f.base), 0},
+		{"slos", unsafe.Offsetof(f.slos), 1}, {"stageN", unsafe.Offsetof(f.stageN), 1}, {"listed", unsafe.Offsetof(f.listed), 1},
+		{"reportedLast", unsafe.Offsetof(f.reportedLast), 2}, {"latFP", unsafe.Offsetof(f.latFP), 2}, {"stageBuf", unsafe.Offsetof(f.stageBuf), 3},
+	})
 	var s sloState
-	for _, c := range []struct {
-		field string
-		off   uintptr
-		line  uintptr
-	}{
+	checkLines(t, "sloState", []fieldLine{
 		{"until", unsafe.Offsetof(s.until), 0}, {"stageStart", unsafe.Offsetof(s.stageStart), 0},
 		{"recent", unsafe.Offsetof(s.recent), 1}, {"cum", unsafe.Offsetof(s.cum), 1}, {"pend", unsafe.Offsetof(s.pend), 1},
 		{"sinceDirty", unsafe.Offsetof(s.sinceDirty), 1},
 		{"name", unsafe.Offsetof(s.name), 2}, {"judgeAt", unsafe.Offsetof(s.judgeAt), 2},
-	} {
-		if c.off/64 != c.line {
-			t.Errorf("sloState.%s at %d: in line %d, want %d", c.field, c.off, c.off/64, c.line)
-		}
-	}
+	})
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // flowState is a flow's state. Its fields are laid out by who reads them,
-// a 64-byte line at a time (flowLayout in the tests): observing an event
+// a 64-byte line at a time (TestStateLayout): observing an event
 // reads the first two lines and the stage buffer's; a delta's cut reads
 // the first three. With thousands of flows each line is a cache miss.
 type flowState struct {

@@ -16,44 +16,7 @@ import (
 // the time-slice SLO's slices, judged at their close then and at their end
 // now, count the slices that engine had closed two minutes later.
 func TestRestoreVersion1(t *testing.T) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", "v1", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	var deltas [][]byte
-	for b := read("deltas"); len(b) > 0; {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			t.Fatal("testdata/v1/deltas is damaged")
-		}
-		deltas, b = append(deltas, b[k:k+int(n)]), b[k+int(n):]
-	}
-	var want struct {
-		Now       int64
-		SnapAfter int
-		At        [][][][2]uint64
-	}
-	if err := json.Unmarshal(read("expect.json"), &want); err != nil {
-		t.Fatal(err)
-	}
-	specs := persistSpecs(t)
-	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
-	restored := mustEngine(t, specs, opts)
-	if rep, err := restored.Restore(read("snapshot")); err != nil || rep.SLOs != len(specs) {
-		t.Fatalf("restore: %+v, %v", rep, err)
-	}
-	replayed := mustEngine(t, specs, opts)
-	for _, d := range deltas {
-		if err := restored.ApplyDelta(d); err != nil { // those the snapshot holds are skipped
-			t.Fatal(err)
-		}
-		if err := replayed.ApplyDelta(d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored, replayed, want := restoreVersion(t, "v1")
 	now := time.Unix(0, want.Now)
 	for name, e := range map[string]*Engine{"restored": restored, "replayed": replayed} {
 		for i, st := range e.Evaluate(now) {
@@ -112,44 +75,7 @@ func TestDeltaCarriesFirstSlice(t *testing.T) {
 // histogram: a snapshot and the deltas after it, and every delta into a
 // new engine, count what that engine counted, now and two minutes later.
 func TestRestoreVersion3(t *testing.T) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", "v3", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	var deltas [][]byte
-	for b := read("deltas"); len(b) > 0; {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			t.Fatal("testdata/v3/deltas is damaged")
-		}
-		deltas, b = append(deltas, b[k:k+int(n)]), b[k+int(n):]
-	}
-	var want struct {
-		Now       int64
-		SnapAfter int
-		At        [][][][2]uint64
-	}
-	if err := json.Unmarshal(read("expect.json"), &want); err != nil {
-		t.Fatal(err)
-	}
-	specs := persistSpecs(t)
-	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
-	restored := mustEngine(t, specs, opts)
-	if rep, err := restored.Restore(read("snapshot")); err != nil || rep.SLOs != len(specs) {
-		t.Fatalf("restore: %+v, %v", rep, err)
-	}
-	replayed := mustEngine(t, specs, opts)
-	for _, d := range deltas {
-		if err := restored.ApplyDelta(d); err != nil {
-			t.Fatal(err)
-		}
-		if err := replayed.ApplyDelta(d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored, replayed, want := restoreVersion(t, "v3")
 	now := time.Unix(0, want.Now)
 	for name, e := range map[string]*Engine{"restored": restored, "replayed": replayed} {
 		for at, when := range []time.Time{now, now.Add(2 * time.Minute)} {
@@ -164,4 +90,53 @@ func TestRestoreVersion3(t *testing.T) {
 			}
 		}
 	}
+}
+
+// versionWant is a testdata/vN/expect.json (see its README).
+type versionWant struct {
+	Now       int64
+	SnapAfter int
+	At        [][][][2]uint64
+}
+
+// restoreVersion reads testdata/dir and gives its snapshot and the deltas
+// after it to one engine (those the snapshot holds are skipped), every
+// delta to another, and returns both with what the engine that wrote them
+// counted.
+func restoreVersion(t *testing.T, dir string) (restored, replayed *Engine, want versionWant) {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var deltas [][]byte
+	for b := read("deltas"); len(b) > 0; {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			t.Fatalf("testdata/%s/deltas is damaged", dir)
+		}
+		deltas, b = append(deltas, b[k:k+int(n)]), b[k+int(n):]
+	}
+	if err := json.Unmarshal(read("expect.json"), &want); err != nil {
+		t.Fatal(err)
+	}
+	specs := persistSpecs(t)
+	opts := Options{Deltas: true, AllowedLateness: 2 * time.Minute}
+	restored = mustEngine(t, specs, opts)
+	if rep, err := restored.Restore(read("snapshot")); err != nil || rep.SLOs != len(specs) {
+		t.Fatalf("restore: %+v, %v", rep, err)
+	}
+	replayed = mustEngine(t, specs, opts)
+	for _, d := range deltas {
+		if err := restored.ApplyDelta(d); err != nil { // those the snapshot holds are skipped
+			t.Fatal(err)
+		}
+		if err := replayed.ApplyDelta(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return restored, replayed, want
 }

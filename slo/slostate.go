@@ -10,7 +10,7 @@ import (
 
 type sloState struct {
 	// Fields are laid out by who reads them, a 64-byte line at a time
-	// (TestSLOLayout): with thousands of flows an event's SLO is cold
+	// (TestStateLayout): with thousands of flows an event's SLO is cold
 	// memory, and each line costs a miss. Observing an event reads lines
 	// 0 and 1, a delta's cut lines 0 to 2.
 	//
