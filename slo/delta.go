@@ -12,8 +12,8 @@ import (
 
 // AppendDelta appends to b everything the engine observed since the
 // previous AppendDelta or AppendSnapshot, for a write-ahead log: per flow
-// the counter increments, the last event time and the latency histogram of
-// each base slot touched; per SLO the good/bad counts of each base slot, the
+// the counter increments, the last event time and the latencies of each
+// base slot touched; per SLO the good/bad counts of each base slot, the
 // start of its slices and its exemplars if they changed. Flows and SLOs with
 // nothing new are left out. Each delta has the next sequence number. It
 // needs Options.Deltas; without it a delta holds counters, last event

@@ -28,20 +28,21 @@ type flowState struct {
 
 	// Line 1.
 	slos []*sloState
-	// stage holds the latencies of base slot stageK (when staged): an
-	// event of the current slot costs an append to stageBuf (or, past 64,
-	// a Record into stage), and the slot goes into every level, window
-	// total and open slice when a later slot begins or before anything
-	// reads them (flushStage). A delta takes what it holds without
-	// flushing it (stageToPend): with many flows each batch brings a flow
-	// an event or two, and putting them into a dozen histograms per batch
+	// The stage (stageBuf, then stage, both after line 2) holds the
+	// latencies of base slot stageK (when staged): an event of the current
+	// slot costs an append to stageBuf (or, past 64, a Record into stage),
+	// and the slot goes into every level, window total and open slice when
+	// a later slot begins or before anything reads them (flushStage). A
+	// delta takes what it holds without flushing it (stageToPend, or as
+	// values: stagedAsValues): with many flows each batch brings a flow an
+	// event or two, and putting them into a dozen histograms per batch
 	// costs a cache miss per histogram, where a flush per evaluation puts
 	// a second's events in at once.
 	stageK     int64
 	stageStart int64
 	stageN     int // latencies staged: in stageBuf while they fit
-	// inPend of them are in the pending delta already; past stageBuf,
-	// every staged latency is (stageAdd records it there as well).
+	// inPend of them are in the pending delta or a delta already; past
+	// stageBuf, every staged latency is (stageAdd records it there too).
 	inPend int
 	staged bool
 	// listed says the flow is on the engine's changed list; engine and

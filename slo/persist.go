@@ -13,10 +13,11 @@ import (
 // Restore of a snapshot taken at T followed by ApplyDelta of every delta
 // taken after it, in order, gives the state an engine that never stopped
 // would have, so Evaluate returns the same. A delta is not a list of
-// events: it is, per flow, the latency histogram of each base slot touched
-// since the previous delta and, per SLO, the good/bad counts of each base
-// slot. Every window's slots are unions of whole base slots (see nestedRes),
-// so a base slot lands where its events did.
+// events: it is, per flow, the latencies of each base slot touched since
+// the previous delta (a histogram, or the values themselves for a slot
+// with few) and, per SLO, the good/bad counts of each base slot. Every
+// window's slots are unions of whole base slots (see nestedRes), so a base
+// slot lands where its events did.
 //
 // Encodings start with a magic and a version. Integers are varints;
 // fingerprints are 8 bytes little-endian; a histogram is its
@@ -24,9 +25,9 @@ import (
 // its length and bytes; a time is a byte (0 none, 1 some) and a varint of
 // Unix nanoseconds.
 //
-// Snapshot, version 3:
+// Snapshot, version 4 (as version 3):
 //
-//	"bwsn" 3 now seq firstEval events late tooLate future overflow
+//	"bwsn" 4 now seq firstEval events late tooLate future overflow
 //	flows, each: name events errors lastEvent latency slos
 //	  latency: fingerprint, levels, each: head, slots, window totals (histograms)
 //	  slos, each: name fingerprint shape since counted windows calendar slices exemplars
@@ -37,14 +38,16 @@ import (
 //	      verdicts of slices next..judged-1 (total bad events)
 //	CRC-32C (Castagnoli) of all of the above, 4 bytes little-endian
 //
-// Delta, version 3 (as version 2):
+// Delta, version 4:
 //
-//	"bwdl" 3 seq firstEval events late tooLate future overflow (increments)
+//	"bwdl" 4 seq firstEval events late tooLate future overflow (increments)
 //	flows, each: name events errors (increments) lastEvent
-//	  latency fingerprint, base, entries (slot delta-coded, histogram)
-//	  slos, each: name fingerprint born [next] since entries (slot
-//	  delta-coded, total bad) exemplars
+//	  latency fingerprint, base, entries (slot delta-coded, kind, latencies)
+//	    kind 0: a histogram; kind 1: a count and that many values
+//	  slos, each: name fingerprint shape base born [next] since entries
+//	  (slot delta-coded, total bad) exemplars
 //
+// Version 3 (and 2) deltas have no kind: every entry is a histogram.
 // Version 1, which Restore and ApplyDelta still read, has no since, no
 // events and no verdicts: an SLO restored from it warms up from the
 // snapshot's firstEval, its slice windows count no requests for the slices

@@ -38,7 +38,8 @@ type sloState struct {
 	// replayed deltas, so a restart or reload carries them. Status.Counted
 	// shows them; none for a time-slice SLO.
 	cum counts
-	// inPend is the part of stage a delta has taken (stageToPend).
+	// inPend is the part of stage a delta has taken (stageToPend, or
+	// directly: stagedDirect).
 	inPend counts
 	pend   *pendCounts // nil without Options.Deltas or for slices
 	// fp says what the state's layout is (see fingerprint) and shape what
